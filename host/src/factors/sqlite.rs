@@ -1,0 +1,159 @@
+//! `fermyon:spin/sqlite@2.0.0`: database `default` is
+//! `<state-dir>/sqlite_db.db`, Spin's file name. A component opens only the
+//! databases listed in its `sqlite_databases` (`access-denied` otherwise).
+//! SQL errors reach the guest as `io(message)`, as in Spin.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+
+use super::bindings::fermyon::spin::sqlite::{self, Error, QueryResult, RowResult, Value};
+use super::{Factor, PrepareContext};
+use crate::sqlite_pool::{Durability, Pool, Pooled};
+use crate::state::InstanceState;
+
+pub struct SqliteFactor {
+    databases: Arc<HashMap<String, Arc<Pool>>>,
+}
+
+impl SqliteFactor {
+    /// Provides the `default` database from the state directory.
+    pub fn open(state_dir: &Path, durability: Durability) -> Result<Self> {
+        let pool = Pool::open(&state_dir.join("sqlite_db.db"), durability)?;
+        Ok(SqliteFactor {
+            databases: Arc::new(HashMap::from([("default".to_string(), pool)])),
+        })
+    }
+
+    /// The pool behind a label (migrations use `default`).
+    pub fn database(&self, label: &str) -> Option<Arc<Pool>> {
+        self.databases.get(label).cloned()
+    }
+}
+
+pub struct SqliteComponent {
+    allowed: Arc<[String]>,
+}
+
+/// An open `connection` resource: one pooled connection for its whole life.
+pub struct OpenConnection {
+    conn: Pooled,
+}
+
+pub struct SqliteInstance {
+    databases: Arc<HashMap<String, Arc<Pool>>>,
+    allowed: Arc<[String]>,
+    table: ResourceTable,
+}
+
+impl Factor for SqliteFactor {
+    type ComponentState = SqliteComponent;
+    type InstanceState = SqliteInstance;
+
+    fn add_to_linker(linker: &mut Linker<InstanceState>) -> Result<()> {
+        sqlite::add_to_linker::<_, HasSelf<SqliteInstance>>(linker, |s| &mut s.sqlite)?;
+        Ok(())
+    }
+
+    fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<SqliteComponent> {
+        for label in &ctx.component.sqlite_databases {
+            if !self.databases.contains_key(label) {
+                bail!(
+                    "`component.{}.sqlite_databases`: this host provides no database labelled \
+                     `{label}` (available: default)",
+                    ctx.id
+                );
+            }
+        }
+        Ok(SqliteComponent {
+            allowed: ctx.component.sqlite_databases.clone().into(),
+        })
+    }
+
+    fn instance(&self, component: &SqliteComponent) -> SqliteInstance {
+        SqliteInstance {
+            databases: self.databases.clone(),
+            allowed: component.allowed.clone(),
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+fn io(e: impl std::fmt::Display) -> Error {
+    Error::Io(e.to_string())
+}
+
+fn to_sql(v: Value) -> SqlValue {
+    match v {
+        Value::Integer(i) => SqlValue::Integer(i),
+        Value::Real(f) => SqlValue::Real(f),
+        Value::Text(s) => SqlValue::Text(s),
+        Value::Blob(b) => SqlValue::Blob(b),
+        Value::Null => SqlValue::Null,
+    }
+}
+
+fn from_sql(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+impl sqlite::Host for SqliteInstance {}
+
+impl sqlite::HostConnection for SqliteInstance {
+    fn open(&mut self, database: String) -> Result<Resource<OpenConnection>, Error> {
+        if !self.allowed.contains(&database) {
+            return Err(Error::AccessDenied);
+        }
+        let pool = self
+            .databases
+            .get(&database)
+            .ok_or(Error::NoSuchDatabase)?;
+        let conn = pool.get().map_err(io)?;
+        self.table
+            .push(OpenConnection { conn })
+            .map_err(|_| Error::InvalidConnection)
+    }
+
+    fn execute(
+        &mut self,
+        connection: Resource<OpenConnection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> Result<QueryResult, Error> {
+        let conn = &self
+            .table
+            .get(&connection)
+            .map_err(|_| Error::InvalidConnection)?
+            .conn;
+        let mut stmt = conn.prepare_cached(&statement).map_err(io)?;
+        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let width = columns.len();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(parameters.into_iter().map(to_sql)))
+            .map_err(io)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(io)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(from_sql(row.get_ref(i).map_err(io)?));
+            }
+            out.push(RowResult { values });
+        }
+        Ok(QueryResult { columns, rows: out })
+    }
+
+    fn drop(&mut self, connection: Resource<OpenConnection>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,256 @@
+//! `spin-local`: a small, fast, Spin-compatible host for the same `spin.toml`
+//! and `.wasm` files that run under `spin up`. It knows nothing about the
+//! application it runs.
+//!
+//! ```text
+//! spin-local build [-f spin.toml] [-c component]...
+//! spin-local up    [-f spin.toml] [--listen 127.0.0.1:3000] [--state-dir .spin] ...
+//! spin-local cron  <component> [--at 2026-01-31T23:00:00Z] [-f spin.toml] ...
+//! ```
+#![forbid(unsafe_code)]
+
+mod app;
+mod build_cmd;
+mod engine;
+mod factors;
+mod log;
+mod manifest;
+mod migrations;
+mod routes;
+mod sqlite_pool;
+mod state;
+mod trigger;
+mod variables;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{App, HostOptions};
+use crate::engine::EngineLimits;
+use crate::manifest::Manifest;
+use crate::sqlite_pool::Durability;
+use crate::trigger::cron::{CronHandler, Schedule};
+use crate::trigger::http::HttpTrigger;
+
+#[derive(Parser)]
+#[command(name = "spin-local", version, about = "A Spin-compatible local host for spin.toml applications")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run each component's build command.
+    Build {
+        /// The application manifest.
+        #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Build only these components.
+        #[arg(short = 'c', long = "component-id")]
+        components: Vec<String>,
+    },
+    /// Serve the application's HTTP routes and run its cron schedules.
+    Up {
+        #[command(flatten)]
+        run: RunOptions,
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+    },
+    /// Fire one cron event of a component and exit (status 1 if it fails).
+    Cron {
+        /// The component to fire.
+        component: String,
+        /// The event's time (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+        #[command(flatten)]
+        run: RunOptions,
+    },
+}
+
+#[derive(Args)]
+struct RunOptions {
+    /// The application manifest.
+    #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Where key-value and SQLite data live (default: `.spin` beside the manifest).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Set an application variable (`name=value`); beats SPIN_VARIABLE_<NAME>.
+    #[arg(long = "variable", value_parser = parse_key_value)]
+    variables: Vec<(String, String)>,
+    /// SQL statement, or `@file.sql`, run on the default database at start (as `spin up --sqlite`).
+    #[arg(long = "sqlite")]
+    sqlite: Vec<String>,
+    /// Migrations directory (default: `migrations` beside the manifest, if present).
+    #[arg(long)]
+    migrations: Option<PathBuf>,
+    /// SQLite durability: `full` fsyncs every commit; `normal` may lose the last commits on power loss.
+    #[arg(long, value_enum, default_value = "full")]
+    durability: Durability,
+    /// Instances that may run at once.
+    #[arg(long, default_value_t = 128)]
+    max_instances: u32,
+    /// Largest memory one instance may use, in MiB.
+    #[arg(long, default_value_t = 256)]
+    max_memory_mib: usize,
+    /// Longest a request or cron event may run, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout_secs: u64,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected name=value, got `{s}`"))
+}
+
+impl RunOptions {
+    fn load(&self, wanted: impl Fn(&Manifest, &str) -> bool) -> Result<App> {
+        let manifest = Manifest::load(&self.manifest)?;
+        let state_dir = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| manifest.dir.join(".spin"));
+        let options = HostOptions {
+            state_dir,
+            durability: self.durability,
+            limits: EngineLimits {
+                max_instances: self.max_instances,
+                max_memory_bytes: self.max_memory_mib << 20,
+            },
+            timeout: Duration::from_secs(self.timeout_secs),
+            cli_variables: self.variables.iter().cloned().collect::<HashMap<_, _>>(),
+        };
+        let wanted_ids: Vec<String> = manifest
+            .components
+            .keys()
+            .filter(|id| wanted(&manifest, id))
+            .cloned()
+            .collect();
+        let app = App::load(manifest, &options, |id| wanted_ids.iter().any(|w| w == id))?;
+        self.set_up_schema(&app)?;
+        Ok(app)
+    }
+
+    fn set_up_schema(&self, app: &App) -> Result<()> {
+        let pool = app
+            .factors
+            .sqlite
+            .database("default")
+            .context("no default database")?;
+        migrations::run_statements(&pool, &self.sqlite, &app.manifest.dir)?;
+        let dir = match &self.migrations {
+            Some(d) => Some(d.clone()),
+            None => Some(app.manifest.dir.join("migrations")).filter(|d| d.is_dir()),
+        };
+        if let Some(dir) = dir {
+            for name in migrations::apply_dir(&pool, &dir)? {
+                eprintln!("[spin-local] applied migration {name}");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build {
+            manifest,
+            components,
+        } => Manifest::load(&manifest).and_then(|m| build_cmd::build(&m, &components)),
+        Command::Up { run, listen } => runtime().and_then(|rt| rt.block_on(up(run, listen))),
+        Command::Cron { component, at, run } => {
+            runtime().and_then(|rt| rt.block_on(cron_once(run, component, at)))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn up(run: RunOptions, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let app = Arc::new(run.load(|m, id| {
+        m.http_triggers.iter().any(|t| t.component == id) || m.cron_triggers.iter().any(|t| t.component == id)
+    })?);
+    let http = Arc::new(HttpTrigger::new(app.clone())?);
+    let mut schedules = Vec::new();
+    for t in &app.manifest.cron_triggers {
+        schedules.push(Schedule::new(CronHandler::new(app.clone(), &t.component)?, &t.cron_expression)?);
+    }
+    let base = format!("http://{}", listener.local_addr()?);
+    let name = &app.manifest.application.name;
+    let version = app.manifest.application.version.as_deref().unwrap_or("");
+    let mut banner = format!("Application {name} {version}\nServing {base}\nAvailable Routes:\n");
+    for line in http.describe_routes(&base) {
+        banner.push_str(&line);
+        banner.push('\n');
+    }
+    if !schedules.is_empty() {
+        banner.push_str("Cron schedules (UTC):\n");
+        for s in &schedules {
+            banner.push_str(&s.describe());
+            banner.push('\n');
+        }
+    }
+    print!("{banner}");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let cron = tokio::spawn(trigger::cron::run(schedules, stop_rx.clone()));
+    let mut stop_http = stop_rx;
+    let served = http
+        .serve(listener, async move {
+            let _ = stop_http.changed().await;
+        });
+    let signals = async {
+        let _ = shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let (served, ()) = tokio::join!(served, signals);
+    served?;
+    cron.await.context("cron scheduler failed")?;
+    eprintln!("[spin-local] stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+async fn cron_once(run: RunOptions, component: String, at: Option<DateTime<Utc>>) -> Result<()> {
+    let app = Arc::new(run.load(|_, id| id == component)?);
+    if !app.components.contains_key(&component) {
+        bail!("no component `{component}` in the manifest");
+    }
+    let handler = CronHandler::new(app, &component)?;
+    handler.fire(at.unwrap_or_else(Utc::now)).await
+}

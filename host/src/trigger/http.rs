@@ -1,0 +1,295 @@
+//! The HTTP trigger: routes each request to a component, adds Spin's `spin-*`
+//! headers, runs a fresh instance, and logs one line per request.
+//!
+//! Client-sent `spin-*` headers are removed before routing, so a caller can
+//! never forge `spin-client-addr` or `spin-path-info` (real Spin passes them
+//! through). A trap, a host-call failure or a guest that never answers becomes
+//! a 500 for that request only; an exhausted instance pool becomes a 503.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::WasiHttpView;
+
+use crate::app::App;
+use crate::log::RequestLog;
+use crate::routes::{RouteMatch, Router};
+
+/// How long shutdown waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct HttpTrigger {
+    app: Arc<App>,
+    router: Router,
+    handlers: std::collections::HashMap<String, ProxyPre<crate::state::InstanceState>>,
+}
+
+impl HttpTrigger {
+    pub fn new(app: Arc<App>) -> Result<Self> {
+        let routes: Vec<(&str, &str)> = app
+            .manifest
+            .http_triggers
+            .iter()
+            .filter_map(|t| t.route.as_deref().map(|r| (r, t.component.as_str())))
+            .collect();
+        let (router, duplicates) = Router::build(routes)?;
+        for d in duplicates {
+            eprintln!("[spin-local] warning: duplicate {d}");
+        }
+        let mut handlers = std::collections::HashMap::new();
+        for t in &app.manifest.http_triggers {
+            let Some(c) = app.components.get(&t.component) else {
+                continue;
+            };
+            let pre = app
+                .linker
+                .instantiate_pre(&c.component)
+                .and_then(ProxyPre::new)
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!(
+                        "component `{}` cannot serve HTTP here (it must export wasi:http/incoming-handler \
+                         and import only what this host provides)",
+                        c.id
+                    )
+                })?;
+            handlers.insert(c.id.clone(), pre);
+        }
+        Ok(HttpTrigger {
+            app,
+            router,
+            handlers,
+        })
+    }
+
+    /// The URLs a person can try, for the start-up banner.
+    pub fn describe_routes(&self, base: &str) -> Vec<String> {
+        self.app
+            .manifest
+            .http_triggers
+            .iter()
+            .filter_map(|t| {
+                t.route
+                    .as_deref()
+                    .map(|r| format!("  {}: {base}{r}", t.component))
+            })
+            .collect()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, client) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            eprintln!("[spin-local] accept failed: {e}");
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let this = self.clone();
+                    let service = hyper::service::service_fn(move |req| {
+                        let this = this.clone();
+                        async move { Ok::<_, Infallible>(this.handle(req, client).await) }
+                    });
+                    let conn = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            if !e.is_incomplete_message() {
+                                eprintln!("[spin-local] connection from {client}: {e}");
+                            }
+                        }
+                    });
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        eprintln!("[spin-local] shutting down: finishing in-flight requests");
+        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+            eprintln!("[spin-local] gave up waiting for requests after {DRAIN_TIMEOUT:?}");
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+        let started = Instant::now();
+        strip_spin_headers(&mut req);
+        let path = req.uri().path().to_string();
+        let mut log = RequestLog::new(req.method().as_str(), &path);
+        let Some(route) = self.router.route(&path) else {
+            let response = plain(StatusCode::NOT_FOUND, "Not Found");
+            log.finish(None, response.status(), started, None);
+            return response;
+        };
+        log.component(route.component);
+        let instantiate_ns = Arc::new(AtomicU64::new(0));
+        let response = match self.invoke(req, &route, client, instantiate_ns.clone()).await {
+            Ok(response) => response,
+            Err(e) => {
+                let status = if e.chain().any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>()) {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                log.error(crate::log::one_line(&e));
+                plain(status, status.canonical_reason().unwrap_or("Error"))
+            }
+        };
+        let inst = instantiate_ns.load(Ordering::Acquire);
+        log.finish(Some(route.raw_route), response.status(), started, (inst > 0).then_some(inst));
+        response
+    }
+
+    async fn invoke(
+        &self,
+        mut req: Request<Incoming>,
+        route: &RouteMatch<'_>,
+        client: SocketAddr,
+        instantiate_ns: Arc<AtomicU64>,
+    ) -> Result<Response<HyperOutgoingBody>> {
+        let component = self
+            .app
+            .components
+            .get(route.component)
+            .context("routed component is not loaded")?;
+        let pre = self
+            .handlers
+            .get(route.component)
+            .context("routed component has no HTTP handler")?
+            .clone();
+        add_spin_headers(&mut req, route, client)?;
+        let mut store = self.app.new_store(component)?;
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let request = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let task = tokio::spawn(async move {
+            let t = Instant::now();
+            let proxy = pre.instantiate_async(&mut store).await?;
+            instantiate_ns.store(t.elapsed().as_nanos().max(1) as u64, Ordering::Release);
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(anyhow::anyhow!("guest answered with an error: {code:?}")),
+            Err(_) => match task.await {
+                Ok(Ok(())) => Err(anyhow::anyhow!("guest returned without setting a response")),
+                Ok(Err(e)) => Err(anyhow::Error::from(e).context("guest failed")),
+                Err(e) => Err(anyhow::anyhow!("guest task failed: {e}")),
+            },
+        }
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<HyperOutgoingBody> {
+    let body = Full::new(bytes::Bytes::from(format!("{text}\n")))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+fn strip_spin_headers<B>(req: &mut Request<B>) {
+    let forged: Vec<HeaderName> = req
+        .headers()
+        .keys()
+        .filter(|name| name.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for name in forged {
+        req.headers_mut().remove(name);
+    }
+}
+
+/// Spin's request headers (spinframework/spin `trigger-http/src/headers.rs`).
+fn add_spin_headers<B>(req: &mut Request<B>, route: &RouteMatch<'_>, client: SocketAddr) -> Result<()> {
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let scheme = req.uri().scheme_str().unwrap_or("http").to_string();
+    let mut set = |name: &str, value: &str| -> Result<()> {
+        req.headers_mut()
+            .insert(HeaderName::from_bytes(name.as_bytes())?, HeaderValue::from_str(value)?);
+        Ok(())
+    };
+    set("spin-path-info", &route.path_info)?;
+    set("spin-full-url", &format!("{scheme}://{host}{path_and_query}"))?;
+    set("spin-matched-route", route.raw_route)?;
+    set("spin-base-path", "/")?;
+    set("spin-raw-component-route", route.raw_route)?;
+    set("spin-component-route", route.component_route)?;
+    set("spin-client-addr", &client.to_string())?;
+    for (name, value) in &route.named {
+        set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spin_headers_follow_spin_and_forged_ones_are_dropped() {
+        let (router, _) = Router::build([("/foo/:id/...", "c")]).unwrap();
+        let route = router.route("/foo/42/bar").unwrap();
+        let mut req = Request::builder()
+            .uri("/foo/42/bar?x=1")
+            .header("host", "example.test:3000")
+            .header("spin-client-addr", "6.6.6.6:1")
+            .body(())
+            .unwrap();
+        strip_spin_headers(&mut req);
+        assert!(req.headers().get("spin-client-addr").is_none());
+        add_spin_headers(&mut req, &route, "127.0.0.1:5000".parse().unwrap()).unwrap();
+        let h = |n: &str| req.headers().get(n).unwrap().to_str().unwrap().to_string();
+        assert_eq!(h("spin-full-url"), "http://example.test:3000/foo/42/bar?x=1");
+        assert_eq!(h("spin-path-info"), "/bar");
+        assert_eq!(h("spin-matched-route"), "/foo/:id/...");
+        assert_eq!(h("spin-component-route"), "/foo/:id");
+        assert_eq!(h("spin-raw-component-route"), "/foo/:id/...");
+        assert_eq!(h("spin-base-path"), "/");
+        assert_eq!(h("spin-client-addr"), "127.0.0.1:5000");
+        assert_eq!(h("spin-path-match-id"), "42");
+    }
+}

@@ -1,0 +1,4 @@
+//! Triggers: what makes a component run.
+
+pub mod cron;
+pub mod http;
