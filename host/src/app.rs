@@ -70,8 +70,15 @@ impl App {
     /// Loads the components for which `wanted` is true; resolves variables and
     /// checks every component's permissions first, so any mistake in the
     /// manifest or the environment stops start-up with a message.
-    pub fn load(manifest: Manifest, options: &HostOptions, wanted: impl Fn(&str) -> bool) -> Result<Self> {
-        let resolved = variables::resolve(&manifest, &Providers::from_process(options.cli_variables.clone()))?;
+    pub fn load(
+        manifest: Manifest,
+        options: &HostOptions,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Self> {
+        let resolved = variables::resolve(
+            &manifest,
+            &Providers::from_process(options.cli_variables.clone()),
+        )?;
         let factors = Factors {
             key_value: KeyValueFactor::open(&options.state_dir, options.durability)?,
             sqlite: SqliteFactor::open(&options.state_dir, options.durability)?,
@@ -95,7 +102,10 @@ impl App {
             };
             for (dir, _) in &c.files {
                 if !dir.is_dir() {
-                    anyhow::bail!("`component.{id}.files`: {} is not a directory", dir.display());
+                    anyhow::bail!(
+                        "`component.{id}.files`: {} is not a directory",
+                        dir.display()
+                    );
                 }
             }
             if !wanted(id) {
@@ -127,11 +137,19 @@ impl App {
     /// A fresh store for one instance of `component`.
     pub fn new_store(&self, component: &AppComponent) -> Result<Store<InstanceState>> {
         let mut wasi = WasiCtx::builder();
-        wasi.inherit_stdout().inherit_stderr().envs(&component.environment);
+        wasi.inherit_stdout()
+            .inherit_stderr()
+            .envs(&component.environment);
         for (host, guest) in &component.dirs {
             wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("cannot open {} for component `{}`", host.display(), component.id))?;
+                .with_context(|| {
+                    format!(
+                        "cannot open {} for component `{}`",
+                        host.display(),
+                        component.id
+                    )
+                })?;
         }
         let f = &component.factors;
         let state = InstanceState {

@@ -83,7 +83,10 @@ pub fn load_component(engine: &Engine, id: &str, path: &Path) -> Result<Componen
     let started = Instant::now();
     let bytes = if wasmparser::Parser::is_core_wasm(&bytes) {
         componentize(&bytes).with_context(|| {
-            format!("component `{id}`: {} is not a usable wasm32-wasip1 module", path.display())
+            format!(
+                "component `{id}`: {} is not a usable wasm32-wasip1 module",
+                path.display()
+            )
         })?
     } else {
         bytes

@@ -33,7 +33,13 @@ impl RequestLog {
     }
 
     /// Writes the line: `http <component> <METHOD> <path> route=<route> status=<n> us=<total> inst_us=<n>`.
-    pub fn finish(self, route: Option<&str>, status: http::StatusCode, started: Instant, instantiate_ns: Option<u64>) {
+    pub fn finish(
+        self,
+        route: Option<&str>,
+        status: http::StatusCode,
+        started: Instant,
+        instantiate_ns: Option<u64>,
+    ) {
         let mut line = format!(
             "{} http {} {} {} route={} status={} us={}",
             Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),

@@ -41,7 +41,11 @@ use crate::trigger::cron::{CronHandler, Schedule};
 use crate::trigger::http::HttpTrigger;
 
 #[derive(Parser)]
-#[command(name = "spin-local", version, about = "A Spin-compatible local host for spin.toml applications")]
+#[command(
+    name = "spin-local",
+    version,
+    about = "A Spin-compatible local host for spin.toml applications"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -185,7 +189,9 @@ fn main() -> ExitCode {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 async fn up(run: RunOptions, listen: SocketAddr) -> Result<()> {
@@ -193,12 +199,16 @@ async fn up(run: RunOptions, listen: SocketAddr) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let app = Arc::new(run.load(|m, id| {
-        m.http_triggers.iter().any(|t| t.component == id) || m.cron_triggers.iter().any(|t| t.component == id)
+        m.http_triggers.iter().any(|t| t.component == id)
+            || m.cron_triggers.iter().any(|t| t.component == id)
     })?);
     let http = Arc::new(HttpTrigger::new(app.clone())?);
     let mut schedules = Vec::new();
     for t in &app.manifest.cron_triggers {
-        schedules.push(Schedule::new(CronHandler::new(app.clone(), &t.component)?, &t.cron_expression)?);
+        schedules.push(Schedule::new(
+            CronHandler::new(app.clone(), &t.component)?,
+            &t.cron_expression,
+        )?);
     }
     let base = format!("http://{}", listener.local_addr()?);
     let name = &app.manifest.application.name;
@@ -220,10 +230,9 @@ async fn up(run: RunOptions, listen: SocketAddr) -> Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cron = tokio::spawn(trigger::cron::run(schedules, stop_rx.clone()));
     let mut stop_http = stop_rx;
-    let served = http
-        .serve(listener, async move {
-            let _ = stop_http.changed().await;
-        });
+    let served = http.serve(listener, async move {
+        let _ = stop_http.changed().await;
+    });
     let signals = async {
         let _ = shutdown_signal().await;
         let _ = stop_tx.send(true);

@@ -223,7 +223,9 @@ impl Manifest {
         for (name, decl) in &raw.variables {
             crate::variables::validate_name(name).with_context(|| format!("`variables.{name}`"))?;
             if decl.required && decl.default.is_some() {
-                bail!("`variables.{name}`: a variable cannot be both `required` and have a `default`");
+                bail!(
+                    "`variables.{name}`: a variable cannot be both `required` and have a `default`"
+                );
             }
         }
         let mut components = BTreeMap::new();
@@ -311,7 +313,9 @@ fn validate_component(
         }
     };
     if c.dependencies.is_some() {
-        bail!("`component.{id}.dependencies`: component dependencies are not supported by this host");
+        bail!(
+            "`component.{id}.dependencies`: component dependencies are not supported by this host"
+        );
     }
     let mut files = Vec::new();
     for f in c.files {
@@ -410,12 +414,20 @@ source = "/abs/tick.wasm"
 
     #[test]
     fn errors_name_the_offending_key() {
-        let e = parse(&MINIMAL.replace("source = \"api.wasm\"", "sorce = \"api.wasm\"")).unwrap_err();
+        let e =
+            parse(&MINIMAL.replace("source = \"api.wasm\"", "sorce = \"api.wasm\"")).unwrap_err();
         assert!(format!("{e:#}").contains("sorce"), "{e:#}");
-        let e = parse(&MINIMAL.replace("component = \"tick\"", "component = \"tock\"")).unwrap_err();
-        assert!(format!("{e:#}").contains("trigger.cron[0].component"), "{e:#}");
+        let e =
+            parse(&MINIMAL.replace("component = \"tick\"", "component = \"tock\"")).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("trigger.cron[0].component"),
+            "{e:#}"
+        );
         let e = parse(&MINIMAL.replace("{{ token }}", "{{ nope }}")).unwrap_err();
-        assert!(format!("{e:#}").contains("component.api.variables.token"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("component.api.variables.token"),
+            "{e:#}"
+        );
         let e = parse(&MINIMAL.replace("[[trigger.cron]]", "[[trigger.redis]]")).unwrap_err();
         assert!(format!("{e:#}").contains("trigger.redis"), "{e:#}");
         let e = parse(&MINIMAL.replace("spin_manifest_version = 2", "spin_manifest_version = 1"))
@@ -435,11 +447,9 @@ source = "/abs/tick.wasm"
 
     #[test]
     fn inline_components_and_globs_are_refused_clearly() {
-        let e = parse(&MINIMAL.replace(
-            "component = \"api\"",
-            "component = { source = \"x.wasm\" }",
-        ))
-        .unwrap_err();
+        let e =
+            parse(&MINIMAL.replace("component = \"api\"", "component = { source = \"x.wasm\" }"))
+                .unwrap_err();
         assert!(format!("{e:#}").contains("inline components"), "{e:#}");
         let e = parse(&MINIMAL.replace(
             "key_value_stores = [\"default\"]",

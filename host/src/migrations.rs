@@ -20,7 +20,11 @@ use sha2::{Digest, Sha256};
 use crate::sqlite_pool::Pool;
 
 /// Runs `spin up --sqlite` style statements or `@file`s, relative to `dir`.
-pub fn run_statements(pool: &std::sync::Arc<Pool>, statements: &[String], dir: &Path) -> Result<()> {
+pub fn run_statements(
+    pool: &std::sync::Arc<Pool>,
+    statements: &[String],
+    dir: &Path,
+) -> Result<()> {
     let conn = pool.get()?;
     for s in statements {
         let sql = match s.strip_prefix('@') {
@@ -31,7 +35,8 @@ pub fn run_statements(pool: &std::sync::Arc<Pool>, statements: &[String], dir: &
             }
             None => s.clone(),
         };
-        conn.execute_batch(&sql).with_context(|| format!("--sqlite {s}"))?;
+        conn.execute_batch(&sql)
+            .with_context(|| format!("--sqlite {s}"))?;
     }
     Ok(())
 }
@@ -89,7 +94,9 @@ pub fn apply_dir(pool: &std::sync::Arc<Pool>, dir: &Path) -> Result<Vec<String>>
             Ok(_) => conn.execute_batch("COMMIT")?,
             Err(e) => {
                 conn.execute_batch("ROLLBACK")?;
-                return Err(e).with_context(|| format!("migration {name} failed; nothing of it was applied"));
+                return Err(e).with_context(|| {
+                    format!("migration {name} failed; nothing of it was applied")
+                });
             }
         }
         applied.push(name);
@@ -110,9 +117,16 @@ mod tests {
         std::fs::write(m.join("0002_b.sql"), "INSERT INTO t VALUES (2);").unwrap();
         std::fs::write(m.join("0001_a.sql"), "CREATE TABLE t (x INTEGER);").unwrap();
         let pool = Pool::open(&dir.path().join("db"), Durability::Full).unwrap();
-        assert_eq!(apply_dir(&pool, &m).unwrap(), vec!["0001_a.sql", "0002_b.sql"]);
+        assert_eq!(
+            apply_dir(&pool, &m).unwrap(),
+            vec!["0001_a.sql", "0002_b.sql"]
+        );
         assert!(apply_dir(&pool, &m).unwrap().is_empty());
-        let n: i64 = pool.get().unwrap().query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        let n: i64 = pool
+            .get()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 1);
         std::fs::write(m.join("0002_b.sql"), "INSERT INTO t VALUES (3);").unwrap();
         assert!(format!("{:#}", apply_dir(&pool, &m).unwrap_err()).contains("0002_b.sql"));
@@ -123,13 +137,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = dir.path().join("migrations");
         std::fs::create_dir(&m).unwrap();
-        std::fs::write(m.join("0001_bad.sql"), "CREATE TABLE u (x); INSERT INTO nope VALUES (1);").unwrap();
+        std::fs::write(
+            m.join("0001_bad.sql"),
+            "CREATE TABLE u (x); INSERT INTO nope VALUES (1);",
+        )
+        .unwrap();
         let pool = Pool::open(&dir.path().join("db"), Durability::Full).unwrap();
         assert!(apply_dir(&pool, &m).is_err());
         let exists: i64 = pool
             .get()
             .unwrap()
-            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'u'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'u'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(exists, 0);
     }

@@ -104,7 +104,9 @@ impl std::ops::Deref for Pooled {
     type Target = Connection;
     fn deref(&self) -> &Connection {
         // `conn` is only taken in `drop`.
-        self.conn.as_ref().expect("pooled connection present until drop")
+        self.conn
+            .as_ref()
+            .expect("pooled connection present until drop")
     }
 }
 
@@ -138,7 +140,9 @@ mod tests {
         }
         let c = pool.get().unwrap();
         assert!(c.is_autocommit());
-        let n: i64 = c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 0);
         let mode: String = c
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))

@@ -196,14 +196,20 @@ variables = { token = "{{ token }}", message = "{{greeting}}, {{ token }}!", may
     fn defaults_env_overrides_and_templates() {
         let r = resolve(
             &manifest(),
-            &providers(&[("SPIN_VARIABLE_TOKEN", "s3cret"), ("SPIN_VARIABLE_GREETING", "hi")]),
+            &providers(&[
+                ("SPIN_VARIABLE_TOKEN", "s3cret"),
+                ("SPIN_VARIABLE_GREETING", "hi"),
+            ]),
         )
         .unwrap();
         let c = &r.components["c"];
         assert_eq!(c["token"], "s3cret");
         assert_eq!(c["message"], "hi, s3cret!");
         assert_eq!(c["plain"], "literal");
-        assert!(!c.contains_key("maybe"), "optional variable without value stays undefined");
+        assert!(
+            !c.contains_key("maybe"),
+            "optional variable without value stays undefined"
+        );
         let r = resolve(&manifest(), &providers(&[("SPIN_VARIABLE_TOKEN", "t")])).unwrap();
         assert_eq!(r.components["c"]["message"], "hello, t!");
     }
@@ -212,20 +218,31 @@ variables = { token = "{{ token }}", message = "{{greeting}}, {{ token }}!", may
     fn cli_beats_environment() {
         let mut p = providers(&[("SPIN_VARIABLE_TOKEN", "env")]);
         p.cli.insert("token".into(), "cli".into());
-        assert_eq!(resolve(&manifest(), &p).unwrap().components["c"]["token"], "cli");
+        assert_eq!(
+            resolve(&manifest(), &p).unwrap().components["c"]["token"],
+            "cli"
+        );
         p.cli.insert("undeclared".into(), "x".into());
         assert!(resolve(&manifest(), &p).is_err());
     }
 
     #[test]
     fn missing_required_variable_is_an_error_naming_it() {
-        let e = resolve(&manifest(), &providers(&[])).unwrap_err().to_string();
-        assert!(e.contains("`token`") && e.contains("SPIN_VARIABLE_TOKEN"), "{e}");
+        let e = resolve(&manifest(), &providers(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`token`") && e.contains("SPIN_VARIABLE_TOKEN"),
+            "{e}"
+        );
     }
 
     #[test]
     fn template_syntax() {
-        assert_eq!(template_references("a{{ b }}c{{d}}").unwrap(), vec!["b", "d"]);
+        assert_eq!(
+            template_references("a{{ b }}c{{d}}").unwrap(),
+            vec!["b", "d"]
+        );
         assert!(template_references("{{ b").is_err());
         assert!(template_references("{{ Bad }}").is_err());
         assert!(validate_name("ok_1").is_ok());

@@ -127,7 +127,12 @@ impl key_value::HostStore for KeyValueInstance {
         }
     }
 
-    fn set(&mut self, store: Resource<OpenStore>, key: String, value: Vec<u8>) -> Result<(), Error> {
+    fn set(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), Error> {
         let s = self.store(&store)?;
         let conn = s.pool.get().map_err(other)?;
         conn.prepare_cached(

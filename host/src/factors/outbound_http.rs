@@ -69,7 +69,9 @@ impl AllowedHost {
         }
         let host = match host {
             "*" => HostPattern::Any,
-            "self" | "self.alt" => bail!("`{entry}`: service chaining (`self`) is not supported by this host"),
+            "self" | "self.alt" => {
+                bail!("`{entry}`: service chaining (`self`) is not supported by this host")
+            }
             h => match h.strip_prefix("*.") {
                 Some(domain) => HostPattern::SubdomainsOf(domain.to_ascii_lowercase()),
                 None => HostPattern::Exact(h.to_ascii_lowercase()),
@@ -79,17 +81,25 @@ impl AllowedHost {
             Some("*") => PortPattern::Any,
             Some(p) => match p.split_once("..") {
                 Some((a, b)) => PortPattern::Range(
-                    a.parse().with_context(|| format!("`{entry}`: bad port range"))?,
-                    b.parse().with_context(|| format!("`{entry}`: bad port range"))?,
+                    a.parse()
+                        .with_context(|| format!("`{entry}`: bad port range"))?,
+                    b.parse()
+                        .with_context(|| format!("`{entry}`: bad port range"))?,
                 ),
-                None => PortPattern::One(p.parse().with_context(|| format!("`{entry}`: bad port"))?),
+                None => {
+                    PortPattern::One(p.parse().with_context(|| format!("`{entry}`: bad port"))?)
+                }
             },
             None => match scheme.as_deref().and_then(default_port) {
                 Some(p) => PortPattern::One(p),
                 None => bail!("`{entry}`: give a port; the scheme has no default one"),
             },
         };
-        Ok(AllowedHost { scheme, host, ports })
+        Ok(AllowedHost {
+            scheme,
+            host,
+            ports,
+        })
     }
 
     fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
@@ -195,7 +205,10 @@ impl WasiHttpHooks for OutboundHttpInstance {
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as IoFuture))
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as IoFuture,
+            ))
         })
     }
 }
@@ -207,7 +220,10 @@ mod tests {
     fn policy(entries: &[&str]) -> OutboundPolicy {
         OutboundPolicy {
             component: "t".into(),
-            allowed: entries.iter().map(|e| AllowedHost::parse(e).unwrap()).collect(),
+            allowed: entries
+                .iter()
+                .map(|e| AllowedHost::parse(e).unwrap())
+                .collect(),
         }
     }
 
@@ -245,7 +261,13 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused() {
-        for bad in ["example.com", "https://example.com/path", "*://example.com", "http://h:x", "https://"] {
+        for bad in [
+            "example.com",
+            "https://example.com/path",
+            "*://example.com",
+            "http://h:x",
+            "https://",
+        ] {
             assert!(AllowedHost::parse(bad).is_err(), "{bad}");
         }
     }

@@ -114,10 +114,7 @@ impl sqlite::HostConnection for SqliteInstance {
         if !self.allowed.contains(&database) {
             return Err(Error::AccessDenied);
         }
-        let pool = self
-            .databases
-            .get(&database)
-            .ok_or(Error::NoSuchDatabase)?;
+        let pool = self.databases.get(&database).ok_or(Error::NoSuchDatabase)?;
         let conn = pool.get().map_err(io)?;
         self.table
             .push(OpenConnection { conn })
@@ -139,7 +136,9 @@ impl sqlite::HostConnection for SqliteInstance {
         let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
         let width = columns.len();
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(parameters.into_iter().map(to_sql)))
+            .query(rusqlite::params_from_iter(
+                parameters.into_iter().map(to_sql),
+            ))
             .map_err(io)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(io)? {

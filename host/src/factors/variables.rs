@@ -28,7 +28,11 @@ impl Factor for VariablesFactor {
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Self::ComponentState> {
         Ok(Arc::new(
-            ctx.variables.components.get(ctx.id).cloned().unwrap_or_default(),
+            ctx.variables
+                .components
+                .get(ctx.id)
+                .cloned()
+                .unwrap_or_default(),
         ))
     }
 

@@ -131,13 +131,20 @@ impl HttpTrigger {
         }
         drop(listener);
         eprintln!("[spin-local] shutting down: finishing in-flight requests");
-        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+            .await
+            .is_err()
+        {
             eprintln!("[spin-local] gave up waiting for requests after {DRAIN_TIMEOUT:?}");
         }
         Ok(())
     }
 
-    async fn handle(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+    async fn handle(
+        &self,
+        mut req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<HyperOutgoingBody> {
         let started = Instant::now();
         strip_spin_headers(&mut req);
         let path = req.uri().path().to_string();
@@ -149,10 +156,16 @@ impl HttpTrigger {
         };
         log.component(route.component);
         let instantiate_ns = Arc::new(AtomicU64::new(0));
-        let response = match self.invoke(req, &route, client, instantiate_ns.clone()).await {
+        let response = match self
+            .invoke(req, &route, client, instantiate_ns.clone())
+            .await
+        {
             Ok(response) => response,
             Err(e) => {
-                let status = if e.chain().any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>()) {
+                let status = if e
+                    .chain()
+                    .any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>())
+                {
                     StatusCode::SERVICE_UNAVAILABLE
                 } else {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -162,7 +175,12 @@ impl HttpTrigger {
             }
         };
         let inst = instantiate_ns.load(Ordering::Acquire);
-        log.finish(Some(route.raw_route), response.status(), started, (inst > 0).then_some(inst));
+        log.finish(
+            Some(route.raw_route),
+            response.status(),
+            started,
+            (inst > 0).then_some(inst),
+        );
         response
     }
 
@@ -186,7 +204,10 @@ impl HttpTrigger {
         add_spin_headers(&mut req, route, client)?;
         let mut store = self.app.new_store(component)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let request = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let request = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let task = tokio::spawn(async move {
             let t = Instant::now();
@@ -215,9 +236,10 @@ fn plain(status: StatusCode, text: &str) -> Response<HyperOutgoingBody> {
         .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
     response
 }
 
@@ -234,7 +256,11 @@ fn strip_spin_headers<B>(req: &mut Request<B>) {
 }
 
 /// Spin's request headers (spinframework/spin `trigger-http/src/headers.rs`).
-fn add_spin_headers<B>(req: &mut Request<B>, route: &RouteMatch<'_>, client: SocketAddr) -> Result<()> {
+fn add_spin_headers<B>(
+    req: &mut Request<B>,
+    route: &RouteMatch<'_>,
+    client: SocketAddr,
+) -> Result<()> {
     let host = req
         .headers()
         .get(http::header::HOST)
@@ -248,19 +274,27 @@ fn add_spin_headers<B>(req: &mut Request<B>, route: &RouteMatch<'_>, client: Soc
         .unwrap_or_else(|| "/".into());
     let scheme = req.uri().scheme_str().unwrap_or("http").to_string();
     let mut set = |name: &str, value: &str| -> Result<()> {
-        req.headers_mut()
-            .insert(HeaderName::from_bytes(name.as_bytes())?, HeaderValue::from_str(value)?);
+        req.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes())?,
+            HeaderValue::from_str(value)?,
+        );
         Ok(())
     };
     set("spin-path-info", &route.path_info)?;
-    set("spin-full-url", &format!("{scheme}://{host}{path_and_query}"))?;
+    set(
+        "spin-full-url",
+        &format!("{scheme}://{host}{path_and_query}"),
+    )?;
     set("spin-matched-route", route.raw_route)?;
     set("spin-base-path", "/")?;
     set("spin-raw-component-route", route.raw_route)?;
     set("spin-component-route", route.component_route)?;
     set("spin-client-addr", &client.to_string())?;
     for (name, value) in &route.named {
-        set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value)?;
+        set(
+            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value,
+        )?;
     }
     Ok(())
 }
@@ -277,13 +311,18 @@ mod tests {
             .uri("/foo/42/bar?x=1")
             .header("host", "example.test:3000")
             .header("spin-client-addr", "6.6.6.6:1")
+            .header("spin-path-match-role", "admin")
             .body(())
             .unwrap();
         strip_spin_headers(&mut req);
         assert!(req.headers().get("spin-client-addr").is_none());
+        assert!(req.headers().get("spin-path-match-role").is_none());
         add_spin_headers(&mut req, &route, "127.0.0.1:5000".parse().unwrap()).unwrap();
         let h = |n: &str| req.headers().get(n).unwrap().to_str().unwrap().to_string();
-        assert_eq!(h("spin-full-url"), "http://example.test:3000/foo/42/bar?x=1");
+        assert_eq!(
+            h("spin-full-url"),
+            "http://example.test:3000/foo/42/bar?x=1"
+        );
         assert_eq!(h("spin-path-info"), "/bar");
         assert_eq!(h("spin-matched-route"), "/foo/:id/...");
         assert_eq!(h("spin-component-route"), "/foo/:id");

@@ -33,7 +33,10 @@ fn json_response(status: u16, body: Json) -> Response {
 }
 
 fn host_error(e: impl std::fmt::Debug) -> Response {
-    Response::builder().status(422).body(format!("{e:?}")).build()
+    Response::builder()
+        .status(422)
+        .body(format!("{e:?}"))
+        .build()
 }
 
 fn sql_value(v: &Value) -> Json {
@@ -74,7 +77,9 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 Err(e) => return Ok(host_error(e)),
             };
             let result = match op.as_str() {
-                "kv-get" => store.get(&key).map(|v| json!(v.map(|b| String::from_utf8_lossy(&b).into_owned()))),
+                "kv-get" => store
+                    .get(&key)
+                    .map(|v| json!(v.map(|b| String::from_utf8_lossy(&b).into_owned()))),
                 "kv-set" => store.set(&key, body.as_bytes()).map(|_| json!("ok")),
                 _ => store.get_keys().map(|k| json!(k)),
             };
@@ -111,7 +116,9 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         }
         "trap" => std::process::abort(),
         "busy" => {
-            let ms: u64 = query(&req, "ms").and_then(|m| m.parse().ok()).unwrap_or(100);
+            let ms: u64 = query(&req, "ms")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(100);
             let start = std::time::Instant::now();
             while start.elapsed().as_millis() < u128::from(ms) {
                 std::hint::spin_loop();
@@ -128,10 +135,20 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 + 1;
             store.set("counter", n.to_string().as_bytes())?;
             let db = Connection::open_default()?;
-            db.execute("CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, path TEXT NOT NULL)", &[])?;
-            db.execute("INSERT INTO hits (path) VALUES (?)", &[Value::Text(req.path().to_string())])?;
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, path TEXT NOT NULL)",
+                &[],
+            )?;
+            db.execute(
+                "INSERT INTO hits (path) VALUES (?)",
+                &[Value::Text(req.path().to_string())],
+            )?;
             let last = db.execute("SELECT id FROM hits ORDER BY id DESC LIMIT 1", &[])?;
-            let id = last.rows().next().and_then(|r| r.get::<i64>("id")).unwrap_or(0);
+            let id = last
+                .rows()
+                .next()
+                .and_then(|r| r.get::<i64>("id"))
+                .unwrap_or(0);
             json_response(200, json!({ "counter": n, "last_hit": id }))
         }
         other => json_response(400, json!({ "error": format!("unknown op {other}") })),

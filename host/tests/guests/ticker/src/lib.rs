@@ -22,10 +22,16 @@ impl Guest for Ticker {
         }
         let ts = i64::try_from(metadata.timestamp).map_err(other)?;
         let db = Connection::open_default().map_err(other)?;
-        db.execute("CREATE TABLE IF NOT EXISTS ticks (ts INTEGER PRIMARY KEY)", &[])
-            .map_err(other)?;
-        db.execute("INSERT OR IGNORE INTO ticks (ts) VALUES (?)", &[Value::Integer(ts)])
-            .map_err(other)?;
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS ticks (ts INTEGER PRIMARY KEY)",
+            &[],
+        )
+        .map_err(other)?;
+        db.execute(
+            "INSERT OR IGNORE INTO ticks (ts) VALUES (?)",
+            &[Value::Integer(ts)],
+        )
+        .map_err(other)?;
         Store::open_default()
             .and_then(|s| s.set("last_tick", ts.to_string().as_bytes()))
             .map_err(other)?;

@@ -1,0 +1,516 @@
+//! The host, tested as a process with its own small guests (`tests/guests`):
+//! routing, Spin headers, key-value, SQLite, variables, permissions, outbound
+//! HTTP, cron, traps, migrations, start-up errors and graceful shutdown.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use spin_local_harness::{wasm, AppDir, Host};
+
+const BIN: &str = env!("CARGO_BIN_EXE_spin-local");
+
+/// A manifest whose `{probe}` and `{ticker}` stand for the test guests.
+fn app(manifest: &str) -> AppDir {
+    let text = manifest
+        .replace("{probe}", &wasm("probe").to_string_lossy())
+        .replace("{ticker}", &wasm("ticker").to_string_lossy());
+    AppDir::new(
+        BIN,
+        &format!("spin_manifest_version = 2\n[application]\nname = \"test\"\n{text}"),
+    )
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+const PROBE: &str = r#"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{probe}"
+key_value_stores = ["default"]
+sqlite_databases = ["default"]
+environment = { COMPONENT = "probe" }
+"#;
+
+fn up(app: &AppDir) -> Host {
+    app.up(&[], &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn routing_table_follows_spin_rules_and_sets_spin_headers() {
+    let mut manifest = String::new();
+    for (route, id) in [
+        ("/...", "root"),
+        ("/api/...", "api"),
+        ("/api/v1/...", "v1"),
+        ("/api/v1/health", "health"),
+        ("/users/:id", "user"),
+    ] {
+        manifest.push_str(&format!(
+            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n\
+             [component.{id}]\nsource = \"{{probe}}\"\nenvironment = {{ COMPONENT = \"{id}\" }}\n"
+        ));
+    }
+    manifest.push_str("[[trigger.http]]\nroute = { private = true }\ncomponent = \"hidden\"\n[component.hidden]\nsource = \"{probe}\"\n");
+    let app = app(&manifest);
+    let host = up(&app);
+    let component = |path: &str| {
+        json(&host.get(path).body)["component"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(component("/api/v1/health"), "health");
+    assert_eq!(component("/api/v1/health/deeper"), "v1");
+    assert_eq!(component("/api/v1"), "v1");
+    assert_eq!(component("/api/v2/x"), "api");
+    assert_eq!(component("/elsewhere"), "root");
+    assert_eq!(component("/users/42"), "user");
+
+    let r = host.request(
+        "GET",
+        "/api/v1/x/y?op=headers&q=1",
+        &[
+            ("spin-client-addr", "6.6.6.6:6"),
+            ("spin-path-info", "/forged"),
+        ],
+        b"",
+    );
+    let h = &json(&r.body)["headers"];
+    assert_eq!(h["spin-matched-route"], "/api/v1/...");
+    assert_eq!(h["spin-raw-component-route"], "/api/v1/...");
+    assert_eq!(h["spin-component-route"], "/api/v1");
+    assert_eq!(
+        h["spin-path-info"], "/x/y",
+        "client-sent spin-* headers must not survive"
+    );
+    assert_eq!(h["spin-base-path"], "/");
+    assert!(h["spin-client-addr"]
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
+    assert!(h["spin-full-url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/v1/x/y?op=headers&q=1"));
+    let h = &json(&host.get("/users/42").body)["headers"];
+    assert_eq!(h["spin-path-match-id"], "42");
+    assert_eq!(h["spin-path-info"], "");
+}
+
+#[test]
+fn unrouted_paths_are_404() {
+    let app = app("[[trigger.http]]\nroute = \"/only\"\ncomponent = \"p\"\n[component.p]\nsource = \"{probe}\"\n");
+    let host = up(&app);
+    assert_eq!(host.get("/only").status, 200);
+    assert_eq!(host.get("/only/more").status, 404);
+    assert_eq!(host.get("/").status, 404);
+}
+
+#[test]
+fn key_value_survives_a_restart_in_spins_file_format() {
+    let app = app(PROBE);
+    let host = up(&app);
+    assert_eq!(host.post("/?op=kv-set&key=greeting", "hello").status, 200);
+    assert_eq!(host.stop().code(), Some(0));
+
+    let db = is_sqlite_file(&app.state_dir().join("sqlite_key_value.db"));
+    assert!(db, "state must use Spin's file name");
+    let host = up(&app);
+    let r = host.get("/?op=kv-get&key=greeting");
+    assert_eq!(json(&r.body), "hello");
+    assert_eq!(
+        json(&host.get("/?op=kv-keys").body),
+        serde_json::json!(["greeting"])
+    );
+}
+
+/// The file exists and starts with SQLite's header.
+fn is_sqlite_file(path: &std::path::Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.starts_with(b"SQLite format 3\0"))
+}
+
+#[test]
+fn sqlite_queries_errors_and_permissions() {
+    let app = app(PROBE);
+    let host = up(&app);
+    for stmt in [
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)",
+        "INSERT INTO t (name, score, data) VALUES ('a', 1.5, x'0102'), ('b', NULL, NULL)",
+    ] {
+        assert_eq!(host.post("/?op=sql", stmt).status, 200, "{stmt}");
+    }
+    let r = json(
+        &host
+            .post(
+                "/?op=sql",
+                "SELECT id, name, score, data FROM t ORDER BY id",
+            )
+            .body,
+    );
+    assert_eq!(
+        r["columns"],
+        serde_json::json!(["id", "name", "score", "data"])
+    );
+    assert_eq!(
+        r["rows"],
+        serde_json::json!([[1, "a", 1.5, [1, 2]], [2, "b", null, null]])
+    );
+
+    let bad = host.post("/?op=sql", "SELECT nope FROM t");
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("Io") && bad.body.contains("no such column"),
+        "{}",
+        bad.body
+    );
+    let denied = host.post("/?op=sql&db=other", "SELECT 1");
+    assert_eq!(denied.status, 422);
+    assert!(denied.body.contains("AccessDenied"), "{}", denied.body);
+    // The host keeps serving after guest-visible errors.
+    assert_eq!(host.post("/?op=sql", "SELECT COUNT(*) FROM t").status, 200);
+}
+
+#[test]
+fn unlisted_store_label_is_refused() {
+    let app = app("[[trigger.http]]\nroute = \"/...\"\ncomponent = \"p\"\n[component.p]\nsource = \"{probe}\"\n");
+    let host = up(&app);
+    let r = host.get("/?op=kv-get&key=x");
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("AccessDenied"), "{}", r.body);
+    let r = host.post("/?op=sql", "SELECT 1");
+    assert!(r.body.contains("AccessDenied"), "{}", r.body);
+}
+
+#[test]
+fn a_store_label_the_host_lacks_stops_start_up() {
+    let app = app(&PROBE.replace(
+        r#"key_value_stores = ["default"]"#,
+        r#"key_value_stores = ["redis"]"#,
+    ));
+    let err = app.up(&[], &[]).err().expect("start-up must fail");
+    assert!(
+        err.contains("key_value_stores") && err.contains("redis"),
+        "{err}"
+    );
+}
+
+const VARIABLES: &str = r#"
+[variables]
+greeting = { default = "hello" }
+token = { required = true, secret = true }
+[[trigger.http]]
+route = "/..."
+component = "p"
+[component.p]
+source = "{probe}"
+variables = { greeting = "{{ greeting }}", auth = "Bearer {{ token }}" }
+"#;
+
+#[test]
+fn variables_defaults_environment_overrides_and_templates() {
+    let app = app(VARIABLES);
+    let host = app
+        .up(&[], &[("SPIN_VARIABLE_TOKEN", "t0k")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json(&host.get("/?op=var&name=greeting").body), "hello");
+    assert_eq!(json(&host.get("/?op=var&name=auth").body), "Bearer t0k");
+    let undefined = host.get("/?op=var&name=token");
+    assert!(
+        undefined.body.contains("Undefined"),
+        "app variables are reachable only through component variables: {}",
+        undefined.body
+    );
+    assert!(host
+        .get("/?op=var&name=Bad-Name")
+        .body
+        .contains("InvalidName"));
+    drop(host);
+
+    let host = app
+        .up(
+            &[],
+            &[
+                ("SPIN_VARIABLE_TOKEN", "x"),
+                ("SPIN_VARIABLE_GREETING", "hola"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json(&host.get("/?op=var&name=greeting").body), "hola");
+    drop(host);
+
+    let host = app
+        .up(
+            &["--variable", "greeting=salut", "--variable", "token=y"],
+            &[("SPIN_VARIABLE_GREETING", "hola")],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json(&host.get("/?op=var&name=greeting").body), "salut");
+}
+
+#[test]
+fn a_missing_required_variable_stops_start_up() {
+    let app = app(VARIABLES);
+    let err = app.up(&[], &[]).err().expect("start-up must fail");
+    assert!(
+        err.contains("token") && err.contains("SPIN_VARIABLE_TOKEN"),
+        "{err}"
+    );
+    assert!(!err.contains("Serving"), "{err}");
+}
+
+/// A loopback HTTP server answering 200 to `count` requests.
+fn loopback_server(count: usize) -> (String, std::thread::JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let mut served = 0;
+        listener.set_nonblocking(false).unwrap();
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            served += 1;
+        }
+        served
+    });
+    (addr, handle)
+}
+
+#[test]
+fn outbound_http_only_to_allowed_hosts() {
+    let (allowed_addr, server) = loopback_server(1);
+    let (other_addr, _other) = loopback_server(1);
+    let app = app(&format!(
+        "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"p\"\n[component.p]\nsource = \"{{probe}}\"\n\
+         allowed_outbound_hosts = [\"http://{allowed_addr}\"]\n"
+    ));
+    let host = up(&app);
+    let ok = host.get(&format!(
+        "/?op=fetch&url=http%3A%2F%2F{allowed_addr}%2Fhook"
+    ));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(json(&ok.body)["status"], 200);
+    assert_eq!(server.join().unwrap(), 1);
+
+    let denied = host.get(&format!("/?op=fetch&url=http%3A%2F%2F{other_addr}%2Fhook"));
+    assert_eq!(denied.status, 422);
+    assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(host
+        .output()
+        .contains("denied: not in allowed_outbound_hosts"));
+}
+
+const CRON: &str = r#"
+[variables]
+fail = { default = "no" }
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{probe}"
+sqlite_databases = ["default"]
+key_value_stores = ["default"]
+[[trigger.cron]]
+component = "ticker"
+cron_expression = "* * * * * *"
+[component.ticker]
+source = "{ticker}"
+sqlite_databases = ["default"]
+key_value_stores = ["default"]
+variables = { fail = "{{ fail }}" }
+"#;
+
+#[test]
+fn cron_command_fires_one_event_at_the_given_time() {
+    let app = app(CRON);
+    let out = app
+        .command(&["cron", "ticker", "--at", "2030-01-01T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        log.contains("cron ticker timestamp=1893456000 status=ok"),
+        "{log}"
+    );
+
+    let failed = app
+        .command(&[
+            "cron",
+            "ticker",
+            "--at",
+            "2030-01-01T00:01:00Z",
+            "--variable",
+            "fail=yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("asked to fail"));
+
+    let bad_time = app
+        .command(&["cron", "ticker", "--at", "yesterday"])
+        .output()
+        .unwrap();
+    assert!(!bad_time.status.success());
+
+    // The event's effects are visible to the HTTP component.
+    let host = up(&app);
+    let rows = json(&host.post("/?op=sql", "SELECT ts FROM ticks").body);
+    assert_eq!(rows["rows"], serde_json::json!([[1893456000]]));
+}
+
+#[test]
+fn cron_schedules_fire_while_up_runs() {
+    let app = app(CRON);
+    let host = up(&app);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = 0;
+    while Instant::now() < deadline && seen < 2 {
+        std::thread::sleep(Duration::from_millis(300));
+        let r = host.post("/?op=sql", "SELECT COUNT(*) AS n FROM ticks");
+        if r.status == 200 {
+            seen = json(&r.body)["rows"][0][0].as_i64().unwrap_or(0);
+        }
+    }
+    assert!(
+        seen >= 2,
+        "expected two cron events within 10 s, saw {seen}\n{}",
+        host.output()
+    );
+    assert!(host.output().contains("cron ticker timestamp="));
+}
+
+#[test]
+fn a_trapping_guest_gets_500_and_the_host_keeps_serving() {
+    let app = app(PROBE);
+    let host = up(&app);
+    for _ in 0..3 {
+        let r = host.get("/?op=trap");
+        assert_eq!(r.status, 500);
+        assert!(
+            !r.body.contains("wasm"),
+            "no internals in the response: {}",
+            r.body
+        );
+        assert_eq!(host.get("/?op=headers").status, 200);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let out = host.output();
+    assert!(
+        out.contains("status=500") && out.contains("unreachable"),
+        "{out}"
+    );
+}
+
+#[test]
+fn one_log_line_per_request_without_query_or_body() {
+    let app = app(PROBE);
+    let host = up(&app);
+    host.post("/secret/path?op=kv-set&key=email", "someone@example.com");
+    std::thread::sleep(Duration::from_millis(100));
+    let out = host.output();
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(" http ")).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].contains("http probe POST /secret/path route=/... status=200 us="),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        !out.contains("someone@example.com") && !out.contains("op=kv-set"),
+        "{out}"
+    );
+}
+
+#[test]
+fn migrations_are_applied_once_on_up() {
+    let app = app(PROBE);
+    let dir = app.path().join("migrations");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("0001_items.sql"),
+        "CREATE TABLE items (id INTEGER PRIMARY KEY);",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("0002_seed.sql"),
+        "INSERT INTO items (id) VALUES (7);",
+    )
+    .unwrap();
+    let host = up(&app);
+    assert!(host.output().contains("applied migration 0001_items.sql"));
+    drop(host);
+    let host = up(&app);
+    assert!(!host.output().contains("applied migration"));
+    let rows = json(&host.post("/?op=sql", "SELECT id FROM items").body);
+    assert_eq!(
+        rows["rows"],
+        serde_json::json!([[7]]),
+        "seed applied exactly once"
+    );
+}
+
+#[test]
+fn start_up_errors_are_clear_and_exit_non_zero() {
+    let bad = AppDir::new(BIN, "spin_manifest_version = 2\n[application]\nname = \"x\"\n[component.a]\nsorce = \"a.wasm\"\n");
+    let err = bad.up(&[], &[]).err().unwrap();
+    assert!(
+        err.contains("sorce") && err.contains("exited with exit status: 1"),
+        "{err}"
+    );
+
+    let missing = AppDir::new(
+        BIN,
+        "spin_manifest_version = 2\n[application]\nname = \"x\"\n[[trigger.http]]\nroute = \"/\"\ncomponent = \"a\"\n[component.a]\nsource = \"nowhere.wasm\"\n",
+    );
+    let err = missing.up(&[], &[]).err().unwrap();
+    assert!(
+        err.contains("nowhere.wasm") && err.contains("component `a`"),
+        "{err}"
+    );
+
+    let app = app(PROBE);
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().to_string();
+    let out = app.command(&["up", "--listen", &port]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {port}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn shutdown_finishes_in_flight_requests() {
+    let app = app(PROBE);
+    let host = up(&app);
+    let base = host.base.clone();
+    let slow = std::thread::spawn(move || {
+        spin_local_harness::request(&base, "GET", "/?op=busy&ms=1500", &[], b"")
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    let started = Instant::now();
+    let status = host.stop();
+    let r = slow.join().unwrap();
+    assert_eq!(r.status, 200, "the in-flight request completes: {}", r.body);
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "stop waited for the request"
+    );
+}
