@@ -67,12 +67,15 @@ pub fn template_references(template: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Looks up an environment variable.
+pub type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
+
 /// Where values come from besides defaults.
 pub struct Providers {
     /// `--variable name=value` given on the command line.
     pub cli: HashMap<String, String>,
     /// Reads `SPIN_VARIABLE_<NAME>`; a function so tests need not touch the process environment.
-    pub env: Box<dyn Fn(&str) -> Option<String>>,
+    pub env: EnvLookup,
 }
 
 impl Providers {

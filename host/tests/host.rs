@@ -515,3 +515,32 @@ fn shutdown_finishes_in_flight_requests() {
         "stop waited for the request"
     );
 }
+
+#[test]
+fn build_runs_each_components_commands_in_its_workdir() {
+    let app = app(
+        "[component.a]\nsource = \"a.wasm\"\n[component.a.build]\ncommand = [\"echo one > out.txt\", \"echo two >> out.txt\"]\nworkdir = \"sub\"\n\
+         [component.b]\nsource = \"b.wasm\"\n[component.b.build]\ncommand = \"exit 3\"\n",
+    );
+    std::fs::create_dir(app.path().join("sub")).unwrap();
+    let manifest = app.path().join("spin.toml");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(["build", "--from"])
+            .arg(&manifest)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let only_a = run(&["-c", "a"]);
+    assert!(
+        only_a.status.success(),
+        "{}",
+        String::from_utf8_lossy(&only_a.stderr)
+    );
+    let written = std::fs::read_to_string(app.path().join("sub/out.txt")).unwrap();
+    assert_eq!(written, "one\ntwo\n");
+    let all = run(&[]);
+    assert_eq!(all.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&all.stderr).contains("build of component `b` failed"));
+}

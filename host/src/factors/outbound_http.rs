@@ -55,7 +55,7 @@ impl AllowedHost {
             bail!("`{entry}` needs a scheme, like `https://example.com`");
         };
         let authority = match rest.split_once('/') {
-            Some((authority, path)) if path.is_empty() => authority,
+            Some((authority, "")) => authority,
             Some(_) => bail!("`{entry}`: paths are not allowed, only scheme://host[:port]"),
             None => rest,
         };

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite (what CI runs): bootstrap and build, formatting and
+# lints, then every unit, host and end-to-end test in release mode (the host
+# and the wasm are built once, and every test boots that same build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --release --locked
