@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use super::bindings::fermyon::spin::key_value::{self, Error};
-use super::{Factor, PrepareContext};
+use super::{allowed_labels, Factor, PrepareContext};
 use crate::sqlite_pool::{Durability, Pool};
 use crate::state::InstanceState;
 
@@ -68,17 +68,13 @@ impl Factor for KeyValueFactor {
     }
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<KeyValueComponent> {
-        for label in &ctx.component.key_value_stores {
-            if !self.stores.contains_key(label) {
-                bail!(
-                    "`component.{}.key_value_stores`: this host provides no store labelled `{label}` \
-                     (available: default)",
-                    ctx.id
-                );
-            }
-        }
         Ok(KeyValueComponent {
-            allowed: ctx.component.key_value_stores.clone().into(),
+            allowed: allowed_labels(
+                ctx,
+                "key_value_stores",
+                &ctx.component.key_value_stores,
+                &self.stores,
+            )?,
         })
     }
 

@@ -11,7 +11,10 @@ pub mod outbound_http;
 pub mod sqlite;
 pub mod variables;
 
-use anyhow::Result;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
 use wasmtime::component::Linker;
 
 use crate::manifest::Component;
@@ -52,4 +55,26 @@ pub trait Factor: Send + Sync + 'static {
 
     /// Builds the state one instance of the component sees.
     fn instance(&self, component: &Self::ComponentState) -> Self::InstanceState;
+}
+
+/// Checks the labels a component lists under `key` (`key_value_stores`,
+/// `sqlite_databases`) against those the host provides; returns the allowed set.
+pub fn allowed_labels<T>(
+    ctx: &PrepareContext<'_>,
+    key: &str,
+    requested: &[String],
+    provided: &HashMap<String, T>,
+) -> Result<Arc<[String]>> {
+    for label in requested {
+        if !provided.contains_key(label) {
+            let mut available: Vec<&str> = provided.keys().map(String::as_str).collect();
+            available.sort_unstable();
+            bail!(
+                "`component.{}.{key}`: this host provides no `{label}` (available: {})",
+                ctx.id,
+                available.join(", ")
+            );
+        }
+    }
+    Ok(requested.into())
 }

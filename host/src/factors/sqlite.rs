@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use super::bindings::fermyon::spin::sqlite::{self, Error, QueryResult, RowResult, Value};
-use super::{Factor, PrepareContext};
+use super::{allowed_labels, Factor, PrepareContext};
 use crate::sqlite_pool::{Durability, Pool, Pooled};
 use crate::state::InstanceState;
 
@@ -60,17 +60,13 @@ impl Factor for SqliteFactor {
     }
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<SqliteComponent> {
-        for label in &ctx.component.sqlite_databases {
-            if !self.databases.contains_key(label) {
-                bail!(
-                    "`component.{}.sqlite_databases`: this host provides no database labelled \
-                     `{label}` (available: default)",
-                    ctx.id
-                );
-            }
-        }
         Ok(SqliteComponent {
-            allowed: ctx.component.sqlite_databases.clone().into(),
+            allowed: allowed_labels(
+                ctx,
+                "sqlite_databases",
+                &ctx.component.sqlite_databases,
+                &self.databases,
+            )?,
         })
     }
 
