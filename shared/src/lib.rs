@@ -1,4 +1,18 @@
 //! The VIP operations domain: every business rule of the platform, as pure
 //! functions over plain data. No I/O, no clock reads (time is always an
 //! argument), no dependency on Spin, so it is unit-tested natively and fast.
+//!
+//! Every number the rules use is program configuration with the defaults of
+//! `DOMAIN.md`, never a constant buried in code.
 #![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+pub mod customer;
+pub mod eligibility;
+pub mod money;
+pub mod validation;
