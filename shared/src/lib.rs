@@ -5,11 +5,10 @@
 //! Every number the rules use is program configuration with the defaults of
 //! `DOMAIN.md`, never a constant buried in code.
 #![forbid(unsafe_code)]
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
+// No panic is reachable from input: these hold for all non-test code.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
 
 pub mod customer;
