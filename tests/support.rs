@@ -1,20 +1,169 @@
-//! What every end-to-end test shares: the repository's own `spin.toml`, run by
-//! the release host with a fresh state directory.
+//! What every end-to-end test shares: the repository's own `spin.toml` run by
+//! the release host with a fresh state directory, test keys for every role,
+//! and a small client.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use serde_json::Value;
 pub use spin_local_harness::{AppDir, Host, Response};
 
-/// Boots the application exactly as `scripts/run.sh` does, on an ephemeral port
-/// and a temporary state directory. Extra environment for variables.
-pub fn boot(env: &[(&str, &str)]) -> (AppDir, Host) {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml");
-    let app = AppDir::existing(spin_local_harness::default_binary(), &manifest);
-    let host = app.up(&[], env).unwrap_or_else(|e| panic!("{e}"));
+/// One key per role, as `SPIN_VARIABLE_API_KEYS` gives them to the app.
+pub const ROLES: [(&str, &str); 7] = [
+    ("webform", "test-key-webform-0001"),
+    ("chatbot", "test-key-chatbot-0001"),
+    ("staff", "test-key-staff-000001"),
+    ("scheduler", "test-key-scheduler-01"),
+    ("customer_success", "test-key-cs-000000001"),
+    ("program_manager", "test-key-pm-000000001"),
+    ("partner:acme", "test-key-partner-acme"),
+];
+
+pub fn key(role: &str) -> &'static str {
+    ROLES
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, k)| *k)
+        .unwrap_or_else(|| panic!("no test key for role {role}"))
+}
+
+fn api_keys() -> String {
+    ROLES
+        .iter()
+        .map(|(r, k)| format!("{r}={k}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn manifest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml")
+}
+
+/// The application with its state directory; restartable.
+pub struct App {
+    pub dir: AppDir,
+}
+
+impl App {
+    pub fn new() -> Self {
+        App {
+            dir: AppDir::existing(spin_local_harness::default_binary(), &manifest()),
+        }
+    }
+
+    pub fn start(&self) -> Host {
+        let keys = api_keys();
+        self.dir
+            .up(&[], &[("SPIN_VARIABLE_API_KEYS", keys.as_str())])
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The `default` SQLite database, for checks the API does not expose (audit events).
+    pub fn database(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.state_dir().join("sqlite_db.db"))
+            .expect("open state database")
+    }
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new()
+    }
+}
+
+/// Boots a fresh app.
+pub fn boot() -> (App, Host) {
+    let app = App::new();
+    let host = app.start();
     (app, host)
 }
 
+/// A request as a role (`None`: no key at all).
+pub fn call(
+    host: &Host,
+    role: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Response {
+    call_with(host, role, method, path, body, &[])
+}
+
+pub fn call_with(
+    host: &Host,
+    role: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    extra: &[(&str, &str)],
+) -> Response {
+    let auth = role.map(|r| format!("Bearer {}", key(r)));
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    if let Some(a) = &auth {
+        headers.push(("authorization", a));
+    }
+    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    headers.extend_from_slice(extra);
+    host.request(method, path, &headers, bytes.as_bytes())
+}
+
 /// Parses a JSON body, failing the test with the body if it is not JSON.
-pub fn json(r: &Response) -> serde_json::Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body))
+pub fn json(r: &Response) -> Value {
+    serde_json::from_str(&r.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
+}
+
+/// Asserts an RFC 9457 problem with this status and type slug; returns it.
+pub fn problem(r: &Response, status: u16, slug: &str) -> Value {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        r.body
+    );
+    let p = json(r);
+    assert_eq!(
+        p["type"],
+        format!("{}{slug}", vip_kit::problem::TYPE_BASE),
+        "{p}"
+    );
+    assert_eq!(p["status"], status);
+    assert!(p["title"].is_string() && p["detail"].is_string(), "{p}");
+    p
+}
+
+/// The fields a validation problem names.
+pub fn fields(p: &Value) -> Vec<String> {
+    p["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A valid stored customer, with overrides of its facts.
+pub fn customer(facts: Value) -> Value {
+    let mut base = serde_json::json!({
+        "segment": "consumer",
+        "plan_type": "residential",
+        "monthly_plan_amount": {"amount": "50.00", "currency": "USD"},
+        "service_delivery": "direct",
+        "support_plan": "bronze"
+    });
+    if let (Some(b), Some(o)) = (base.as_object_mut(), facts.as_object()) {
+        for (k, v) in o {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::json!({
+        "legal_name": "Cliente de Prueba S.A.",
+        "facts": base,
+        "contact": {"name": "Ana Pérez", "email": "ana@example.test", "phone": "+504 5555-0101"}
+    })
 }

@@ -190,14 +190,16 @@ fn evaluate_rule(rule: &Rule, facts: &CustomerFacts) -> Result<RuleOutcome, Eval
                     false,
                     format!("monthly plan amount {actual} is not greater than {amount}"),
                 ),
-                Err(_) => return Err(EvaluationError::CurrencyMismatch {
-                    rule: rule.id.clone(),
-                    detail: format!(
+                Err(_) => {
+                    return Err(EvaluationError::CurrencyMismatch {
+                        rule: rule.id.clone(),
+                        detail: format!(
                         "the monthly plan amount is in {}, but rule `{}` compares with {amount}",
                         actual.currency(),
                         rule.id
                     ),
-                }),
+                    })
+                }
             }
         }
         Condition::FlagSet {

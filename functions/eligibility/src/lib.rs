@@ -1,29 +1,76 @@
-//! The `eligibility` component. For now it answers `GET /api/v1/health`,
-//! proving the whole path: built to wasm, routed by `spin.toml`, and able to
-//! reach its SQLite database.
+//! The `eligibility` component: customers, the programme's eligibility rules,
+//! and "is this customer VIP, and why?". A thin shell: it parses, authorises
+//! (through the route table), calls `vip_domain`, and persists.
+//! (No `forbid(unsafe_code)` here: spin-sdk's export macro emits the
+//! component's `unsafe` ABI glue; this crate's own code has none.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
-use serde_json::json;
-use spin_sdk::http::{IntoResponse, Method, Request, Response};
+mod check;
+mod customers;
+mod program;
+
+use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
-use spin_sdk::sqlite::Connection;
+use vip_kit::{Binding, Ctx, Problem};
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    ("GET /api/v1/health", health),
+    ("GET /api/v1/openapi.json", openapi),
+    ("PUT /api/v1/customers/{id}", customers::put),
+    ("GET /api/v1/customers/{id}", customers::get),
+    ("POST /api/v1/eligibility/check", check::post),
+    ("GET /api/v1/program/eligibility-rules", program::get),
+    ("PUT /api/v1/program/eligibility-rules", program::put),
+];
 
 #[http_component]
-fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
-    if *req.method() != Method::Get {
-        return Ok(Response::builder()
-            .status(405)
-            .header("allow", "GET")
-            .body("method not allowed")
-            .build());
-    }
-    let database = match Connection::open_default().and_then(|c| c.execute("SELECT 1", &[])) {
-        Ok(_) => "ok",
-        Err(_) => "unavailable",
+fn handle(req: Request) -> impl IntoResponse {
+    vip_kit::serve(req, "eligibility", HANDLERS)
+}
+
+fn health(_: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let database = vip_kit::db::Db::open()
+        .and_then(|db| db.exec("SELECT 1", &[]))
+        .is_ok();
+    let (status, body) = if database {
+        (200, serde_json::json!({ "status": "ok", "database": "ok" }))
+    } else {
+        (
+            503,
+            serde_json::json!({ "status": "degraded", "database": "unavailable" }),
+        )
     };
-    let status = if database == "ok" { 200 } else { 503 };
+    Ok(vip_kit::json(status, &body))
+}
+
+/// The OpenAPI 3.1 document of the whole API.
+const OPENAPI: &str = include_str!("../../../api/openapi.json");
+
+fn openapi(_: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(Response::builder()
-        .status(status)
+        .status(200)
         .header("content-type", "application/json")
-        .body(json!({ "status": if status == 200 { "ok" } else { "degraded" }, "database": database }).to_string())
+        .body(OPENAPI)
         .build())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        let (missing, extra) = vip_kit::router::unbound("eligibility", super::HANDLERS);
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "missing {missing:?}, extra {extra:?}"
+        );
+    }
 }

@@ -1,0 +1,104 @@
+//! Every operation of the API, in one table: which component serves it, who
+//! may call it, and whether it accepts `Idempotency-Key`. Components bind a
+//! handler to each of their operations (`router::serve`); the end-to-end tests
+//! check this table against `api/openapi.json` and against the live server.
+
+use crate::auth::Role;
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a key (health, the OpenAPI document).
+    Public,
+    /// Callers whose key is bound to one of these roles.
+    Roles(&'static [Role]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    pub component: &'static str,
+    pub method: &'static str,
+    /// Path template: `{name}` captures one segment.
+    pub path: &'static str,
+    pub access: Access,
+    /// Accepts `Idempotency-Key`: a retry with the same key returns the first result.
+    pub idempotent: bool,
+}
+
+const STAFF: Access = Access::Roles(&[Role::Staff]);
+const CUSTOMER_READERS: Access = Access::Roles(&[
+    Role::Staff,
+    Role::CustomerSuccess,
+    Role::ProgramManager,
+    Role::Webform,
+    Role::Chatbot,
+]);
+const CHECKERS: Access = Access::Roles(&[
+    Role::Webform,
+    Role::Chatbot,
+    Role::Staff,
+    Role::CustomerSuccess,
+    Role::ProgramManager,
+]);
+
+const fn op(
+    component: &'static str,
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    idempotent: bool,
+) -> Operation {
+    Operation {
+        component,
+        method,
+        path,
+        access,
+        idempotent,
+    }
+}
+
+pub const OPERATIONS: &[Operation] = &[
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/health",
+        Access::Public,
+        false,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/openapi.json",
+        Access::Public,
+        false,
+    ),
+    op("eligibility", "PUT", "/api/v1/customers/{id}", STAFF, false),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/customers/{id}",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/eligibility/check",
+        CHECKERS,
+        true,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/program/eligibility-rules",
+        STAFF,
+        false,
+    ),
+    op(
+        "eligibility",
+        "PUT",
+        "/api/v1/program/eligibility-rules",
+        STAFF,
+        false,
+    ),
+];

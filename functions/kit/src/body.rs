@@ -1,0 +1,125 @@
+//! JSON request bodies: content type, size limit, syntax, then types, each
+//! refused with its own 4xx problem naming what is wrong (and where).
+
+use serde::de::DeserializeOwned;
+use spin_sdk::http::Request;
+
+use crate::problem::Problem;
+
+/// Default largest body accepted; a component may set variable `max_body_bytes`.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn max_body_bytes() -> usize {
+    spin_sdk::variables::get("max_body_bytes")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_MAX_BODY_BYTES)
+}
+
+/// Parses the body as JSON into `T`.
+pub fn read_json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
+    let content_type = req
+        .header("content-type")
+        .and_then(|h| h.as_str())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(Problem::new(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as `Content-Type: application/json`",
+        ));
+    }
+    let limit = max_body_bytes();
+    if req.body().len() > limit {
+        return Err(Problem::new(
+            413,
+            "payload-too-large",
+            "The body is too large",
+            format!(
+                "the body is {} bytes; at most {limit} are accepted",
+                req.body().len()
+            ),
+        ));
+    }
+    parse_json(req.body())
+}
+
+/// Parses JSON bytes into `T`, naming the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => match de.end() {
+            Ok(()) => Ok(v),
+            Err(e) => Err(Problem::malformed_json(e.to_string())),
+        },
+        Err(e) => {
+            let inner = e.inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(Problem::malformed_json(inner.to_string()));
+            }
+            let message = inner.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) => message.get(..i).unwrap_or(&message).to_string(),
+                None => message,
+            };
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            Err(Problem::field(&field, message))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        amount: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        let e = parse_json::<Outer>(b"{\"name\": ").unwrap_err();
+        assert_eq!((e.status, e.slug), (400, "malformed-json"));
+        let e =
+            parse_json::<Outer>(br#"{"name":"a","inner":{"amount":"1"}} trailing"#).unwrap_err();
+        assert_eq!(e.slug, "malformed-json");
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let e = parse_json::<Outer>(br#"{"name":"a","inner":{"amount":5}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "inner.amount");
+        assert!(
+            e.errors[0].message.contains("expected a string"),
+            "{}",
+            e.errors[0].message
+        );
+        let e = parse_json::<Outer>(br#"{"name":"a","inner":{"amount":"1"},"x":1}"#).unwrap_err();
+        assert!(e.errors[0].message.contains("unknown field `x`"));
+        let e = parse_json::<Outer>(br#"{"name":"a"}"#).unwrap_err();
+        assert!(
+            e.errors[0].message.contains("missing field `inner`"),
+            "{:?}",
+            e.errors
+        );
+    }
+}

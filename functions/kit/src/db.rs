@@ -1,0 +1,63 @@
+//! SQL helpers over Spin's SQLite (`default` database). Every effect is one
+//! statement (conditional updates, `ON CONFLICT`, `RETURNING`): no transaction
+//! is held across calls, so hosted SQL (libSQL) keeps every guarantee.
+
+use spin_sdk::sqlite::{Connection, QueryResult, RowResult};
+
+pub use spin_sdk::sqlite::Value;
+
+use crate::problem::Problem;
+
+pub struct Db(Connection);
+
+impl Db {
+    pub fn open() -> Result<Db, Problem> {
+        Connection::open_default()
+            .map(Db)
+            .map_err(|e| Problem::internal(format!("database: {e}")))
+    }
+
+    pub fn exec(&self, sql: &str, params: &[Value]) -> Result<QueryResult, Problem> {
+        self.0
+            .execute(sql, params)
+            .map_err(|e| Problem::internal(format!("database: {e}")))
+    }
+
+    /// The first row, if any.
+    pub fn first(&self, sql: &str, params: &[Value]) -> Result<Option<RowResult>, Problem> {
+        Ok(self.exec(sql, params)?.rows.into_iter().next())
+    }
+}
+
+fn column<'a, T: TryFrom<&'a Value>>(
+    row: &'a RowResult,
+    i: usize,
+    what: &str,
+) -> Result<T, Problem> {
+    row.get::<T>(i)
+        .ok_or_else(|| Problem::internal(format!("column {i}: expected {what}")))
+}
+
+pub fn text(row: &RowResult, i: usize) -> Result<String, Problem> {
+    column::<&str>(row, i, "text").map(str::to_string)
+}
+
+pub fn int(row: &RowResult, i: usize) -> Result<i64, Problem> {
+    column::<i64>(row, i, "integer")
+}
+
+pub fn opt_text(row: &RowResult, i: usize) -> Option<String> {
+    row.get::<&str>(i).map(str::to_string)
+}
+
+/// Parses a JSON column written by this code; a failure is a real fault.
+pub fn json_column<T: serde::de::DeserializeOwned>(
+    row: &RowResult,
+    i: usize,
+) -> Result<T, Problem> {
+    serde_json::from_str(&text(row, i)?).map_err(|e| Problem::internal(format!("column {i}: {e}")))
+}
+
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> Value {
+    Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}

@@ -1,0 +1,136 @@
+//! `Idempotency-Key` for creating and spending POSTs: the first request with a
+//! key runs; a retry with the same key and the same body gets the first
+//! response again (header `Idempotent-Replayed: true`); the same key with a
+//! different body is a 422; a retry while the first is still running is a 409.
+//!
+//! A key is claimed with one atomic insert before the handler runs and
+//! completed with the response after; failures (non-2xx) release the claim so
+//! the client may retry. A claim left by a crash expires after a lease, and the
+//! handlers' own effects are single idempotent statements, so a takeover never
+//! applies anything twice.
+
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Request, Response};
+
+use crate::api::Operation;
+use crate::db::{int, opt_text, text, timestamp, Db, Value};
+use crate::problem::Problem;
+use crate::router::{method_name, Ctx, Handler};
+
+/// How long a claim protects a request still running.
+const LEASE_SECONDS: i64 = 60;
+
+/// The request's key, if any, checked for shape.
+pub fn key_of(req: &Request) -> Result<Option<String>, Problem> {
+    let Some(value) = req.header("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.as_str().unwrap_or("").trim();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Problem::field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    Ok(Some(key.to_string()))
+}
+
+fn fingerprint(req: &Request) -> String {
+    let mut h = Sha256::new();
+    h.update(method_name(req.method()).as_bytes());
+    h.update(b" ");
+    h.update(req.path().as_bytes());
+    h.update(b"\n");
+    h.update(req.body());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn run(
+    ctx: &mut Ctx<'_>,
+    op: &Operation,
+    handler: Handler,
+    key: &str,
+) -> Result<Response, Problem> {
+    let db = Db::open()?;
+    // Keys are per caller and per operation: two clients never collide.
+    let scope = format!("{} {} {}", ctx.actor(), op.method, op.path);
+    let hash = fingerprint(ctx.req);
+    let now = ctx.now;
+    let claimed = db
+        .first(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, state, claimed_at)
+             VALUES (?, ?, ?, 'pending', ?)
+             ON CONFLICT (scope, key) DO NOTHING RETURNING 1",
+            &[
+                Value::Text(scope.clone()),
+                Value::Text(key.into()),
+                Value::Text(hash.clone()),
+                timestamp(now),
+            ],
+        )?
+        .is_some();
+    if !claimed {
+        let row = db
+            .first(
+                "SELECT request_hash, state, status, body, claimed_at FROM idempotency_keys WHERE scope = ? AND key = ?",
+                &[Value::Text(scope.clone()), Value::Text(key.into())],
+            )?
+            .ok_or_else(|| Problem::internal("idempotency claim vanished"))?;
+        if text(&row, 0)? != hash {
+            return Err(Problem::unprocessable(
+                "idempotency-key-reused",
+                "Idempotency-Key reused with a different request",
+                "this Idempotency-Key was used for a different request body; use a new key",
+            ));
+        }
+        if text(&row, 1)? == "done" {
+            let status = u16::try_from(int(&row, 2)?).unwrap_or(200);
+            return Ok(Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .header("idempotent-replayed", "true")
+                .body(opt_text(&row, 3).unwrap_or_default())
+                .build());
+        }
+        let claimed_at = text(&row, 4)?;
+        let expired = chrono::DateTime::parse_from_rfc3339(&claimed_at)
+            .map(|t| (now - t.with_timezone(&chrono::Utc)).num_seconds() >= LEASE_SECONDS)
+            .unwrap_or(true);
+        let taken_over = expired
+            && db
+                .first(
+                    "UPDATE idempotency_keys SET claimed_at = ?
+                     WHERE scope = ? AND key = ? AND state = 'pending' AND claimed_at = ? RETURNING 1",
+                    &[timestamp(now), Value::Text(scope.clone()), Value::Text(key.into()), Value::Text(claimed_at)],
+                )?
+                .is_some();
+        if !taken_over {
+            return Err(Problem::conflict(
+                "idempotency-request-in-progress",
+                "A request with this Idempotency-Key is in progress",
+                "retry after the first request finishes",
+            ));
+        }
+    }
+    let result = handler(ctx);
+    match &result {
+        Ok(response) if (200..300).contains(response.status()) => {
+            db.exec(
+                "UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE scope = ? AND key = ?",
+                &[
+                    Value::Integer(i64::from(*response.status())),
+                    Value::Text(String::from_utf8_lossy(response.body()).into_owned()),
+                    Value::Text(scope),
+                    Value::Text(key.into()),
+                ],
+            )?;
+        }
+        _ => {
+            db.exec(
+                "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'pending'",
+                &[Value::Text(scope), Value::Text(key.into())],
+            )?;
+        }
+    }
+    result
+}

@@ -1,0 +1,205 @@
+//! Request dispatch: match the route, authenticate, authorise, apply
+//! idempotency, run the handler, and turn every `Problem` into a response.
+//! No route runs without declaring who may call it.
+
+use chrono::{DateTime, Utc};
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::api::{Access, Operation, OPERATIONS};
+use crate::auth::{KeyRing, Principal, Role};
+use crate::problem::Problem;
+
+pub type Handler = fn(&mut Ctx<'_>) -> Result<Response, Problem>;
+
+/// A component's handler for one operation of [`OPERATIONS`], keyed `"METHOD /path"`.
+pub type Binding = (&'static str, Handler);
+
+/// What a handler gets.
+pub struct Ctx<'a> {
+    pub req: &'a Request,
+    pub principal: Option<Principal>,
+    /// The request's time, read once.
+    pub now: DateTime<Utc>,
+    params: Vec<(&'static str, String)>,
+}
+
+impl Ctx<'_> {
+    /// A `{name}` segment of the matched path.
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.principal.as_ref().map(|p| p.role)
+    }
+
+    /// The audit actor: the principal, or `anonymous` on public routes.
+    pub fn actor(&self) -> String {
+        self.principal
+            .as_ref()
+            .map(Principal::actor)
+            .unwrap_or_else(|| "anonymous".into())
+    }
+
+    /// A request header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.header(name).and_then(|h| h.as_str())
+    }
+}
+
+pub fn method_name(m: &Method) -> &str {
+    match m {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Patch => "PATCH",
+        Method::Options => "OPTIONS",
+        Method::Connect => "CONNECT",
+        Method::Trace => "TRACE",
+        Method::Other(other) => other,
+    }
+}
+
+/// Matches `/a/{id}/b` against a path; returns the captures.
+fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(params),
+            (Some(ts), Some(ps)) => {
+                if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    if ps.is_empty() {
+                        return None;
+                    }
+                    params.push((name, ps.to_string()));
+                } else if ts != ps {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn key(op: &Operation) -> String {
+    format!("{} {}", op.method, op.path)
+}
+
+/// The operations of `component` that have no handler, and the handlers that
+/// match no operation: both must be empty (each component tests this).
+pub fn unbound(component: &str, bindings: &[Binding]) -> (Vec<String>, Vec<String>) {
+    let ops: Vec<String> = OPERATIONS
+        .iter()
+        .filter(|o| o.component == component)
+        .map(key)
+        .collect();
+    let missing = ops
+        .iter()
+        .filter(|k| !bindings.iter().any(|(b, _)| b == k))
+        .cloned()
+        .collect();
+    let extra = bindings
+        .iter()
+        .filter(|(b, _)| !ops.iter().any(|k| k == b))
+        .map(|(b, _)| b.to_string())
+        .collect();
+    (missing, extra)
+}
+
+/// Serves one request with a component's handlers.
+pub fn serve(req: Request, component: &str, bindings: &[Binding]) -> Response {
+    let path = req.path().to_string();
+    match dispatch(&req, component, bindings) {
+        Ok(response) => response,
+        Err(problem) => problem.into_response(&path),
+    }
+}
+
+fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Response, Problem> {
+    let method = method_name(req.method());
+    let path = req.path();
+    let mut allowed = Vec::new();
+    let mut found = None;
+    for op in OPERATIONS.iter().filter(|o| o.component == component) {
+        if let Some(params) = match_path(op.path, path) {
+            if op.method == method {
+                found = Some((op, params));
+                break;
+            }
+            allowed.push(op.method);
+        }
+    }
+    let Some((op, params)) = found else {
+        return Err(if allowed.is_empty() {
+            Problem::not_found(format!("no operation at {path}"))
+        } else {
+            Problem::method_not_allowed(&allowed)
+        });
+    };
+    let handler = bindings
+        .iter()
+        .find(|(k, _)| *k == key(op))
+        .map(|(_, h)| *h)
+        .ok_or_else(|| {
+            Problem::new(
+                501,
+                "not-implemented",
+                "Not implemented",
+                format!("{method} {}", op.path),
+            )
+        })?;
+    let principal = match op.access {
+        Access::Public => None,
+        Access::Roles(roles) => {
+            let principal = KeyRing::from_variables()?
+                .authenticate(req.header("authorization").and_then(|h| h.as_str()))?;
+            if !roles.contains(&principal.role) {
+                let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                return Err(Problem::forbidden(format!(
+                    "role `{}` may not {method} {}; allowed: {}",
+                    principal.role.as_str(),
+                    op.path,
+                    names.join(", ")
+                )));
+            }
+            Some(principal)
+        }
+    };
+    let mut ctx = Ctx {
+        req,
+        principal,
+        now: crate::now(),
+        params,
+    };
+    if op.idempotent {
+        if let Some(key) = crate::idempotency::key_of(req)? {
+            return crate::idempotency::run(&mut ctx, op, handler, &key);
+        }
+    }
+    handler(&mut ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_templates() {
+        assert_eq!(
+            match_path("/a/{id}", "/a/42"),
+            Some(vec![("id", "42".to_string())])
+        );
+        assert_eq!(match_path("/a/{id}", "/a/"), None);
+        assert_eq!(match_path("/a/{id}", "/a/42/b"), None);
+        assert_eq!(match_path("/a/b", "/a/b"), Some(vec![]));
+        assert_eq!(match_path("/a/b", "/a/c"), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! The application end to end: the real `spin.toml`, the wasm components as
+//! built by the bootstrap, served by the host over real HTTP.
+
+mod conventions;
+mod eligibility;
+mod health;
+mod openapi;

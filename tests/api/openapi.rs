@@ -1,0 +1,80 @@
+//! The OpenAPI document is valid 3.1, documents exactly the operations the
+//! components declare, and every documented operation is served.
+
+use std::collections::BTreeSet;
+
+use e2e::{boot, call, json, problem, ROLES};
+
+use vip_kit::api::{Access, OPERATIONS};
+
+fn declared() -> BTreeSet<(String, String)> {
+    OPERATIONS
+        .iter()
+        .map(|o| (o.method.to_string(), o.path.to_string()))
+        .collect()
+}
+
+/// The roles the operation table gives an operation, as the document names them.
+fn declared_roles(method: &str, path: &str) -> Vec<String> {
+    let op = OPERATIONS
+        .iter()
+        .find(|o| o.method == method && o.path == path)
+        .unwrap_or_else(|| panic!("{method} {path} is documented but not declared"));
+    match op.access {
+        Access::Public => vec!["public".to_string()],
+        Access::Roles(roles) => roles.iter().map(|r| r.as_str().to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_document_is_valid_and_matches_the_routes_served() {
+    let (_app, host) = boot();
+    let r = host.get("/api/v1/openapi.json");
+    assert_eq!(r.status, 200);
+    let spec = oas3::from_json(&r.body).unwrap_or_else(|e| panic!("invalid OpenAPI 3.1: {e}"));
+    assert!(spec.openapi.starts_with("3.1"));
+
+    let doc = json(&r);
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            documented.insert((method.to_uppercase(), path.clone()));
+            let roles: Vec<&str> = op["x-roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            let mut listed: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            let mut expected = declared_roles(&method.to_uppercase(), path);
+            listed.sort();
+            expected.sort();
+            assert_eq!(listed, expected, "x-roles of {method} {path}");
+            let concrete = path.replace("{id}", "C-404");
+            if roles == ["public"] {
+                assert_eq!(
+                    call(&host, None, &method.to_uppercase(), &concrete, None).status,
+                    200,
+                    "{method} {path}"
+                );
+                continue;
+            }
+            // Served: without a key the answer is 401, never 404 or 405.
+            let r = call(&host, None, &method.to_uppercase(), &concrete, None);
+            problem(&r, 401, "unauthorized");
+            // Every role the document does not list is refused with 403.
+            for (role, _) in ROLES
+                .iter()
+                .filter(|(role, _)| !roles.iter().any(|r| role.starts_with(r)))
+            {
+                let r = call(&host, Some(role), &method.to_uppercase(), &concrete, None);
+                problem(&r, 403, "forbidden");
+            }
+        }
+    }
+    assert_eq!(
+        documented,
+        declared(),
+        "the document and the route tables must list the same operations"
+    );
+}
