@@ -26,7 +26,7 @@ pub fn key(role: &str) -> &'static str {
         .unwrap_or_else(|| panic!("no test key for role {role}"))
 }
 
-fn api_keys() -> String {
+pub fn api_keys() -> String {
     ROLES
         .iter()
         .map(|(r, k)| format!("{r}={k}"))

@@ -108,13 +108,13 @@ pub struct CustomerFacts {
     pub segment: Segment,
     pub plan_type: String,
     pub monthly_plan_amount: Money,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_delivery: Option<ServiceDelivery>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub support_plan: Option<SupportPlan>,
     #[serde(default)]
     pub key_account: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_negotiation: Option<SpecialNegotiation>,
 }
 

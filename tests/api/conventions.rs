@@ -68,7 +68,13 @@ fn bad_bodies_get_a_4xx_problem_naming_what_is_wrong() {
         "validation-error",
     );
     assert_eq!(fields(&p), ["facts.monthly_plan_amount.amount"], "{p}");
-    assert!(p["errors"][0]["message"].as_str().unwrap().contains("expected a string"), "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected a string"),
+        "{p}"
+    );
 
     let mut c = customer(json!({}));
     c["facts"]["monthly_plan_amount"]["amount"] = json!("12.5.0");

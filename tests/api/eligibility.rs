@@ -186,6 +186,10 @@ fn personal_data_is_only_for_roles_allowed_to_see_it() {
         );
         assert!(!r.body.contains("ana@example.test"));
         assert_eq!(v["facts"]["segment"], "consumer");
+        assert!(
+            v["facts"].get("special_negotiation").is_none(),
+            "absent facts are omitted, not null: {v}"
+        );
     }
 }
 

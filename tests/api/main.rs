@@ -5,3 +5,4 @@ mod conventions;
 mod eligibility;
 mod health;
 mod openapi;
+mod schema;

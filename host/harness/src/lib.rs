@@ -129,7 +129,8 @@ fn capture(
 }
 
 impl Host {
-    fn start(mut cmd: Command) -> Result<Host, String> {
+    /// Starts any command that prints spin's `Serving http://…` banner.
+    pub fn start(mut cmd: Command) -> Result<Host, String> {
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());

@@ -1,0 +1,109 @@
+"""What the benchmarks share: start spin-local on a manifest, run wrk, read
+the host's per-request log lines. Benchmarks assert nothing; they report."""
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST = os.path.join(ROOT, "target/release/spin-local")
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+DURABILITY = os.environ.get("BENCH_DURABILITY", "full")
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def to_ms(value):
+    m = re.match(r"([\d.]+)(us|ms|s)$", value)
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def state_locations():
+    """tmpfs (if the machine has one) and disk, as (label, parent dir)."""
+    locations = []
+    if os.path.isdir("/dev/shm"):
+        locations.append(("tmpfs (/dev/shm)", "/dev/shm"))
+    disk = os.path.join(ROOT, "target/bench-state")
+    os.makedirs(disk, exist_ok=True)
+    locations.append(("disk (target/)", disk))
+    return locations
+
+
+class Host:
+    """A spin-local `up` with its log in a file."""
+
+    def __init__(self, manifest, state_parent, env=None):
+        self.dir = tempfile.mkdtemp(prefix="bench-")
+        self.state = tempfile.mkdtemp(prefix="bench-state-", dir=state_parent)
+        self.log_path = os.path.join(self.dir, "host.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [HOST, "up", "--from", manifest, "--state-dir", self.state,
+             "--listen", "127.0.0.1:0", "--durability", DURABILITY],
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        self.base = None
+        for _ in range(600):
+            time.sleep(0.05)
+            with open(self.log_path) as f:
+                m = re.search(r"Serving (http://\S+)", f.read())
+            if m:
+                self.base = m.group(1)
+                return
+        self.stop()
+        sys.exit(f"host did not start; see {self.log_path}")
+
+    def lines(self):
+        with open(self.log_path) as f:
+            return sum(1 for _ in f)
+
+    def instantiation_us(self, since_line):
+        """Mean and median per-request instantiation µs logged after `since_line`."""
+        with open(self.log_path) as f:
+            lines = f.readlines()[since_line:]
+        values = [int(m.group(1)) for l in lines if (m := re.search(r" inst_us=(\d+)", l))]
+        return (statistics.mean(values), statistics.median(values)) if values else (0.0, 0.0)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.log.close()
+        subprocess.run(["rm", "-rf", self.state, self.dir], check=False)
+
+
+def wrk(url, connections, script=None):
+    """Runs wrk; returns req/s, p50 and p99 in ms, and the non-2xx count."""
+    threads = 1 if connections == 1 else 2
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
+    pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.M))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": to_ms(pct["50"]), "p99": to_ms(pct["99"]),
+            "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def measure(host, url, script=None, label=""):
+    """Warm-up, then 1 and 8 connections; rows for `table`."""
+    cmd = ["wrk", "-t1", "-c1", "-d2s"] + (["-s", script] if script else []) + [url]
+    subprocess.run(cmd, check=True, capture_output=True)
+    rows = []
+    for connections in (1, 8):
+        start = host.lines()
+        r = wrk(url, connections, script)
+        mean_inst, p50_inst = host.instantiation_us(start)
+        rows.append((label, connections, r, mean_inst, p50_inst))
+    return rows
+
+
+def table(title, rows):
+    print(f"\n{title}\nwrk {DURATION} per row, SQLite durability={DURABILITY}, {os.cpu_count()} cores (shared with wrk)\n")
+    print("| state | connections | req/s | p50 ms | p99 ms | instantiate mean µs | instantiate p50 µs | non-2xx |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, c, r, mean_inst, p50_inst in rows:
+        print(f"| {label} | {c} | {r['rps']:.0f} | {r['p50']:.3f} | {r['p99']:.3f} | "
+              f"{mean_inst:.1f} | {p50_inst:.0f} | {r['non2xx']} |")
