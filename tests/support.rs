@@ -147,6 +147,13 @@ pub fn fields(p: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The message of a problem's first field error.
+pub fn message(p: &Value) -> &str {
+    p["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no field error in {p}"))
+}
+
 /// A valid stored customer, with overrides of its facts.
 pub fn customer(facts: Value) -> Value {
     let mut base = serde_json::json!({

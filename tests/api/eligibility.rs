@@ -1,6 +1,6 @@
 //! The eligibility slice: customers, decisions with reasons, rule edits.
 
-use e2e::{boot, call, call_with, customer, fields, json, problem, App};
+use e2e::{boot, call, call_with, customer, fields, json, message, problem, App};
 use serde_json::{json, Value};
 
 fn check(host: &e2e::Host, body: Value) -> Value {
@@ -129,10 +129,7 @@ fn a_preview_by_facts_records_nothing_and_refuses_bad_facts() {
     );
     let p = problem(&r, 400, "validation-error");
     assert_eq!(fields(&p), ["facts.plan_type"]);
-    assert!(p["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("dedicated, corporate, business, residential"));
+    assert!(message(&p).contains("dedicated, corporate, business, residential"));
 
     let r = call(
         &host,
@@ -339,13 +336,7 @@ fn rule_edits_take_effect_and_are_validated() {
         409,
         "plan-type-in-use",
     );
-    assert!(
-        p["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("business"),
-        "{p}"
-    );
+    assert!(message(&p).contains("business"), "{p}");
 
     let version: i64 = app
         .database()
