@@ -19,4 +19,5 @@
 pub mod customer;
 pub mod eligibility;
 pub mod money;
+pub mod tiers;
 pub mod validation;

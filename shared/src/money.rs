@@ -178,13 +178,36 @@ impl Money {
 
     /// Compares two amounts of the same currency; different currencies are an error, never a guess.
     pub fn compare(&self, other: &Money) -> Result<Ordering, MoneyError> {
-        if self.currency != other.currency {
-            return Err(MoneyError::CurrencyMismatch {
+        self.same_currency(other)?;
+        Ok(self.minor.cmp(&other.minor))
+    }
+
+    fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch {
                 left: self.currency.to_string(),
                 right: other.currency.to_string(),
-            });
+            })
         }
-        Ok(self.minor.cmp(&other.minor))
+    }
+
+    /// The sum; different currencies or an overflow are errors.
+    pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or_else(|| MoneyError::Overflow(format!("{self} + {other}")))?;
+        Ok(Money::from_minor(minor, self.currency.clone()))
+    }
+
+    /// `self - other`, or zero when `other` is larger ("how much is still needed").
+    pub fn saturating_sub(&self, other: &Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let minor = self.minor.saturating_sub(other.minor).max(0);
+        Ok(Money::from_minor(minor, self.currency.clone()))
     }
 
     /// The amount as a decimal string with exactly the currency's decimals.
@@ -304,6 +327,20 @@ mod tests {
             Money::parse("-0.05", "USD").unwrap().to_string(),
             "-0.05 USD"
         );
+    }
+
+    #[test]
+    fn arithmetic_stays_in_one_currency() {
+        assert_eq!(usd("1.50").checked_add(&usd("2.75")), Ok(usd("4.25")));
+        assert_eq!(usd("5").saturating_sub(&usd("7")), Ok(usd("0")));
+        assert_eq!(usd("7").saturating_sub(&usd("5")), Ok(usd("2")));
+        let eur = Money::parse("1", "EUR").unwrap();
+        assert!(usd("1").checked_add(&eur).is_err());
+        let max = Money::from_minor(i64::MAX, Currency::USD);
+        assert!(matches!(
+            max.checked_add(&usd("0.01")),
+            Err(MoneyError::Overflow(_))
+        ));
     }
 
     proptest! {
