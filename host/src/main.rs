@@ -69,6 +69,9 @@ enum Command {
         /// Address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
+        /// Requests declaring a larger body (Content-Length) get 413 before any guest runs.
+        #[arg(long, default_value_t = 16 << 20)]
+        max_request_bytes: u64,
     },
     /// Fire one cron event of a component and exit (status 1 if it fails).
     Cron {
@@ -174,7 +177,11 @@ fn main() -> ExitCode {
             manifest,
             components,
         } => Manifest::load(&manifest).and_then(|m| build_cmd::build(&m, &components)),
-        Command::Up { run, listen } => runtime().and_then(|rt| rt.block_on(up(run, listen))),
+        Command::Up {
+            run,
+            listen,
+            max_request_bytes,
+        } => runtime().and_then(|rt| rt.block_on(up(run, listen, max_request_bytes))),
         Command::Cron { component, at, run } => {
             runtime().and_then(|rt| rt.block_on(cron_once(run, component, at)))
         }
@@ -194,7 +201,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-async fn up(run: RunOptions, listen: SocketAddr) -> Result<()> {
+async fn up(run: RunOptions, listen: SocketAddr, max_request_bytes: u64) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -202,7 +209,7 @@ async fn up(run: RunOptions, listen: SocketAddr) -> Result<()> {
         m.http_triggers.iter().any(|t| t.component == id)
             || m.cron_triggers.iter().any(|t| t.component == id)
     })?);
-    let http = Arc::new(HttpTrigger::new(app.clone())?);
+    let http = Arc::new(HttpTrigger::new(app.clone(), max_request_bytes)?);
     let mut schedules = Vec::new();
     for t in &app.manifest.cron_triggers {
         schedules.push(Schedule::new(

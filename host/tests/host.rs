@@ -544,3 +544,23 @@ fn build_runs_each_components_commands_in_its_workdir() {
     assert_eq!(all.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&all.stderr).contains("build of component `b` failed"));
 }
+
+#[test]
+fn oversized_bodies_are_refused_before_any_guest_runs() {
+    let app = app(PROBE);
+    let host = app
+        .up(&["--max-request-bytes", "1024"], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let big = vec![b'x'; 2048];
+    let r = host.request("POST", "/?op=kv-set&key=k", &[], &big);
+    assert_eq!(r.status, 413);
+    let ok = host.request("POST", "/?op=kv-set&key=k", &[], &big[..1000]);
+    assert_eq!(ok.status, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    let out = host.output();
+    let refused = out.lines().find(|l| l.contains("status=413")).unwrap();
+    assert!(
+        !refused.contains("inst_us="),
+        "no instance for a refused body: {refused}"
+    );
+}

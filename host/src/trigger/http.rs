@@ -35,11 +35,14 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct HttpTrigger {
     app: Arc<App>,
     router: Router,
+    /// Requests declaring a larger body get 413 before any guest runs: the
+    /// guest would otherwise read the whole body into its memory and trap.
+    max_request_bytes: u64,
     handlers: std::collections::HashMap<String, ProxyPre<crate::state::InstanceState>>,
 }
 
 impl HttpTrigger {
-    pub fn new(app: Arc<App>) -> Result<Self> {
+    pub fn new(app: Arc<App>, max_request_bytes: u64) -> Result<Self> {
         let routes: Vec<(&str, &str)> = app
             .manifest
             .http_triggers
@@ -72,6 +75,7 @@ impl HttpTrigger {
         Ok(HttpTrigger {
             app,
             router,
+            max_request_bytes,
             handlers,
         })
     }
@@ -155,6 +159,16 @@ impl HttpTrigger {
             return response;
         };
         log.component(route.component);
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_request_bytes) {
+            let response = plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
+            log.finish(Some(route.raw_route), response.status(), started, None);
+            return response;
+        }
         let instantiate_ns = Arc::new(AtomicU64::new(0));
         let response = match self
             .invoke(req, &route, client, instantiate_ns.clone())
