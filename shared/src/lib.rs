@@ -20,5 +20,7 @@ pub mod card;
 pub mod customer;
 pub mod eligibility;
 pub mod money;
+pub mod month_end;
+pub mod onboarding;
 pub mod tiers;
 pub mod validation;
