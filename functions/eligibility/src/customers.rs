@@ -25,6 +25,15 @@ pub struct CustomerView {
     pub updated_at: String,
 }
 
+impl CustomerView {
+    /// Whether this stored customer is exactly `customer` (a view with personal data).
+    fn is(&self, customer: &Customer) -> bool {
+        self.legal_name.as_deref() == Some(customer.legal_name.as_str())
+            && self.facts == customer.facts
+            && self.contact.as_ref() == Some(&customer.contact)
+    }
+}
+
 fn may_see_personal_data(role: Option<Role>) -> bool {
     matches!(
         role,
@@ -124,8 +133,8 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let view = load(&db, &id, ctx.role());
     match (written, view) {
         (Some(_), Ok(view)) => Ok(vip_kit::json(if existed { 200 } else { 201 }, &view)),
-        // Unchanged replacement: what is stored is already this customer.
-        (None, Ok(view)) if existed => Ok(vip_kit::json(200, &view)),
+        // Nothing written because what is stored is already this customer.
+        (None, Ok(view)) if existed && view.is(&customer) => Ok(vip_kit::json(200, &view)),
         // The plan type vanished from the rules between validation and write.
         _ => {
             let rules = program::load(&db, ctx.now)?.rules;
