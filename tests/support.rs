@@ -109,6 +109,27 @@ pub fn call_with(
     host.request(method, path, &headers, bytes.as_bytes())
 }
 
+/// `POST /api/v1/eligibility/check` as `role`, optionally with an `Idempotency-Key`.
+pub fn post_check(
+    host: &Host,
+    role: &str,
+    body: &Value,
+    idempotency_key: Option<&str>,
+) -> Response {
+    let key: Vec<(&str, &str)> = idempotency_key
+        .map(|k| ("idempotency-key", k))
+        .into_iter()
+        .collect();
+    call_with(
+        host,
+        Some(role),
+        "POST",
+        "/api/v1/eligibility/check",
+        Some(body),
+        &key,
+    )
+}
+
 /// Parses a JSON body, failing the test with the body if it is not JSON.
 pub fn json(r: &Response) -> Value {
     serde_json::from_str(&r.body)

@@ -260,7 +260,7 @@ mod tests {
             .replace(r#""service_delivery":"direct","#, "")
             .replace("ops@acme.test", "not-an-email");
         let errors = customer(&bad).validate(&plan_types()).unwrap_err();
-        let fields: Vec<&str> = errors.as_slice().iter().map(|e| e.field.as_str()).collect();
+        let fields = errors.fields();
         assert_eq!(
             fields,
             [

@@ -641,13 +641,8 @@ mod tests {
             ]
         }))
         .unwrap();
-        let fields: Vec<String> = config
-            .validate()
-            .unwrap_err()
-            .into_vec()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let errors = config.validate().unwrap_err();
+        let fields = errors.fields();
         assert_eq!(
             fields,
             [

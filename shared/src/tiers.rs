@@ -652,13 +652,8 @@ mod tests {
         p.tiers[2].threshold = usd(4_000);
         p.tiers[1].id = "Silver!".into();
         p.review_window_months = 0;
-        let fields: Vec<String> = p
-            .validate()
-            .unwrap_err()
-            .into_vec()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let errors = p.validate().unwrap_err();
+        let fields = errors.fields();
         assert_eq!(
             fields,
             ["review_window_months", "tiers[1].id", "tiers[2].threshold"]

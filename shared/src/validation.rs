@@ -34,6 +34,11 @@ impl Errors {
         self.0
     }
 
+    /// The fields at fault, in order.
+    pub fn fields(&self) -> Vec<&str> {
+        self.0.iter().map(|e| e.field.as_str()).collect()
+    }
+
     pub fn as_slice(&self) -> &[FieldError] {
         &self.0
     }

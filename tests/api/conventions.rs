@@ -1,7 +1,7 @@
 //! Platform conventions every component shares: auth, problem+json, body
 //! limits, idempotency, no 500 for client mistakes.
 
-use e2e::{boot, call, call_with, customer, fields, json, key, message, problem};
+use e2e::{boot, call, customer, fields, json, key, message, post_check, problem};
 use serde_json::json;
 
 #[test]
@@ -186,14 +186,7 @@ fn an_idempotency_key_retry_returns_the_first_result() {
     );
     assert_eq!(put.status, 201, "{}", put.body);
     let body = json!({"customer_id": "C9"});
-    let first = call_with(
-        &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&body),
-        &[("idempotency-key", "check-1")],
-    );
+    let first = post_check(&host, "webform", &body, Some("check-1"));
     assert_eq!(first.status, 200, "{}", first.body);
     assert!(json(&first)["vip"].as_bool().unwrap());
 
@@ -220,57 +213,33 @@ fn an_idempotency_key_retry_returns_the_first_result() {
     assert_eq!(r.status, 200, "{}", r.body);
 
     // ...but the retry returns the first result, recorded once.
-    let retry = call_with(
-        &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&body),
-        &[("idempotency-key", "check-1")],
-    );
+    let retry = post_check(&host, "webform", &body, Some("check-1"));
     assert_eq!(retry.status, 200);
     assert_eq!(retry.body, first.body);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
 
-    let other = call_with(
+    let other = post_check(
         &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({"customer_id": "nobody"})),
-        &[("idempotency-key", "check-1")],
+        "webform",
+        &json!({"customer_id": "nobody"}),
+        Some("check-1"),
     );
     problem(&other, 422, "idempotency-key-reused");
 
     // Keys are per caller: the chat bot's "check-1" is its own.
-    let chatbot = call_with(
-        &host,
-        Some("chatbot"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&body),
-        &[("idempotency-key", "check-1")],
-    );
+    let chatbot = post_check(&host, "chatbot", &body, Some("check-1"));
     assert!(!json(&chatbot)["vip"].as_bool().unwrap());
 
-    let fresh = call(
-        &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&body),
-    );
+    let fresh = post_check(&host, "webform", &body, None);
     assert!(!json(&fresh)["vip"].as_bool().unwrap());
     assert_ne!(json(&fresh)["decision_id"], json(&first)["decision_id"]);
 
     // A failed request releases its key: the corrected retry runs.
-    let missing = call_with(
+    let missing = post_check(
         &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({"customer_id": "C10"})),
-        &[("idempotency-key", "check-2")],
+        "webform",
+        &json!({"customer_id": "C10"}),
+        Some("check-2"),
     );
     problem(&missing, 404, "not-found");
     call(
@@ -280,13 +249,11 @@ fn an_idempotency_key_retry_returns_the_first_result() {
         "/api/v1/customers/C10",
         Some(&customer(json!({}))),
     );
-    let again = call_with(
+    let again = post_check(
         &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({"customer_id": "C10"})),
-        &[("idempotency-key", "check-2")],
+        "webform",
+        &json!({"customer_id": "C10"}),
+        Some("check-2"),
     );
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.header("idempotent-replayed"), None);

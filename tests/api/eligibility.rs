@@ -1,16 +1,10 @@
 //! The eligibility slice: customers, decisions with reasons, rule edits.
 
-use e2e::{boot, call, call_with, customer, fields, json, message, problem, App};
+use e2e::{boot, call, call_with, customer, fields, json, message, post_check, problem, App};
 use serde_json::{json, Value};
 
 fn check(host: &e2e::Host, body: Value) -> Value {
-    let r = call(
-        host,
-        Some("chatbot"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&body),
-    );
+    let r = post_check(host, "chatbot", &body, None);
     assert_eq!(r.status, 200, "{}", r.body);
     json(&r)
 }
@@ -119,44 +113,30 @@ fn a_preview_by_facts_records_nothing_and_refuses_bad_facts() {
         .unwrap();
     assert_eq!(n, 0);
 
-    let r = call(
+    let r = post_check(
         &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({"facts": {
-        "segment": "isp", "plan_type": "fiber_max", "monthly_plan_amount": {"amount": "20.00", "currency": "USD"}}})),
+        "webform",
+        &json!({"facts": {
+        "segment": "isp", "plan_type": "fiber_max", "monthly_plan_amount": {"amount": "20.00", "currency": "USD"}}}),
+        None,
     );
     let p = problem(&r, 400, "validation-error");
     assert_eq!(fields(&p), ["facts.plan_type"]);
     assert!(message(&p).contains("dedicated, corporate, business, residential"));
 
-    let r = call(
+    let r = post_check(
         &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({"facts": {
-        "segment": "business", "plan_type": "business", "monthly_plan_amount": {"amount": "900.00", "currency": "EUR"}}})),
+        "webform",
+        &json!({"facts": {
+        "segment": "business", "plan_type": "business", "monthly_plan_amount": {"amount": "900.00", "currency": "EUR"}}}),
+        None,
     );
     let p = problem(&r, 422, "currency-mismatch");
     assert_eq!(fields(&p), ["facts.monthly_plan_amount.currency"]);
 
-    let r = call(
-        &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({})),
-    );
+    let r = post_check(&host, "webform", &json!({}), None);
     assert_eq!(fields(&problem(&r, 400, "validation-error")), ["body"]);
-    let r = call(
-        &host,
-        Some("webform"),
-        "POST",
-        "/api/v1/eligibility/check",
-        Some(&json!({"customer_id": "ghost"})),
-    );
+    let r = post_check(&host, "webform", &json!({"customer_id": "ghost"}), None);
     problem(&r, 404, "not-found");
 }
 

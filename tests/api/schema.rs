@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use e2e::{api_keys, call, customer, json, Host};
+use e2e::{api_keys, call, customer, json, post_check, Host};
 use serde_json::json;
 
 #[test]
@@ -29,13 +29,7 @@ fn spin_up_script_sets_up_the_schema_and_tolerates_reruns() {
             Some(&customer(json!({"segment": "isp"}))),
         );
         assert_eq!(r.status, expected, "round {round}: {}", r.body);
-        let d = call(
-            &host,
-            Some("staff"),
-            "POST",
-            "/api/v1/eligibility/check",
-            Some(&json!({"customer_id": "K1"})),
-        );
+        let d = post_check(&host, "staff", &json!({"customer_id": "K1"}), None);
         assert_eq!(json(&d)["vip"], true, "round {round}");
         assert!(
             !host.output().contains("applied migration"),
