@@ -4,5 +4,6 @@
 mod conventions;
 mod eligibility;
 mod health;
+mod month_end;
 mod openapi;
 mod schema;

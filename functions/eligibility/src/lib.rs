@@ -15,6 +15,7 @@
 
 mod check;
 mod customers;
+mod month_end;
 mod program;
 
 use spin_sdk::http::{IntoResponse, Request, Response};
@@ -30,6 +31,8 @@ const HANDLERS: &[Binding] = &[
     ("POST /api/v1/eligibility/check", check::post),
     ("GET /api/v1/program/eligibility-rules", program::get),
     ("PUT /api/v1/program/eligibility-rules", program::put),
+    ("POST /api/v1/eligibility/month-end", month_end::post),
+    ("GET /api/v1/eligibility/month-end", month_end::get),
 ];
 
 #[http_component]

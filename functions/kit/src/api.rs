@@ -41,6 +41,14 @@ const CHECKERS: Access = Access::Roles(&[
     Role::ProgramManager,
 ]);
 
+const SCHEDULERS: Access = Access::Roles(&[Role::Scheduler, Role::Staff]);
+const LIST_READERS: Access = Access::Roles(&[
+    Role::Staff,
+    Role::Scheduler,
+    Role::CustomerSuccess,
+    Role::ProgramManager,
+]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -99,6 +107,20 @@ pub const OPERATIONS: &[Operation] = &[
         "PUT",
         "/api/v1/program/eligibility-rules",
         STAFF,
+        false,
+    ),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/eligibility/month-end",
+        SCHEDULERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/eligibility/month-end",
+        LIST_READERS,
         false,
     ),
 ];

@@ -45,6 +45,16 @@ impl Ctx<'_> {
             .unwrap_or_else(|| "anonymous".into())
     }
 
+    /// A query parameter (`?name=value`), undecoded: for plain tokens like `2026-01` or `3`.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.req
+            .query()
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
     /// A request header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.header(name).and_then(|h| h.as_str())
