@@ -35,9 +35,11 @@ def state_locations():
 class Host:
     """A spin-local `up` with its log in a file."""
 
-    def __init__(self, manifest, state_parent, env=None):
+    def __init__(self, manifest, state_parent, env=None, state=None):
+        """A fresh state directory under `state_parent`, or the existing `state` (kept on stop)."""
         self.dir = tempfile.mkdtemp(prefix="bench-")
-        self.state = tempfile.mkdtemp(prefix="bench-state-", dir=state_parent)
+        self.keep_state = state is not None
+        self.state = state or tempfile.mkdtemp(prefix="bench-state-", dir=state_parent)
         self.log_path = os.path.join(self.dir, "host.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -70,7 +72,8 @@ class Host:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
         self.log.close()
-        subprocess.run(["rm", "-rf", self.state, self.dir], check=False)
+        doomed = [self.dir] if self.keep_state else [self.dir, self.state]
+        subprocess.run(["rm", "-rf", *doomed], check=False)
 
 
 def wrk(url, connections, script=None):
