@@ -5,5 +5,6 @@ mod conventions;
 mod eligibility;
 mod health;
 mod month_end;
+mod onboarding;
 mod openapi;
 mod schema;

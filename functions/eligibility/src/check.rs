@@ -28,6 +28,9 @@ struct CheckResponse {
     decision_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_id: Option<String>,
+    /// The onboarding case a VIP decision opened (or the one already open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    onboarding_case_id: Option<i64>,
     preview: bool,
     evaluated_at: String,
     rules_version: i64,
@@ -83,11 +86,18 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                     ],
                 )?
                 .ok_or_else(|| Problem::internal("decision insert returned nothing"))?;
+            let decision_id = int(&row, 0)?;
+            let onboarding_case_id = if decision.vip {
+                crate::onboarding::open_for(&db, id.as_str(), decision_id, ctx)?
+            } else {
+                None
+            };
             Ok(vip_kit::json(
                 200,
                 &CheckResponse {
-                    decision_id: Some(int(&row, 0)?),
+                    decision_id: Some(decision_id),
                     customer_id: Some(id.as_str().into()),
+                    onboarding_case_id,
                     preview: false,
                     evaluated_at,
                     rules_version: program.version,
@@ -105,6 +115,7 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 &CheckResponse {
                     decision_id: None,
                     customer_id: None,
+                    onboarding_case_id: None,
                     preview: true,
                     evaluated_at,
                     rules_version: program.version,

@@ -16,6 +16,7 @@
 mod check;
 mod customers;
 mod month_end;
+mod onboarding;
 mod program;
 
 use spin_sdk::http::{IntoResponse, Request, Response};
@@ -33,6 +34,20 @@ const HANDLERS: &[Binding] = &[
     ("PUT /api/v1/program/eligibility-rules", program::put),
     ("POST /api/v1/eligibility/month-end", month_end::post),
     ("GET /api/v1/eligibility/month-end", month_end::get),
+    ("GET /api/v1/onboarding/cases", onboarding::list),
+    ("GET /api/v1/onboarding/cases/{id}", onboarding::get),
+    (
+        "POST /api/v1/onboarding/cases/{id}/review",
+        onboarding::review,
+    ),
+    (
+        "POST /api/v1/onboarding/cases/{id}/approve",
+        onboarding::approve,
+    ),
+    (
+        "POST /api/v1/onboarding/cases/{id}/reject",
+        onboarding::reject,
+    ),
 ];
 
 #[http_component]

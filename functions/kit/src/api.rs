@@ -49,6 +49,12 @@ const LIST_READERS: Access = Access::Roles(&[
     Role::ProgramManager,
 ]);
 
+const CASE_READERS: Access =
+    Access::Roles(&[Role::Staff, Role::CustomerSuccess, Role::ProgramManager]);
+const REVIEWERS: Access = Access::Roles(&[Role::CustomerSuccess]);
+const APPROVERS: Access = Access::Roles(&[Role::ProgramManager]);
+const DECIDERS: Access = Access::Roles(&[Role::CustomerSuccess, Role::ProgramManager]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -121,6 +127,41 @@ pub const OPERATIONS: &[Operation] = &[
         "GET",
         "/api/v1/eligibility/month-end",
         LIST_READERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/onboarding/cases",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/onboarding/cases/{id}",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/onboarding/cases/{id}/review",
+        REVIEWERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/onboarding/cases/{id}/approve",
+        APPROVERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/onboarding/cases/{id}/reject",
+        DECIDERS,
         false,
     ),
 ];
