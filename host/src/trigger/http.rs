@@ -55,9 +55,13 @@ impl HttpTrigger {
         }
         let mut handlers = std::collections::HashMap::new();
         for t in &app.manifest.http_triggers {
+            // One InstancePre per component, however many routes lead to it.
             let Some(c) = app.components.get(&t.component) else {
                 continue;
             };
+            if handlers.contains_key(&c.id) {
+                continue;
+            }
             let pre = app
                 .linker
                 .instantiate_pre(&c.component)
