@@ -127,7 +127,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             Value::Text(serde_json::to_string(&customer.contact).map_err(Problem::internal)?),
             timestamp(ctx.now),
             Value::Text(ctx.actor()),
-            ctx.header("x-change-reason").map_or(Value::Null, |r| Value::Text(r.to_string())),
+            ctx.change_reason(),
         ],
     )?;
     let view = load(&db, &id, ctx.role());

@@ -103,9 +103,11 @@ struct CaseView {
 const COLUMNS: &str =
     "id, customer_id, state, opened_at, due_at, decision_id, reviewed_by, reviewed_at, decided_by, decided_at, reason";
 
+/// `target_hours` is read once per request by the caller, not per row.
 fn view(
     row: &spin_sdk::sqlite::RowResult,
     now: DateTime<Utc>,
+    target_hours: u32,
 ) -> Result<(CaseView, CaseState), Problem> {
     let state_text = text(row, 2)?;
     let state = parse_state(&state_text)
@@ -119,7 +121,7 @@ fn view(
             id: int(row, 0)?,
             customer_id: text(row, 1)?,
             state: state_name(state),
-            overdue: onboarding::is_overdue(state, opened, target_hours(), now),
+            overdue: onboarding::is_overdue(state, opened, target_hours, now),
             opened_at,
             due_at: text(row, 4)?,
             decision_id: row.get::<i64>(5),
@@ -148,7 +150,7 @@ fn load(db: &Db, id: i64, now: DateTime<Utc>) -> Result<(CaseView, CaseState), P
             &[Value::Integer(id)],
         )?
         .ok_or_else(|| Problem::not_found(format!("no onboarding case {id}")))?;
-    view(&row, now)
+    view(&row, now, target_hours())
 }
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -183,9 +185,10 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             Value::Integer(LIST_LIMIT),
         ],
     )?;
+    let target = target_hours();
     let mut cases = Vec::new();
     for row in &rows.rows {
-        let (case, _) = view(row, ctx.now)?;
+        let (case, _) = view(row, ctx.now, target)?;
         if !overdue_only || case.overdue {
             cases.push(case);
         }

@@ -90,10 +90,10 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
              WHERE json_extract(facts, '$.plan_type') NOT IN (SELECT value FROM json_each(?1, '$.plan_types')))
          RETURNING version",
         &[
-            Value::Text(document),
+            Value::Text(document.clone()),
             timestamp(ctx.now),
             Value::Text(ctx.actor()),
-            ctx.header("x-change-reason").map_or(Value::Null, |r| Value::Text(r.to_string())),
+            ctx.change_reason(),
             Value::Text(NAME.into()),
             expected.map_or(Value::Null, Value::Integer),
         ],
@@ -116,7 +116,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         "SELECT DISTINCT json_extract(facts, '$.plan_type') FROM customers
          WHERE json_extract(facts, '$.plan_type') NOT IN (SELECT value FROM json_each(?, '$.plan_types'))
          ORDER BY 1",
-        &[Value::Text(serde_json::to_string(&config).map_err(Problem::internal)?)],
+        &[Value::Text(document)],
     )?;
     let plans: Vec<String> = in_use
         .rows

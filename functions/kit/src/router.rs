@@ -55,6 +55,14 @@ impl Ctx<'_> {
             .map(|(_, v)| v)
     }
 
+    /// Why a change is made (`X-Change-Reason`), for the audit event; SQL NULL if absent.
+    pub fn change_reason(&self) -> crate::db::Value {
+        self.header("x-change-reason")
+            .map_or(crate::db::Value::Null, |r| {
+                crate::db::Value::Text(r.to_string())
+            })
+    }
+
     /// A request header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.header(name).and_then(|h| h.as_str())
