@@ -10,7 +10,8 @@
 //! forge one.
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+pub use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 /// The Luhn check digit for a string of ASCII digits.
@@ -193,6 +194,61 @@ pub enum CardEvent {
     Expire,
 }
 
+impl CardEvent {
+    /// The event as a past participle: "reported lost".
+    pub fn done(self) -> &'static str {
+        match self {
+            CardEvent::Suspend => "suspended",
+            CardEvent::Reactivate => "reactivated",
+            CardEvent::ReportLost => "reported lost",
+            CardEvent::Replace => "replaced",
+            CardEvent::Revoke => "revoked",
+            CardEvent::Expire => "expired",
+        }
+    }
+}
+
+/// What a point of sale is told about a presented card: accept it or not, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub accepted: bool,
+    pub reason: String,
+}
+
+/// The verdict on a card presented at `now` (an invalid card is refused and earns nothing, 004).
+pub fn verdict(
+    status: CardStatus,
+    tier: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let expires_on = expires_at.format("%Y-%m-%d");
+    let (accepted, reason) = match effective_status(status, expires_at, now) {
+        CardStatus::Active => (true, format!("valid {tier} card until {expires_on}")),
+        CardStatus::Suspended => (
+            false,
+            "the card is suspended: refuse it; it earns nothing".to_string(),
+        ),
+        CardStatus::Lost => (
+            false,
+            "the card was reported lost: refuse and retain it; it earns nothing".to_string(),
+        ),
+        CardStatus::Replaced => (
+            false,
+            "the card was replaced by a newer card: refuse it; it earns nothing".to_string(),
+        ),
+        CardStatus::Revoked => (
+            false,
+            "the card was revoked: refuse and retain it; it earns nothing".to_string(),
+        ),
+        CardStatus::Expired => (
+            false,
+            format!("the card expired on {expires_on}: refuse it; it earns nothing"),
+        ),
+    };
+    Verdict { accepted, reason }
+}
+
 /// A refused card transition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardTransitionError {
@@ -204,9 +260,9 @@ impl std::fmt::Display for CardTransitionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "a {} card cannot be {:?}",
+            "a {} card cannot be {}",
             self.from.as_str(),
-            self.event
+            self.event.done()
         )
     }
 }
@@ -243,6 +299,73 @@ pub fn effective_status(
 /// When a card issued at `issued_at` expires.
 pub fn expiry(issued_at: DateTime<Utc>, validity_months: u32) -> Option<DateTime<Utc>> {
     issued_at.checked_add_months(Months::new(validity_months))
+}
+
+/// Why a card is to be issued (a card order, written with the event that
+/// causes it: an approval, a tier change, a loss, a staff request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    /// The member needs a valid card: none if one is held already.
+    Issue,
+    /// The tier changed: the card in use is replaced by one with the new tier.
+    Reissue,
+    /// The card was lost: a new card with a new number.
+    ReplaceLost,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Issue => "issue",
+            OrderKind::Reissue => "reissue",
+            OrderKind::ReplaceLost => "replace_lost",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [OrderKind::Issue, OrderKind::Reissue, OrderKind::ReplaceLost]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// The card a member holds now (`active` or `suspended`), as an order sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldCard {
+    pub status: CardStatus,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What fulfilling an order does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderPlan {
+    /// The member keeps the card held: nothing is issued.
+    KeepHeld,
+    /// Issue a new card; first move the held card (if any) to this status.
+    Issue { end_held_as: Option<CardStatus> },
+}
+
+/// Decides what an order does given the card the member holds at `now`:
+/// a member holds at most one card in use, and sequences are never spent on
+/// a card that is not needed.
+pub fn plan_order(
+    kind: OrderKind,
+    held: Option<HeldCard>,
+    now: DateTime<Utc>,
+) -> Result<OrderPlan, CardTransitionError> {
+    let Some(held) = held else {
+        return Ok(OrderPlan::Issue { end_held_as: None });
+    };
+    let expired = effective_status(held.status, held.expires_at, now) == CardStatus::Expired;
+    let event = match (kind, expired) {
+        (_, true) => CardEvent::Expire,
+        (OrderKind::Issue, false) => return Ok(OrderPlan::KeepHeld),
+        (OrderKind::Reissue | OrderKind::ReplaceLost, false) => CardEvent::Replace,
+    };
+    Ok(OrderPlan::Issue {
+        end_held_as: Some(transition(held.status, event)?),
+    })
 }
 
 /// What an offline verifier learns from a payload.
@@ -400,7 +523,7 @@ mod tests {
         assert_eq!(transition(S::Active, E::Replace), Ok(S::Replaced));
         assert_eq!(transition(S::Suspended, E::Reactivate), Ok(S::Active));
         let err = transition(S::Lost, E::ReportLost).unwrap_err();
-        assert_eq!(err.to_string(), "a lost card cannot be ReportLost");
+        assert_eq!(err.to_string(), "a lost card cannot be reported lost");
         for terminal in [S::Replaced, S::Revoked, S::Expired] {
             for event in [
                 E::Suspend,
@@ -439,6 +562,68 @@ mod tests {
             effective_status(CardStatus::Lost, expires, expires),
             CardStatus::Lost
         );
+    }
+
+    #[test]
+    fn verdicts_refuse_every_card_not_in_use() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let later = now + chrono::Duration::days(30);
+        let v = verdict(CardStatus::Active, "gold", later, now);
+        assert!(
+            v.accepted && v.reason == "valid gold card until 2026-07-01",
+            "{v:?}"
+        );
+        let v = verdict(CardStatus::Active, "gold", now, now);
+        assert!(
+            !v.accepted && v.reason.contains("expired on 2026-06-01"),
+            "{v:?}"
+        );
+        for s in [
+            CardStatus::Suspended,
+            CardStatus::Lost,
+            CardStatus::Replaced,
+            CardStatus::Revoked,
+            CardStatus::Expired,
+        ] {
+            let v = verdict(s, "gold", later, now);
+            assert!(!v.accepted && v.reason.contains("earns nothing"), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn orders_issue_only_the_cards_needed() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let valid = HeldCard {
+            status: CardStatus::Active,
+            expires_at: now + chrono::Duration::days(1),
+        };
+        let expired = HeldCard {
+            expires_at: now,
+            ..valid
+        };
+        let issue_new = |end| Ok(OrderPlan::Issue { end_held_as: end });
+        assert_eq!(plan_order(OrderKind::Issue, None, now), issue_new(None));
+        assert_eq!(
+            plan_order(OrderKind::Issue, Some(valid), now),
+            Ok(OrderPlan::KeepHeld)
+        );
+        assert_eq!(
+            plan_order(OrderKind::Issue, Some(expired), now),
+            issue_new(Some(CardStatus::Expired))
+        );
+        assert_eq!(
+            plan_order(OrderKind::Reissue, Some(valid), now),
+            issue_new(Some(CardStatus::Replaced))
+        );
+        assert_eq!(
+            plan_order(OrderKind::ReplaceLost, None, now),
+            issue_new(None)
+        );
+        for kind in [OrderKind::Issue, OrderKind::Reissue, OrderKind::ReplaceLost] {
+            assert_eq!(OrderKind::parse(kind.as_str()), Some(kind));
+        }
     }
 
     #[test]

@@ -65,6 +65,40 @@ pub struct Purchase {
     pub special_price: bool,
 }
 
+/// How far in the future a purchase time may lie: clocks of tills and of
+/// this service differ a little, never by more.
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// A purchase's reference in the seller's system (receipt or order number):
+/// 1 to 64 visible ASCII characters. Recording the same reference twice is
+/// one purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct PurchaseId(String);
+
+impl PurchaseId {
+    pub fn parse(id: &str) -> Result<Self, String> {
+        if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(PurchaseId(id.to_string()))
+        } else {
+            Err("must be 1 to 64 visible ASCII characters (a receipt or order number)".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a purchase cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurchaseError {
+    /// Fields at fault (a non-positive amount, a time in the future).
+    Invalid(Errors),
+    /// The purchase is in another currency than the ladder's thresholds.
+    CurrencyMismatch { expected: Currency, got: Currency },
+}
+
 /// A tier change and why it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TierChange {
@@ -215,6 +249,43 @@ impl TierProgram {
             direction: Direction::Upgrade,
             reason,
         }))
+    }
+
+    /// Checks a purchase before it counts: a positive amount in the ladder's
+    /// currency, at a time that is not in the future.
+    pub fn check_purchase(&self, p: &Purchase, now: DateTime<Utc>) -> Result<(), PurchaseError> {
+        let mut errors = Errors::new();
+        if p.amount.minor() <= 0 {
+            errors.add("amount.amount", "must be greater than zero");
+        }
+        if p.at > now + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
+            errors.add(
+                "at",
+                format!("{} is in the future", p.at.format("%Y-%m-%dT%H:%M:%SZ")),
+            );
+        }
+        errors.finish(()).map_err(PurchaseError::Invalid)?;
+        if *p.amount.currency() != self.currency {
+            return Err(PurchaseError::CurrencyMismatch {
+                expected: self.currency.clone(),
+                got: p.amount.currency().clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// How far back purchases matter to any tier rule on a date: the longer
+    /// of the qualifying and review windows.
+    pub fn history_start(&self, end: DateTime<Utc>) -> Result<DateTime<Utc>, TierError> {
+        months_before(
+            end,
+            self.qualifying_window_months.max(self.review_window_months),
+        )
+    }
+
+    /// Whether `id` names a tier of the ladder.
+    pub fn has_tier(&self, id: &str) -> bool {
+        self.tiers.iter().any(|t| t.id == id)
     }
 
     /// The first date the member may be reviewed: a full review window after reaching the tier.
@@ -644,6 +715,37 @@ mod tests {
             s.keep
         );
         assert!(s.benefits.phone_24x7);
+    }
+
+    #[test]
+    fn purchases_are_checked_before_they_count() {
+        let p = default_tier_program();
+        let now = at(2026, 6, 1);
+        assert_eq!(p.check_purchase(&buy(10, now), now), Ok(()));
+        let Err(PurchaseError::Invalid(e)) = p.check_purchase(&buy(0, now), now) else {
+            panic!("zero accepted")
+        };
+        assert_eq!(e.fields(), ["amount.amount"]);
+        let Err(PurchaseError::Invalid(e)) =
+            p.check_purchase(&buy(-5, now + chrono::Duration::days(1)), now)
+        else {
+            panic!("negative future purchase accepted")
+        };
+        assert_eq!(e.fields(), ["amount.amount", "at"]);
+        let skewed = buy(5, now + chrono::Duration::seconds(CLOCK_SKEW_SECONDS));
+        assert_eq!(p.check_purchase(&skewed, now), Ok(()));
+        let eur = Purchase {
+            amount: Money::parse("5.00", "EUR").unwrap(),
+            at: now,
+            special_price: false,
+        };
+        assert!(matches!(
+            p.check_purchase(&eur, now),
+            Err(PurchaseError::CurrencyMismatch { .. })
+        ));
+        assert!(PurchaseId::parse("R-2026/0001").is_ok());
+        assert!(PurchaseId::parse("").is_err() && PurchaseId::parse("a b").is_err());
+        assert_eq!(p.history_start(now).unwrap(), at(2024, 6, 1));
     }
 
     #[test]
