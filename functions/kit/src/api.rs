@@ -55,6 +55,21 @@ const REVIEWERS: Access = Access::Roles(&[Role::CustomerSuccess]);
 const APPROVERS: Access = Access::Roles(&[Role::ProgramManager]);
 const DECIDERS: Access = Access::Roles(&[Role::CustomerSuccess, Role::ProgramManager]);
 
+const TIER_READERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
+/// Spend is recorded by staff tills and by partners' point-of-sale systems.
+const SPEND_RECORDERS: Access = Access::Roles(&[Role::Staff, Role::Partner]);
+const CARD_ISSUERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
+/// A point of sale verifies cards: partners, staff, and the web form / chat bot.
+const CARD_VERIFIERS: Access = Access::Roles(&[
+    Role::Partner,
+    Role::Staff,
+    Role::CustomerSuccess,
+    Role::Webform,
+    Role::Chatbot,
+]);
+/// A loss is reported to staff who check the member's identity (004).
+const LOSS_TAKERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -163,5 +178,72 @@ pub const OPERATIONS: &[Operation] = &[
         "/api/v1/onboarding/cases/{id}/reject",
         DECIDERS,
         false,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/program/tiers",
+        TIER_READERS,
+        false,
+    ),
+    op("eligibility", "PUT", "/api/v1/program/tiers", STAFF, false),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/members/{id}/purchases",
+        SPEND_RECORDERS,
+        true,
+    ),
+    op(
+        "eligibility",
+        "GET",
+        "/api/v1/members/{id}/tier",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "eligibility",
+        "POST",
+        "/api/v1/members/tier-review",
+        SCHEDULERS,
+        false,
+    ),
+    op("cards", "POST", "/api/v1/cards", CARD_ISSUERS, true),
+    op("cards", "GET", "/api/v1/cards", CUSTOMER_READERS, false),
+    // Before `/api/v1/cards/{number}`, which would match it too.
+    op(
+        "cards",
+        "GET",
+        "/api/v1/cards/verification-key",
+        Access::Public,
+        false,
+    ),
+    op(
+        "cards",
+        "POST",
+        "/api/v1/cards/verify",
+        CARD_VERIFIERS,
+        false,
+    ),
+    op(
+        "cards",
+        "POST",
+        "/api/v1/cards/orders/run",
+        SCHEDULERS,
+        false,
+    ),
+    op(
+        "cards",
+        "GET",
+        "/api/v1/cards/{number}",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "cards",
+        "POST",
+        "/api/v1/cards/{number}/report-lost",
+        LOSS_TAKERS,
+        true,
     ),
 ];

@@ -18,10 +18,12 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod cards;
 pub mod db;
 pub mod idempotency;
 pub mod problem;
 pub mod router;
+pub mod settings;
 
 pub use problem::Problem;
 pub use router::{serve, Binding, Ctx};

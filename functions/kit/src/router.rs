@@ -132,6 +132,16 @@ pub fn unbound(component: &str, bindings: &[Binding]) -> (Vec<String>, Vec<Strin
     (missing, extra)
 }
 
+/// Panics (in a component's unit test) unless `bindings` and the operations
+/// table agree for `component`: no operation without a handler, no stray handler.
+pub fn assert_bound(component: &str, bindings: &[Binding]) {
+    let (missing, extra) = unbound(component, bindings);
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{component}: operations without a handler {missing:?}, handlers without an operation {extra:?}"
+    );
+}
+
 /// Serves one request with a component's handlers.
 pub fn serve(req: Request, component: &str, bindings: &[Binding]) -> Response {
     let path = req.path().to_string();

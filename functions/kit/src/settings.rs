@@ -1,0 +1,160 @@
+//! Programme configuration documents (`program_settings`): one JSON document
+//! per name (`eligibility`, `tiers`), versioned, seeded with the domain's
+//! defaults on first use, replaced by staff under optimistic concurrency
+//! (`If-Match`) and a guard that refuses to drop something still in use —
+//! the guard, the version check and the write are one statement.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use spin_sdk::http::Response;
+use vip_domain::validation::FieldError;
+
+use crate::db::{int, json_column, text, timestamp, Db, Value};
+use crate::problem::Problem;
+use crate::router::Ctx;
+
+/// A document as stored, with its version.
+pub struct Stored<T> {
+    pub version: i64,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub document: T,
+}
+
+fn select<T: DeserializeOwned>(db: &Db, name: &str) -> Result<Option<Stored<T>>, Problem> {
+    let Some(row) = db.first(
+        "SELECT document, version, updated_at, updated_by FROM program_settings WHERE name = ?",
+        &[Value::Text(name.into())],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Stored {
+        document: json_column(&row, 0)?,
+        version: int(&row, 1)?,
+        updated_at: text(&row, 2)?,
+        updated_by: text(&row, 3)?,
+    }))
+}
+
+/// The document in force, seeding `default` the first time.
+pub fn load<T: DeserializeOwned + Serialize>(
+    db: &Db,
+    name: &str,
+    default: impl FnOnce() -> T,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Stored<T>, Problem> {
+    if let Some(stored) = select(db, name)? {
+        return Ok(stored);
+    }
+    let document = serde_json::to_string(&default()).map_err(Problem::internal)?;
+    db.exec(
+        "INSERT INTO program_settings (name, document, version, updated_at, updated_by, change_reason)
+         VALUES (?, ?, 1, ?, 'system', 'seeded with the DOMAIN.md defaults')
+         ON CONFLICT (name) DO NOTHING",
+        &[Value::Text(name.into()), Value::Text(document), timestamp(now)],
+    )?;
+    select(db, name)?
+        .ok_or_else(|| Problem::internal(format!("{name} settings missing after seeding")))
+}
+
+/// A JSON response carrying the document's version as its `ETag`.
+pub fn respond<T: Serialize>(version: i64, body: &T) -> Response {
+    let mut response = crate::json(200, body);
+    response.set_header("etag", format!("\"{version}\""));
+    response
+}
+
+/// `If-Match: "7"` (or `7`): apply only if version 7 is still in force.
+pub fn if_match(ctx: &Ctx<'_>) -> Result<Option<i64>, Problem> {
+    ctx.header("if-match")
+        .map(|v| {
+            v.trim()
+                .trim_matches('"')
+                .parse::<i64>()
+                .map_err(|_| Problem::field("If-Match", "must be a version, like \"3\""))
+        })
+        .transpose()
+}
+
+/// What a new document may not drop while stored data still uses it.
+pub struct InUse {
+    /// A query listing the values in use that the new document (`?1`, JSON) lacks.
+    pub sql: &'static str,
+    /// The document field the problem names.
+    pub field: &'static str,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub detail: &'static str,
+}
+
+/// Replaces document `name` (already validated) if version `expected` (when
+/// given) is in force and nothing in use is dropped; returns the new version.
+pub fn replace<T: Serialize>(
+    db: &Db,
+    ctx: &Ctx<'_>,
+    name: &str,
+    document: &T,
+    expected: Option<i64>,
+    in_use: &InUse,
+) -> Result<i64, Problem> {
+    let document = serde_json::to_string(document).map_err(Problem::internal)?;
+    let updated = db.first(
+        &format!(
+            "UPDATE program_settings
+             SET document = ?1, version = version + 1, updated_at = ?2, updated_by = ?3, change_reason = ?4
+             WHERE name = ?5 AND (?6 IS NULL OR version = ?6) AND NOT EXISTS ({})
+             RETURNING version",
+            in_use.sql
+        ),
+        &[
+            Value::Text(document.clone()),
+            timestamp(ctx.now),
+            Value::Text(ctx.actor()),
+            ctx.change_reason(),
+            Value::Text(name.into()),
+            expected.map_or(Value::Null, Value::Integer),
+        ],
+    )?;
+    if let Some(row) = updated {
+        return int(&row, 0);
+    }
+    let current = db
+        .first(
+            "SELECT version FROM program_settings WHERE name = ?",
+            &[Value::Text(name.into())],
+        )?
+        .map(|row| int(&row, 0))
+        .transpose()?;
+    if let Some(v) = expected.filter(|v| Some(*v) != current) {
+        return Err(Problem::new(
+            412,
+            "version-mismatch",
+            "The document changed since you read it",
+            format!(
+                "If-Match names version {v}, but version {} is in force; read it again",
+                current.unwrap_or(0)
+            ),
+        ));
+    }
+    let values: Vec<String> = db
+        .exec(in_use.sql, &[Value::Text(document)])?
+        .rows
+        .iter()
+        .filter_map(|r| r.get::<&str>(0).map(str::to_string))
+        .collect();
+    if values.is_empty() {
+        return Err(Problem::conflict(
+            "concurrent-change",
+            "The document changed meanwhile",
+            "read it again and retry",
+        ));
+    }
+    Err(Problem {
+        errors: vec![FieldError {
+            field: in_use.field.into(),
+            message: format!("still in use: {}", values.join(", ")),
+        }],
+        ..Problem::conflict(in_use.slug, in_use.title, in_use.detail)
+    })
+}
