@@ -14,6 +14,13 @@ HOST = os.path.join(ROOT, "target/release/spin-local")
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 DURABILITY = os.environ.get("BENCH_DURABILITY", "full")
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+# The local development card signing key (an Ed25519 seed), as scripts/run.sh uses.
+DEV_CARD_SIGNING_KEY = "3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d16649cd9e946"
+
+
+def app_env(api_keys):
+    """The secret variables the app needs."""
+    return {"SPIN_VARIABLE_API_KEYS": api_keys, "SPIN_VARIABLE_CARD_SIGNING_KEY": DEV_CARD_SIGNING_KEY}
 
 
 def to_ms(value):
@@ -76,10 +83,10 @@ class Host:
         subprocess.run(["rm", "-rf", *doomed], check=False)
 
 
-def wrk(url, connections, script=None):
+def wrk(url, connections, script=None, duration=None):
     """Runs wrk; returns req/s, p50 and p99 in ms, and the non-2xx count."""
     threads = 1 if connections == 1 else 2
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--latency"]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration or DURATION}", "--latency"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout

@@ -8,7 +8,7 @@ import os
 import tempfile
 import urllib.request
 
-from common import ROOT, Host, measure, state_locations, table
+from common import ROOT, Host, app_env, measure, state_locations, table
 
 KEY = "bench-staff-key-000000001"
 CUSTOMERS = 1000
@@ -42,7 +42,7 @@ def main():
         f.write(LUA)
     rows = []
     for label, parent in state_locations():
-        host = Host(os.path.join(ROOT, "spin.toml"), parent, env={"SPIN_VARIABLE_API_KEYS": f"staff={KEY}"})
+        host = Host(os.path.join(ROOT, "spin.toml"), parent, env=app_env(f"staff={KEY}"))
         try:
             seed(host.base)
             rows += measure(host, host.base, script=script, label=label)

@@ -12,10 +12,10 @@ import tempfile
 import time
 import urllib.request
 
-from common import DURABILITY, ROOT, Host, state_locations
+from common import DURABILITY, ROOT, Host, app_env, state_locations
 
 KEY = "bench-staff-key-000000001"
-ENV = {"SPIN_VARIABLE_API_KEYS": f"staff={KEY}"}
+ENV = app_env(f"staff={KEY}")
 MANIFEST = os.path.join(ROOT, "spin.toml")
 
 

@@ -3,6 +3,7 @@
 #   scripts/bench.sh host         the host under load with a tiny KV+SQLite guest
 #   scripts/bench.sh eligibility  POST /api/v1/eligibility/check on the real app
 #   scripts/bench.sh month-end [N] one month-end close over N customers (default 100000)
+#   scripts/bench.sh cards        POST /api/v1/cards, a new card per request
 # Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,5 +12,6 @@ case "${1:-host}" in
   host) exec python3 bench/host_bench.py ;;
   eligibility) exec python3 bench/eligibility_bench.py ;;
   month-end) exec python3 bench/month_end_bench.py "${@:2}" ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]]" >&2; exit 2 ;;
+  cards) exec python3 bench/cards_bench.py ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards]" >&2; exit 2 ;;
 esac

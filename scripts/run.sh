@@ -4,12 +4,17 @@
 # `spin-local up` (e.g. --listen 127.0.0.1:8080).
 #
 # Unless SPIN_VARIABLE_API_KEYS is set, local development keys are used, one
-# per role (see the README); never use them anywhere else.
+# per role, and a development card signing key (see the README); never use
+# them anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 if [ -z "${SPIN_VARIABLE_API_KEYS:-}" ]; then
   export SPIN_VARIABLE_API_KEYS="staff=dev-staff-key-0000001,webform=dev-webform-key-00001,chatbot=dev-chatbot-key-00001,scheduler=dev-scheduler-key-0001,customer_success=dev-cs-key-000000001,program_manager=dev-pm-key-000000001"
   echo "run: using the local development keys (e.g. Authorization: Bearer dev-staff-key-0000001)" >&2
+fi
+if [ -z "${SPIN_VARIABLE_CARD_SIGNING_KEY:-}" ]; then
+  export SPIN_VARIABLE_CARD_SIGNING_KEY=3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d16649cd9e946
+  echo "run: signing card payloads with the local development key" >&2
 fi
 exec target/release/spin-local up --from spin.toml "$@"

@@ -34,6 +34,21 @@ pub fn api_keys() -> String {
         .join(",")
 }
 
+/// The Ed25519 seed the app signs card payloads with in tests.
+pub const CARD_SIGNING_KEY: &str =
+    "966c02a3f018ca7d34f99199fc0edcf3b655499c69a3a7bda014943da0faad76";
+
+/// The secret variables the app needs, as environment variables.
+pub fn secrets() -> Vec<(&'static str, String)> {
+    vec![
+        ("SPIN_VARIABLE_API_KEYS", api_keys()),
+        (
+            "SPIN_VARIABLE_CARD_SIGNING_KEY",
+            CARD_SIGNING_KEY.to_string(),
+        ),
+    ]
+}
+
 pub fn manifest() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml")
 }
@@ -51,10 +66,14 @@ impl App {
     }
 
     pub fn start(&self) -> Host {
-        let keys = api_keys();
-        self.dir
-            .up(&[], &[("SPIN_VARIABLE_API_KEYS", keys.as_str())])
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.start_with(&[])
+    }
+
+    /// Starts the host with extra `up` arguments.
+    pub fn start_with(&self, extra: &[&str]) -> Host {
+        let secrets = secrets();
+        let env: Vec<(&str, &str)> = secrets.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.dir.up(extra, &env).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The `default` SQLite database, for checks the API does not expose (audit events).
@@ -194,4 +213,64 @@ pub fn customer(facts: Value) -> Value {
         "facts": base,
         "contact": {"name": "Ana Pérez", "email": "ana@example.test", "phone": "+504 5555-0101"}
     })
+}
+
+/// Makes `id` a member the way operators do: a stored ISP customer, a VIP
+/// check (opens the onboarding case), review, approval. Returns the case.
+pub fn become_member(host: &Host, id: &str) -> Value {
+    let put = call(
+        host,
+        Some("staff"),
+        "PUT",
+        &format!("/api/v1/customers/{id}"),
+        Some(&customer(serde_json::json!({"segment": "isp"}))),
+    );
+    assert!(put.status == 201 || put.status == 200, "{}", put.body);
+    let check = json(&post_check(
+        host,
+        "chatbot",
+        &serde_json::json!({ "customer_id": id }),
+        None,
+    ));
+    let case = &check["onboarding_case_id"];
+    for (role, step) in [
+        ("customer_success", "review"),
+        ("program_manager", "approve"),
+    ] {
+        let r = call(
+            host,
+            Some(role),
+            "POST",
+            &format!("/api/v1/onboarding/cases/{case}/{step}"),
+            None,
+        );
+        assert_eq!(r.status, 200, "{step} {id}: {}", r.body);
+    }
+    json(&call(
+        host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/onboarding/cases/{case}"),
+        None,
+    ))
+}
+
+/// An RFC 3339 time `days` days before now (tests walk the calendar relative
+/// to the day they run, since purchases may not lie in the future).
+pub fn days_ago(days: i64) -> String {
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    (now - chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A member's cards, newest first.
+pub fn cards_of(host: &Host, id: &str) -> Vec<Value> {
+    let r = call(
+        host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/cards?customer_id={id}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    json(&r)["cards"].as_array().cloned().unwrap_or_default()
 }

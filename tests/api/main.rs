@@ -1,9 +1,11 @@
 //! The application end to end: the real `spin.toml`, the wasm components as
 //! built by the bootstrap, served by the host over real HTTP.
 
+mod cards;
 mod conventions;
 mod eligibility;
 mod health;
+mod members;
 mod month_end;
 mod onboarding;
 mod openapi;

@@ -231,7 +231,7 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
         &format!(
             "UPDATE onboarding_cases SET state = ?1, {who}, reason = COALESCE(?6, reason),
                updated_at = ?5, updated_by = ?4
-             WHERE id = ?2 AND state = ?3 RETURNING id"
+             WHERE id = ?2 AND state = ?3 RETURNING id, customer_id"
         ),
         &[
             Value::Text(state_name(to).into()),
@@ -242,12 +242,16 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
             reason,
         ],
     )?;
-    if updated.is_none() {
+    let Some(updated) = updated else {
         return Err(Problem::conflict(
             "concurrent-change",
             "The case changed meanwhile",
             "read the case again and retry",
         ));
+    };
+    if to == CaseState::Approved {
+        // The approval ordered the member's first card (SQL trigger): issue it now.
+        vip_kit::cards::fulfil_pending(&db, ctx, &text(&updated, 1)?)?;
     }
     let (case, _) = load(&db, id, ctx.now)?;
     Ok(vip_kit::json(200, &case))

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Card issuance on the real app: POST /api/v1/cards for members who hold no
+card (seeded straight into the state database), each request a different
+member, so every request allocates a region sequence number, writes the card
+order and the card, and marks the order done (4 writes and their audit rows).
+1 and 8 connections, state on tmpfs and on disk. Run via scripts/bench.sh cards."""
+import os
+import sqlite3
+import tempfile
+
+from common import ROOT, Host, app_env, state_locations, table, wrk
+
+KEY = "bench-staff-key-000000001"
+ENV = app_env(f"staff={KEY}")
+MANIFEST = os.path.join(ROOT, "spin.toml")
+STRIDE = 100_000          # ids per wrk thread per run
+RUNS = [("warm-up", 1, "2s"), ("1", 1, None), ("8", 8, None)]
+LUA = f"""
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  tid = tonumber(wrk.thread:get("tid"))
+  base = tonumber(os.getenv("BENCH_CARD_BASE"))
+  n = 0
+end
+request = function()
+  n = n + 1
+  local id = string.format("M%07d", base + tid * {STRIDE} + n)
+  return wrk.format("POST", "/api/v1/cards",
+    {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {KEY}"}},
+    '{{"customer_id":"' .. id .. '"}}')
+end
+"""
+
+
+def seed(database, n):
+    db = sqlite3.connect(database)
+    db.executemany(
+        "INSERT INTO memberships (customer_id, tier, tier_since, joined_at, case_id) VALUES (?, 'member', ?2, ?2, 0)",
+        ((f"M{i:07d}", "2026-01-01T00:00:00.000Z") for i in range(1, n + 1)))
+    db.commit()
+    db.close()
+
+
+def main():
+    script = os.path.join(tempfile.mkdtemp(prefix="bench-lua-"), "cards.lua")
+    with open(script, "w") as f:
+        f.write(LUA)
+    rows = []
+    for label, parent in state_locations():
+        state = tempfile.mkdtemp(prefix="bench-cards-", dir=parent)
+        Host(MANIFEST, parent, ENV, state=state).stop()  # applies the migrations
+        seed(os.path.join(state, "sqlite_db.db"), len(RUNS) * 2 * STRIDE)
+        host = Host(MANIFEST, parent, ENV, state=state)
+        try:
+            for i, (name, connections, duration) in enumerate(RUNS):
+                os.environ["BENCH_CARD_BASE"] = str(i * 2 * STRIDE)
+                start = host.lines()
+                r = wrk(host.base, connections, script, duration)
+                if name != "warm-up":
+                    mean_inst, p50_inst = host.instantiation_us(start)
+                    rows.append((label, connections, r, mean_inst, p50_inst))
+            db = sqlite3.connect(os.path.join(state, "sqlite_db.db"))
+            cards, distinct = db.execute("SELECT COUNT(*), COUNT(DISTINCT sequence) FROM cards").fetchone()
+            db.close()
+            print(f"{label}: {cards} cards issued, {distinct} distinct sequence numbers")
+        finally:
+            host.keep_state = False
+            host.stop()
+    table("POST /api/v1/cards: one new card per request (sequence allocation, order, card, order done)", rows)
+
+
+if __name__ == "__main__":
+    main()

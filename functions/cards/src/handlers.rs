@@ -1,0 +1,259 @@
+//! The card operations. Each effect is one statement: a loss blocks the card
+//! and orders its replacement in the same UPDATE (SQL trigger), and orders are
+//! fulfilled by `vip_kit::cards`, re-runnably.
+
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::Response;
+use vip_domain::card::{self, CardEvent, CardStatus};
+use vip_domain::customer::CustomerId;
+use vip_kit::body::read_json;
+use vip_kit::cards::{fulfil_pending, CardConfig, Fulfilment};
+use vip_kit::db::{text, timestamp, Db, Value};
+use vip_kit::{Ctx, Problem};
+
+use crate::view::{by_number, of_customer, parse_number, show, signing_key};
+
+/// Customers whose pending orders one catch-up call fulfils.
+const CATCH_UP_LIMIT: i64 = 500;
+
+fn customer_id(text: &str, field: &str) -> Result<CustomerId, Problem> {
+    CustomerId::parse(text).map_err(|m| Problem::field(field, m))
+}
+
+/// 404 unless the customer holds a membership.
+fn require_member(db: &Db, id: &CustomerId) -> Result<(), Problem> {
+    db.first(
+        "SELECT 1 FROM memberships WHERE customer_id = ?",
+        &[Value::Text(id.as_str().into())],
+    )?
+    .map(|_| ())
+    .ok_or_else(|| {
+        Problem::not_found(format!(
+            "customer `{}` holds no membership (cards are issued to approved members)",
+            id.as_str()
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueBody {
+    customer_id: String,
+    /// Region code (three digits); default: the variable `card_region`.
+    #[serde(default)]
+    region: Option<String>,
+}
+
+/// `POST /api/v1/cards`: a card for a member who holds none in use (the
+/// first after an expiry or a revocation). Approvals, tier changes and losses
+/// issue their cards themselves.
+pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let body: IssueBody = read_json(ctx.req)?;
+    let id = customer_id(&body.customer_id, "customer_id")?;
+    if let Some(region) = &body.region {
+        card::validate_region(region).map_err(|e| Problem::field("region", e.to_string()))?;
+    }
+    let db = Db::open()?;
+    require_member(&db, &id)?;
+    let key = signing_key()?;
+    if let Some(held) = of_customer(&db, id.as_str())?.into_iter().find(|c| {
+        matches!(
+            c.status_at(ctx.now),
+            CardStatus::Active | CardStatus::Suspended
+        )
+    }) {
+        return Err(Problem::conflict(
+            "card-in-use",
+            "The member already holds a card",
+            format!(
+                "card {} is {}; report it lost to replace it",
+                held.number.display(),
+                held.status_at(ctx.now).as_str()
+            ),
+        ));
+    }
+    let order = format!("request-{}-{}", id.as_str(), ctx.now.timestamp_micros());
+    db.exec(
+        "INSERT INTO card_orders (id, customer_id, kind, region, created_at)
+         VALUES (?, ?, 'issue', ?, ?) ON CONFLICT (id) DO NOTHING",
+        &[
+            Value::Text(order.clone()),
+            Value::Text(id.as_str().into()),
+            body.region.map_or(Value::Null, Value::Text),
+            timestamp(ctx.now),
+        ],
+    )?;
+    let done = fulfil_pending(&db, ctx, id.as_str())?;
+    let number = done
+        .iter()
+        .find(|(o, _)| *o == order)
+        .map(|(_, n)| n.clone())
+        .ok_or_else(|| Problem::internal("the card order was not fulfilled"))?;
+    let issued = by_number(&db, &parse_number(&number, "number")?)?;
+    Ok(vip_kit::json(201, &show(&issued, &key, ctx)))
+}
+
+/// `GET /api/v1/cards?customer_id=…`: a member's cards, newest first.
+pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let id = customer_id(
+        ctx.query("customer_id").ok_or_else(|| {
+            Problem::field("customer_id", "is required, like ?customer_id=C-1001")
+        })?,
+        "customer_id",
+    )?;
+    let db = Db::open()?;
+    require_member(&db, &id)?;
+    let key = signing_key()?;
+    let cards: Vec<_> = of_customer(&db, id.as_str())?
+        .iter()
+        .map(|c| show(c, &key, ctx))
+        .collect();
+    Ok(vip_kit::json(
+        200,
+        &json!({ "customer_id": id.as_str(), "cards": cards }),
+    ))
+}
+
+/// `GET /api/v1/cards/{number}`.
+pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let number = parse_number(ctx.param("number"), "number")?;
+    let card = by_number(&Db::open()?, &number)?;
+    Ok(vip_kit::json(200, &show(&card, &signing_key()?, ctx)))
+}
+
+/// `GET /api/v1/cards/verification-key`: what a shop needs to check a QR code offline.
+pub fn verification_key(_: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let key = signing_key()?;
+    Ok(vip_kit::json(
+        200,
+        &json!({
+            "algorithm": "Ed25519",
+            "public_key": card::public_key_hex(&key),
+            "payload_format": "VIP1.<card number>.<tier>.<expires on, YYYY-MM-DD>.<signature, hex>",
+            "signed_message": "everything before the last `.`, as UTF-8 bytes",
+            "accept_when": "the signature verifies with public_key and the expiry date has not passed; ask POST /api/v1/cards/verify when online, since a lost card's payload stays validly signed",
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    #[serde(default)]
+    number: Option<String>,
+    #[serde(default)]
+    payload: Option<String>,
+}
+
+/// `POST /api/v1/cards/verify`: at a point of sale, by the typed number or the
+/// scanned payload. Known cards answer 200 with `accepted` and why; a number
+/// with a typo or a payload not signed by the programme is a 400.
+pub fn verify(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let body: VerifyBody = read_json(ctx.req)?;
+    let key = signing_key()?;
+    let (number, by) = match (body.number, body.payload) {
+        (Some(n), None) => (parse_number(&n, "number")?, "number"),
+        (None, Some(p)) => {
+            let verified = card::verify_payload(&card::public_key_hex(&key), p.trim())
+                .map_err(|e| Problem::field("payload", e.to_string()))?;
+            (verified.card_number, "payload")
+        }
+        _ => {
+            return Err(Problem::field(
+                "body",
+                "give exactly one of `number` or `payload`",
+            ))
+        }
+    };
+    let card = by_number(&Db::open()?, &number)?;
+    let verdict = card::verdict(card.stored_status, &card.tier, card.expires_at, ctx.now);
+    Ok(vip_kit::json(
+        200,
+        &json!({
+            "number": card.number.as_str(),
+            "display": card.number.display(),
+            "checked_by": by,
+            "status": card.status_at(ctx.now),
+            "tier": card.tier,
+            "expires_on": card.expires_at.date_naive(),
+            "accepted": verdict.accepted,
+            "reason": verdict.reason,
+            "replaced_by": card.replaced_by,
+        }),
+    ))
+}
+
+/// `POST /api/v1/cards/{number}/report-lost`: the member reported the card
+/// lost (identity checked by staff). The number is blocked at once and a
+/// replacement with a new number is issued; points stay on the membership.
+pub fn report_lost(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let number = parse_number(ctx.param("number"), "number")?;
+    let db = Db::open()?;
+    let key = signing_key()?;
+    let lost = by_number(&db, &number)?;
+    card::transition(lost.status_at(ctx.now), CardEvent::ReportLost).map_err(|e| {
+        Problem::conflict(
+            "invalid-card-transition",
+            "That does not apply to this card",
+            e.to_string(),
+        )
+    })?;
+    let blocked = db.first(
+        "UPDATE cards SET status = 'lost', updated_at = ?, updated_by = ?
+         WHERE number = ? AND status = ? RETURNING customer_id",
+        &[
+            timestamp(ctx.now),
+            Value::Text(ctx.actor()),
+            Value::Text(number.as_str().into()),
+            Value::Text(lost.stored_status.as_str().into()),
+        ],
+    )?;
+    let Some(blocked) = blocked else {
+        return Err(Problem::conflict(
+            "concurrent-change",
+            "The card changed meanwhile",
+            "read the card again and retry",
+        ));
+    };
+    fulfil_pending(&db, ctx, &text(&blocked, 0)?)?;
+    let lost = by_number(&db, &number)?;
+    let replacement = lost
+        .replaced_by
+        .as_deref()
+        .map(|n| parse_number(n, "number").and_then(|n| by_number(&db, &n)))
+        .transpose()?
+        .ok_or_else(|| Problem::internal("no replacement after the loss"))?;
+    Ok(vip_kit::json(
+        201,
+        &json!({ "lost": show(&lost, &key, ctx), "replacement": show(&replacement, &key, ctx) }),
+    ))
+}
+
+/// `POST /api/v1/cards/orders/run`: fulfils card orders a crash left pending
+/// (an approval or tier change committed, its card not yet issued). Safe to
+/// repeat; `remaining` says whether to call again.
+pub fn run_orders(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let db = Db::open()?;
+    let config = CardConfig::from_variables()?;
+    let actor = ctx.actor();
+    let fulfilment = Fulfilment {
+        db: &db,
+        config: &config,
+        now: ctx.now,
+        actor: &actor,
+    };
+    let customers = fulfilment.customers_pending(CATCH_UP_LIMIT)?;
+    let mut fulfilled = Vec::new();
+    for customer in &customers {
+        for (order, number) in fulfilment.pending(customer)? {
+            fulfilled
+                .push(json!({ "order_id": order, "customer_id": customer, "card_number": number }));
+        }
+    }
+    let remaining = !fulfilment.customers_pending(1)?.is_empty();
+    Ok(vip_kit::json(
+        200,
+        &json!({ "fulfilled": fulfilled, "remaining": remaining }),
+    ))
+}

@@ -1,0 +1,54 @@
+//! The `cards` component (DOMAIN.md §2): membership cards. Issuance on
+//! approval and re-issue on a tier change happen where those events are
+//! written (`vip_kit::cards`); here: explicit issuance, lookup, verification
+//! at a point of sale (by number, or by the signed payload of the QR code),
+//! the verification key for offline checks, loss and replacement, and the
+//! catch-up of card orders a crash left pending.
+//! (No `forbid(unsafe_code)`: spin-sdk's export macro emits the component's
+//! `unsafe` ABI glue; this crate's own code has none.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod handlers;
+mod view;
+
+use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http_component;
+use vip_kit::Binding;
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    ("POST /api/v1/cards", handlers::issue),
+    ("GET /api/v1/cards", handlers::list),
+    (
+        "GET /api/v1/cards/verification-key",
+        handlers::verification_key,
+    ),
+    ("POST /api/v1/cards/verify", handlers::verify),
+    ("POST /api/v1/cards/orders/run", handlers::run_orders),
+    ("GET /api/v1/cards/{number}", handlers::get),
+    (
+        "POST /api/v1/cards/{number}/report-lost",
+        handlers::report_lost,
+    ),
+];
+
+#[http_component]
+fn handle(req: Request) -> impl IntoResponse {
+    vip_kit::serve(req, "cards", HANDLERS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("cards", super::HANDLERS);
+    }
+}
