@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS cards (
   updated_by  TEXT NOT NULL,
   UNIQUE (region, sequence)
 );
+CREATE INDEX IF NOT EXISTS cards_by_customer ON cards (customer_id, issued_at);
+CREATE INDEX IF NOT EXISTS cards_by_replaces ON cards (replaces) WHERE replaces IS NOT NULL;
 -- A member holds at most one card in use.
 CREATE UNIQUE INDEX IF NOT EXISTS cards_one_in_use ON cards (customer_id)
   WHERE status IN ('active', 'suspended');
@@ -104,6 +106,12 @@ WHEN NEW.state = 'approved' BEGIN
   INSERT INTO card_orders (id, customer_id, kind, created_at)
   VALUES ('onboarding-' || NEW.id, NEW.customer_id, 'issue', NEW.decided_at)
   ON CONFLICT (id) DO NOTHING;
+END;
+
+-- Issuing the card completes its order in the same statement.
+CREATE TRIGGER IF NOT EXISTS cards_fulfil_order AFTER INSERT ON cards BEGIN
+  UPDATE card_orders SET card_number = NEW.number, done_at = NEW.issued_at
+  WHERE id = NEW.order_id AND done_at IS NULL;
 END;
 
 CREATE TRIGGER IF NOT EXISTS cards_audit_insert AFTER INSERT ON cards BEGIN

@@ -5,13 +5,20 @@
 //! default (a committed row survives power loss); `NORMAL` may be chosen for
 //! throughput and is then named in every published figure.
 //!
+//! Writers in one process queue on an in-process gate ([`Pool::write_gate`])
+//! instead of meeting `SQLITE_BUSY`: SQLite's busy handler sleeps at least a
+//! millisecond per retry, holding an executor thread, which under concurrent
+//! writes costs more than the writes. The gate covers autocommit writes only;
+//! explicit transactions and other processes (`spin-local cron` beside `up`)
+//! still rely on `busy_timeout`.
+//!
 //! A connection checked out for a guest's `sqlite.connection` resource is held
 //! for the resource's life, so `BEGIN … COMMIT` across calls works; if the guest
 //! goes away mid-transaction, the transaction is rolled back before the
 //! connection returns to the pool, so nothing half-written leaks to the next user.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -43,6 +50,7 @@ pub struct Pool {
     path: PathBuf,
     durability: Durability,
     idle: Mutex<Vec<Connection>>,
+    writer: Mutex<()>,
 }
 
 impl Pool {
@@ -56,6 +64,7 @@ impl Pool {
             path: path.to_path_buf(),
             durability,
             idle: Mutex::new(Vec::new()),
+            writer: Mutex::new(()),
         });
         let first = pool.connect()?;
         first
@@ -86,6 +95,17 @@ impl Pool {
         })
     }
 
+    /// Held while `statement` runs if it writes outside an explicit
+    /// transaction, so this process's writers take turns without busy-waiting.
+    pub fn write_gate(
+        &self,
+        conn: &Connection,
+        statement: &rusqlite::Statement<'_>,
+    ) -> Option<MutexGuard<'_, ()>> {
+        (!statement.readonly() && conn.is_autocommit())
+            .then(|| self.writer.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     fn release(&self, conn: Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < MAX_IDLE {
@@ -98,6 +118,13 @@ impl Pool {
 pub struct Pooled {
     conn: Option<Connection>,
     pool: Arc<Pool>,
+}
+
+impl Pooled {
+    /// The pool the connection came from (for its write gate).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
 }
 
 impl std::ops::Deref for Pooled {
@@ -125,6 +152,23 @@ impl Drop for Pooled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_autocommit_writes_take_the_write_gate() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::open(&dir.path().join("db.sqlite"), Durability::Normal).unwrap();
+        let c = pool.get().unwrap();
+        c.execute_batch("CREATE TABLE t (x)").unwrap();
+        let gated = |sql: &str| {
+            let stmt = c.prepare(sql).unwrap();
+            pool.write_gate(&c, &stmt).is_some()
+        };
+        assert!(gated("INSERT INTO t VALUES (1)"));
+        assert!(!gated("SELECT x FROM t"));
+        c.execute_batch("BEGIN").unwrap();
+        assert!(!gated("INSERT INTO t VALUES (2)"), "inside a transaction");
+        c.execute_batch("COMMIT").unwrap();
+    }
 
     #[test]
     fn abandoned_transactions_roll_back_before_reuse() {

@@ -123,12 +123,14 @@ impl sqlite::HostConnection for SqliteInstance {
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<QueryResult, Error> {
-        let conn = &self
+        let pooled = &self
             .table
             .get(&connection)
             .map_err(|_| Error::InvalidConnection)?
             .conn;
+        let conn: &rusqlite::Connection = pooled;
         let mut stmt = conn.prepare_cached(&statement).map_err(io)?;
+        let _gate = pooled.pool().write_gate(conn, &stmt);
         let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
         let width = columns.len();
         let mut rows = stmt
