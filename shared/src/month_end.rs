@@ -176,4 +176,42 @@ mod tests {
             "same inputs, same list"
         );
     }
+
+    proptest::proptest! {
+        /// A close is repeatable, and closing again over its own outcome
+        /// changes nobody: the list only holds real status changes.
+        #[test]
+        fn month_end_is_repeatable_and_settles(
+            customers in proptest::collection::vec(
+                (0usize..3, 0usize..4, 0u32..1200, proptest::bool::ANY),
+                0..40,
+            ),
+        ) {
+            let config = default_config();
+            let segments = ["isp", "business", "consumer"];
+            let plans = ["dedicated", "corporate", "business", "residential"];
+            let stored: Vec<(String, CustomerFacts, bool)> = customers
+                .iter()
+                .enumerate()
+                .map(|(i, (s, p, amount, was))| {
+                    let f: CustomerFacts = serde_json::from_value(serde_json::json!({
+                        "segment": segments[*s], "plan_type": plans[*p],
+                        "monthly_plan_amount": {"amount": format!("{amount}.00"), "currency": "USD"}
+                    }))
+                    .unwrap();
+                    (format!("C{i}"), f, *was)
+                })
+                .collect();
+            let list = || stored.iter().map(|(id, f, _)| (id.as_str(), f));
+            let before = |id: &str| stored.iter().any(|(i, _, was)| i == id && *was);
+            let first = evaluate(&config, list(), before);
+            proptest::prop_assert_eq!(&evaluate(&config, list(), before), &first);
+            let became: Vec<&str> = first.became_vip.iter().map(|c| c.customer_id.as_str()).collect();
+            let stopped: Vec<&str> = first.stopped_being_vip.iter().map(|c| c.customer_id.as_str()).collect();
+            let after = |id: &str| became.contains(&id) || (before(id) && !stopped.contains(&id));
+            let second = evaluate(&config, list(), after);
+            proptest::prop_assert!(second.became_vip.is_empty() && second.stopped_being_vip.is_empty());
+            proptest::prop_assert_eq!(second.vip, first.vip);
+        }
+    }
 }

@@ -89,6 +89,10 @@ fn purchases_upgrade_at_once_and_explain_why() {
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(json(&again)["replayed"], true);
     assert_eq!(json(&again)["tier_change"]["to"], "silver");
+    // A till that sends microseconds replays equal too.
+    let precise = purchase_body("R-4", "1.00", "2026-01-02T03:04:05.123456Z", true);
+    assert_eq!(buy(&host, "M1", &precise).status, 201);
+    assert_eq!(buy(&host, "M1", &precise).status, 200);
     let other = purchase_body("R-3", "2500.00", &days_ago(1), false);
     problem(&buy(&host, "M1", &other), 422, "purchase-id-reused");
     assert_eq!(
@@ -96,7 +100,7 @@ fn purchases_upgrade_at_once_and_explain_why() {
             &app,
             "SELECT COUNT(*) FROM purchases WHERE customer_id = 'M1'"
         ),
-        3
+        4
     );
     assert_eq!(
         count(

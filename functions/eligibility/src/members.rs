@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
@@ -242,7 +242,8 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         PurchaseId::parse(&body.purchase_id).map_err(|m| Problem::field("purchase_id", m))?;
     let purchase = Purchase {
         amount: body.amount,
-        at: body.at,
+        // Stored to the millisecond; a replay must compare equal to what is stored.
+        at: body.at.trunc_subsecs(3),
         special_price: body.special_price,
     };
     let db = Db::open()?;

@@ -6,9 +6,10 @@
 //! (number format, Luhn digit, expiry, which card an order ends) are
 //! `vip_domain::card`'s; this is the shell that applies them to SQL.
 //!
-//! Every step is re-runnable: a card carries the order it fulfils (unique),
-//! so an order is never fulfilled twice, and sequences come from one
-//! `UPDATE … RETURNING` per region, so two issuances never share a number.
+//! Every step is re-runnable: a card carries the order it fulfils (unique)
+//! and its INSERT marks the order done (SQL trigger), so an order is never
+//! fulfilled twice, and sequences come from one `UPDATE … RETURNING` per
+//! region, so two issuances never share a number.
 
 use chrono::{DateTime, Utc};
 use spin_sdk::sqlite::RowResult;
@@ -130,7 +131,7 @@ impl Fulfilment<'_> {
     }
 
     fn fulfil(&self, customer_id: &str, o: &Order) -> Result<String, Problem> {
-        // Already issued (a crash after the card, before the order was marked)?
+        // Fulfilled meanwhile by a concurrent request? (A card's INSERT completes its order.)
         if let Some(row) = self.db.first(
             "SELECT number FROM cards WHERE order_id = ?",
             &[Value::Text(o.id.clone())],
