@@ -232,6 +232,10 @@ async fn up(run: RunOptions, listen: SocketAddr, max_request_bytes: u64) -> Resu
             banner.push('\n');
         }
     }
+    // Listen for SIGTERM/SIGINT before announcing readiness: a supervisor may
+    // stop the host right after "Serving", and a signal that arrives before
+    // its handler exists would kill the process instead of draining it.
+    let shutdown = ShutdownSignals::install()?;
     print!("{banner}");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -241,7 +245,7 @@ async fn up(run: RunOptions, listen: SocketAddr, max_request_bytes: u64) -> Resu
         let _ = stop_http.changed().await;
     });
     let signals = async {
-        let _ = shutdown_signal().await;
+        shutdown.received().await;
         let _ = stop_tx.send(true);
     };
     let (served, ()) = tokio::join!(served, signals);
@@ -251,15 +255,28 @@ async fn up(run: RunOptions, listen: SocketAddr, max_request_bytes: u64) -> Resu
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
+/// SIGTERM and SIGINT handlers, registered when installed.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(ShutdownSignals {
+            term: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+        })
     }
-    Ok(())
+
+    /// Resolves on the first SIGTERM or SIGINT.
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }
 
 async fn cron_once(run: RunOptions, component: String, at: Option<DateTime<Utc>>) -> Result<()> {
