@@ -176,6 +176,20 @@ impl Host {
             .clone()
     }
 
+    /// The output once it contains `needle`, waiting up to 10 s: stdout and
+    /// stderr are captured by separate threads, so a line the host wrote
+    /// before another (or just now) may not have been read yet.
+    pub fn output_containing(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.output();
+            if out.contains(needle) || Instant::now() > deadline {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub fn stop(mut self) -> ExitStatus {
         let _ = Command::new("kill")
