@@ -175,6 +175,19 @@ impl CardStatus {
         }
     }
 
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            CardStatus::Active,
+            CardStatus::Suspended,
+            CardStatus::Lost,
+            CardStatus::Replaced,
+            CardStatus::Revoked,
+            CardStatus::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     /// Whether a point of sale may accept the card (an invalid card earns nothing, 004).
     pub fn accepted(self) -> bool {
         self == CardStatus::Active
@@ -539,6 +552,17 @@ mod tests {
             }
         }
         assert!(S::Active.accepted() && !S::Lost.accepted() && !S::Expired.accepted());
+        for s in [
+            S::Active,
+            S::Suspended,
+            S::Lost,
+            S::Replaced,
+            S::Revoked,
+            S::Expired,
+        ] {
+            assert_eq!(S::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(S::parse("stolen"), None);
     }
 
     #[test]

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use spin_sdk::sqlite::RowResult;
 use vip_domain::card::{self, CardNumber, CardStatus, SigningKey};
-use vip_kit::cards::{parse_status, parse_time};
-use vip_kit::db::{int, opt_text, text, Db, Value};
+use vip_kit::cards::parse_status;
+use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp_text, Db, Value};
 use vip_kit::{Ctx, Problem};
 
 /// A card as stored.
@@ -40,7 +40,7 @@ fn card(row: &RowResult) -> Result<Card, Problem> {
         tier: text(row, 4)?,
         stored_status: parse_status(&text(row, 5)?)?,
         issued_at: text(row, 6)?,
-        expires_at: parse_time(&text(row, 7)?)?,
+        expires_at: parse_timestamp(&text(row, 7)?)?,
         replaces: opt_text(row, 8),
         replaced_by: opt_text(row, 9),
     })
@@ -120,9 +120,7 @@ pub fn show(card: &Card, key: &SigningKey, ctx: &Ctx<'_>) -> CardView {
         tier: card.tier.clone(),
         status,
         issued_at: card.issued_at.clone(),
-        expires_at: card
-            .expires_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        expires_at: timestamp_text(card.expires_at),
         replaces: card.replaces.clone(),
         replaced_by: card.replaced_by.clone(),
         verification_payload: status.accepted().then(|| {

@@ -8,7 +8,7 @@ use vip_domain::customer::{CustomerFacts, CustomerId};
 use vip_domain::eligibility::{Decision, EvaluationError};
 use vip_domain::validation::{Errors, FieldError};
 use vip_kit::body::read_json;
-use vip_kit::db::{int, timestamp, Db, Value};
+use vip_kit::db::{int, timestamp, timestamp_text, Db, Value};
 use vip_kit::{Ctx, Problem};
 
 use crate::{customers, program};
@@ -61,7 +61,7 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let request: CheckRequest = read_json(ctx.req)?;
     let db = Db::open()?;
     let program = program::load(&db, ctx.now)?;
-    let evaluated_at = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let evaluated_at = timestamp_text(ctx.now);
     match (request.customer_id, request.facts) {
         (Some(id), None) => {
             let id = CustomerId::parse(&id).map_err(|m| Problem::field("customer_id", m))?;

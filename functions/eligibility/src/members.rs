@@ -22,8 +22,8 @@ use vip_domain::tiers::{
 };
 use vip_domain::validation::FieldError;
 use vip_kit::body::read_json;
-use vip_kit::cards::{fulfil_pending, parse_time};
-use vip_kit::db::{int, text, timestamp, Db, Value};
+use vip_kit::cards::fulfil_pending;
+use vip_kit::db::{int, parse_timestamp, text, timestamp, timestamp_text, Db, Value};
 use vip_kit::{Ctx, Problem};
 
 use crate::customers::parse_id;
@@ -63,7 +63,7 @@ fn membership(db: &Db, id: &CustomerId) -> Result<Membership, Problem> {
     let since_text = text(&row, 1)?;
     Ok(Membership {
         tier: text(&row, 0)?,
-        since: parse_time(&since_text)?,
+        since: parse_timestamp(&since_text)?,
         since_text,
         joined_at: text(&row, 2)?,
     })
@@ -73,7 +73,7 @@ fn purchase_from(row: &spin_sdk::sqlite::RowResult, offset: usize) -> Result<Pur
     let currency = Currency::parse(&text(row, offset + 1)?).map_err(Problem::internal)?;
     Ok(Purchase {
         amount: Money::from_minor(int(row, offset)?, currency),
-        at: parse_time(&text(row, offset + 2)?)?,
+        at: parse_timestamp(&text(row, offset + 2)?)?,
         special_price: int(row, offset + 3)? == 1,
     })
 }
@@ -312,10 +312,6 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     ))
 }
 
-fn timestamp_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn tier_status(
     db: &Db,
     id: &CustomerId,
@@ -418,7 +414,7 @@ pub fn review(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         let since_text = text(row, 2)?;
         let m = Membership {
             tier: text(row, 1)?,
-            since: parse_time(&since_text)?,
+            since: parse_timestamp(&since_text)?,
             since_text,
             joined_at: text(row, 3)?,
         };

@@ -11,7 +11,7 @@ use spin_sdk::http::Response;
 use vip_domain::onboarding::{self, Actor, CaseAction, CaseError, CaseState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, text, timestamp, Db, Value};
+use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
 
 const DEFAULT_TARGET_HOURS: u32 = 24;
@@ -113,9 +113,7 @@ fn view(
     let state = parse_state(&state_text)
         .ok_or_else(|| Problem::internal(format!("case state {state_text}")))?;
     let opened_at = text(row, 3)?;
-    let opened = DateTime::parse_from_rfc3339(&opened_at)
-        .map_err(Problem::internal)?
-        .with_timezone(&Utc);
+    let opened = parse_timestamp(&opened_at)?;
     Ok((
         CaseView {
             id: int(row, 0)?,

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use spin_sdk::sqlite::RowResult;
 use vip_domain::card::{self, plan_order, CardNumber, CardStatus, HeldCard, OrderKind, OrderPlan};
 
-use crate::db::{int, opt_text, text, timestamp, Db, Value};
+use crate::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
 use crate::problem::Problem;
 use crate::router::Ctx;
 
@@ -53,23 +53,7 @@ impl CardConfig {
 }
 
 pub fn parse_status(name: &str) -> Result<CardStatus, Problem> {
-    [
-        CardStatus::Active,
-        CardStatus::Suspended,
-        CardStatus::Lost,
-        CardStatus::Replaced,
-        CardStatus::Revoked,
-        CardStatus::Expired,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == name)
-    .ok_or_else(|| Problem::internal(format!("card status {name}")))
-}
-
-pub fn parse_time(text: &str) -> Result<DateTime<Utc>, Problem> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Problem::internal(format!("stored time {text}: {e}")))
+    CardStatus::parse(name).ok_or_else(|| Problem::internal(format!("card status {name}")))
 }
 
 struct Order {
@@ -156,7 +140,7 @@ impl Fulfilment<'_> {
                 text(&row, 0)?,
                 HeldCard {
                     status: parse_status(&text(&row, 1)?)?,
-                    expires_at: parse_time(&text(&row, 2)?)?,
+                    expires_at: parse_timestamp(&text(&row, 2)?)?,
                 },
                 text(&row, 3)?,
             )),

@@ -58,6 +58,19 @@ pub fn json_column<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text(row, i)?).map_err(|e| Problem::internal(format!("column {i}: {e}")))
 }
 
+/// How times are stored and shown: RFC 3339 UTC to the millisecond, so
+/// stored times compare (and sort) as text.
+pub fn timestamp_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> Value {
-    Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    Value::Text(timestamp_text(t))
+}
+
+/// A time this code stored; a failure is a real fault.
+pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Problem> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| Problem::internal(format!("stored time {text}: {e}")))
 }
