@@ -60,14 +60,14 @@ fn evaluation_problem(e: EvaluationError, prefix: &str) -> Problem {
 pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let request: CheckRequest = read_json(ctx.req)?;
     let db = Db::open()?;
-    let program = program::load(&db, ctx.now)?;
+    let program = program::RULES.load(&db, ctx.now)?;
     let evaluated_at = timestamp_text(ctx.now);
     match (request.customer_id, request.facts) {
         (Some(id), None) => {
             let id = CustomerId::parse(&id).map_err(|m| Problem::field("customer_id", m))?;
             let facts = customers::facts(&db, &id)?;
             let decision = program
-                .rules
+                .document
                 .evaluate(&facts)
                 .map_err(|e| evaluation_problem(e, "facts."))?;
             let row = db
@@ -107,7 +107,7 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         }
         (None, Some(facts)) => {
             let decision = program
-                .rules
+                .document
                 .evaluate(&facts)
                 .map_err(|e| evaluation_problem(e, "facts."))?;
             Ok(vip_kit::json(

@@ -94,7 +94,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = parse_id(ctx)?;
     let customer: Customer = read_json(ctx.req)?;
     let db = Db::open()?;
-    let rules = program::load(&db, ctx.now)?.rules;
+    let rules = program::RULES.load(&db, ctx.now)?.document;
     customer
         .validate(&rules.plan_types)
         .map_err(Problem::validation)?;
@@ -137,7 +137,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         (None, Ok(view)) if existed && view.is(&customer) => Ok(vip_kit::json(200, &view)),
         // The plan type vanished from the rules between validation and write.
         _ => {
-            let rules = program::load(&db, ctx.now)?.rules;
+            let rules = program::RULES.load(&db, ctx.now)?.document;
             customer
                 .validate(&rules.plan_types)
                 .map_err(Problem::validation)?;

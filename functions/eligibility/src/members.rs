@@ -27,7 +27,7 @@ use vip_kit::db::{int, parse_timestamp, text, timestamp, timestamp_text, Db, Val
 use vip_kit::{Ctx, Problem};
 
 use crate::customers::parse_id;
-use crate::program::load_tiers;
+use crate::program::TIERS;
 
 /// How often a tier change is retried when another request moved the member first.
 const ATTEMPTS: usize = 3;
@@ -247,7 +247,7 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         special_price: body.special_price,
     };
     let db = Db::open()?;
-    let ladder = load_tiers(&db, ctx.now)?.ladder;
+    let ladder = TIERS.load(&db, ctx.now)?.document;
     ladder
         .check_purchase(&purchase, ctx.now)
         .map_err(purchase_problem)?;
@@ -349,7 +349,7 @@ fn tier_status(
 pub fn tier(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = parse_id(ctx)?;
     let db = Db::open()?;
-    let ladder = load_tiers(&db, ctx.now)?.ladder;
+    let ladder = TIERS.load(&db, ctx.now)?.document;
     Ok(vip_kit::json(
         200,
         &tier_status(&db, &id, &ladder, ctx.now)?,
@@ -385,7 +385,7 @@ fn as_of(ctx: &Ctx<'_>) -> Result<DateTime<Utc>, Problem> {
 pub fn review(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let as_of = as_of(ctx)?;
     let db = Db::open()?;
-    let ladder = load_tiers(&db, ctx.now)?.ladder;
+    let ladder = TIERS.load(&db, ctx.now)?.document;
     let lowest = ladder.lowest().map(|t| t.id.clone()).unwrap_or_default();
     let members = db.exec(
         "SELECT customer_id, tier, tier_since, joined_at FROM memberships WHERE tier <> ? ORDER BY customer_id",

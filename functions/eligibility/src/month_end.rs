@@ -92,7 +92,7 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             ),
         ));
     }
-    let rules = program::load(&db, ctx.now)?;
+    let rules = program::RULES.load(&db, ctx.now)?;
     let customers: Vec<(String, CustomerFacts)> = db
         .exec("SELECT id, facts FROM customers ORDER BY id", &[])?
         .rows
@@ -112,7 +112,7 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .map(|row| Ok((text(row, 0)?, int(row, 1)? == 1)))
         .collect::<Result<_, Problem>>()?;
     let result = month_end::evaluate(
-        &rules.rules,
+        &rules.document,
         customers.iter().map(|(id, facts)| (id.as_str(), facts)),
         |id| previous.get(id).copied().unwrap_or(false),
     );

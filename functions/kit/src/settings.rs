@@ -7,8 +7,9 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use spin_sdk::http::Response;
-use vip_domain::validation::FieldError;
+use vip_domain::validation::{Errors, FieldError};
 
+use crate::body::read_json;
 use crate::db::{int, json_column, text, timestamp, Db, Value};
 use crate::problem::Problem;
 use crate::router::Ctx;
@@ -38,7 +39,7 @@ fn select<T: DeserializeOwned>(db: &Db, name: &str) -> Result<Option<Stored<T>>,
 }
 
 /// The document in force, seeding `default` the first time.
-pub fn load<T: DeserializeOwned + Serialize>(
+fn load<T: DeserializeOwned + Serialize>(
     db: &Db,
     name: &str,
     default: impl FnOnce() -> T,
@@ -58,15 +59,54 @@ pub fn load<T: DeserializeOwned + Serialize>(
         .ok_or_else(|| Problem::internal(format!("{name} settings missing after seeding")))
 }
 
-/// A JSON response carrying the document's version as its `ETag`.
-pub fn respond<T: Serialize>(version: i64, body: &T) -> Response {
-    let mut response = crate::json(200, body);
-    response.set_header("etag", format!("\"{version}\""));
-    response
+/// A programme document: where it is stored, the field that holds it in
+/// responses, its defaults, its checks, and what it may not drop.
+pub struct Document<T: 'static> {
+    pub name: &'static str,
+    /// The response field holding the document (`rules`, `ladder`).
+    pub key: &'static str,
+    pub default: fn() -> T,
+    pub validate: fn(&T) -> Result<(), Errors>,
+    pub in_use: InUse,
+}
+
+impl<T: DeserializeOwned + Serialize> Document<T> {
+    /// The document in force, seeding the defaults the first time.
+    pub fn load(&self, db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<Stored<T>, Problem> {
+        load(db, self.name, self.default, now)
+    }
+
+    /// `GET`: the document with its version (also the `ETag`).
+    pub fn get(&self, ctx: &Ctx<'_>) -> Result<Response, Problem> {
+        Ok(self.respond(&self.load(&Db::open()?, ctx.now)?))
+    }
+
+    /// `PUT`: validated, then replaced under `If-Match` and the in-use guard.
+    pub fn put(&self, ctx: &Ctx<'_>) -> Result<Response, Problem> {
+        let document: T = read_json(ctx.req)?;
+        (self.validate)(&document).map_err(Problem::validation)?;
+        let expected = if_match(ctx)?;
+        let db = Db::open()?;
+        self.load(&db, ctx.now)?;
+        replace(&db, ctx, self.name, &document, expected, &self.in_use)?;
+        Ok(self.respond(&self.load(&db, ctx.now)?))
+    }
+
+    fn respond(&self, stored: &Stored<T>) -> Response {
+        let body = serde_json::json!({
+            "version": stored.version,
+            "updated_at": stored.updated_at,
+            "updated_by": stored.updated_by,
+            self.key: stored.document,
+        });
+        let mut response = crate::json(200, &body);
+        response.set_header("etag", format!("\"{}\"", stored.version));
+        response
+    }
 }
 
 /// `If-Match: "7"` (or `7`): apply only if version 7 is still in force.
-pub fn if_match(ctx: &Ctx<'_>) -> Result<Option<i64>, Problem> {
+fn if_match(ctx: &Ctx<'_>) -> Result<Option<i64>, Problem> {
     ctx.header("if-match")
         .map(|v| {
             v.trim()
@@ -90,7 +130,7 @@ pub struct InUse {
 
 /// Replaces document `name` (already validated) if version `expected` (when
 /// given) is in force and nothing in use is dropped; returns the new version.
-pub fn replace<T: Serialize>(
+fn replace<T: Serialize>(
     db: &Db,
     ctx: &Ctx<'_>,
     name: &str,
