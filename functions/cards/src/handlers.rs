@@ -5,10 +5,10 @@
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
-use vip_domain::card::{self, CardEvent, CardStatus};
+use vip_domain::card::{self, plan_order, CardEvent, OrderKind, OrderPlan};
 use vip_domain::customer::CustomerId;
 use vip_kit::body::read_json;
-use vip_kit::cards::{fulfil_pending, CardConfig, Fulfilment};
+use vip_kit::cards::{fulfil_pending, held_card, Fulfilment};
 use vip_kit::db::{text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
 
@@ -57,21 +57,19 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     require_member(&db, &id)?;
     let key = signing_key()?;
-    if let Some(held) = of_customer(&db, id.as_str())?.into_iter().find(|c| {
-        matches!(
-            c.status_at(ctx.now),
-            CardStatus::Active | CardStatus::Suspended
-        )
-    }) {
-        return Err(Problem::conflict(
-            "card-in-use",
-            "The member already holds a card",
-            format!(
-                "card {} is {}; report it lost to replace it",
-                held.number.display(),
-                held.status_at(ctx.now).as_str()
-            ),
-        ));
+    // The domain's rule for an issue order: a member holding a valid card keeps it.
+    if let Some(held) = held_card(&db, id.as_str())? {
+        if plan_order(OrderKind::Issue, Some(held.card), ctx.now) == Ok(OrderPlan::KeepHeld) {
+            return Err(Problem::conflict(
+                "card-in-use",
+                "The member already holds a card",
+                format!(
+                    "card {} is {}; report it lost to replace it",
+                    held.number.display(),
+                    held.card.status.as_str()
+                ),
+            ));
+        }
     }
     let order = format!("request-{}-{}", id.as_str(), ctx.now.timestamp_micros());
     db.exec(
@@ -235,14 +233,7 @@ pub fn report_lost(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// repeat; `remaining` says whether to call again.
 pub fn run_orders(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
-    let config = CardConfig::from_variables()?;
-    let actor = ctx.actor();
-    let fulfilment = Fulfilment {
-        db: &db,
-        config: &config,
-        now: ctx.now,
-        actor: &actor,
-    };
+    let fulfilment = Fulfilment::new(&db, ctx)?;
     let customers = fulfilment.customers_pending(CATCH_UP_LIMIT)?;
     let mut fulfilled = Vec::new();
     for customer in &customers {

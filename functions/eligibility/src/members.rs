@@ -22,7 +22,7 @@ use vip_domain::tiers::{
 };
 use vip_domain::validation::FieldError;
 use vip_kit::body::read_json;
-use vip_kit::cards::fulfil_pending;
+use vip_kit::cards::{fulfil_pending, Fulfilment};
 use vip_kit::db::{int, parse_timestamp, text, timestamp, timestamp_text, Db, Value};
 use vip_kit::{Ctx, Problem};
 
@@ -408,6 +408,7 @@ pub fn review(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             .push(purchase_from(row, 1)?);
     }
     let cause = format!("review:{}", as_of.format("%Y-%m-%d"));
+    let cards = Fulfilment::new(&db, ctx)?;
     let mut downgraded = Vec::new();
     for row in &members.rows {
         let id = CustomerId::parse(&text(row, 0)?).map_err(Problem::internal)?;
@@ -426,7 +427,7 @@ pub fn review(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             continue;
         };
         if record_change(&db, ctx, &id, &m, &change, as_of, &cause)? {
-            fulfil_pending(&db, ctx, id.as_str())?;
+            cards.pending(id.as_str())?;
             downgraded.push(serde_json::json!({
                 "customer_id": id.as_str(), "from": change.from, "to": change.to, "reason": change.reason,
             }));

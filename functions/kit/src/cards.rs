@@ -74,15 +74,52 @@ fn order(row: &RowResult) -> Result<Order, Problem> {
     })
 }
 
-/// Who fulfils, and when.
-pub struct Fulfilment<'a> {
-    pub db: &'a Db,
-    pub config: &'a CardConfig,
-    pub now: DateTime<Utc>,
-    pub actor: &'a str,
+/// The card a member holds in use (`active` or `suspended`), if any.
+pub struct Held {
+    pub number: CardNumber,
+    pub card: HeldCard,
+    pub region: String,
 }
 
-impl Fulfilment<'_> {
+/// The card `customer_id` holds in use (at most one: a unique index).
+pub fn held_card(db: &Db, customer_id: &str) -> Result<Option<Held>, Problem> {
+    let Some(row) = db.first(
+        "SELECT number, status, expires_at, region FROM cards
+         WHERE customer_id = ? AND status IN ('active', 'suspended')",
+        &[Value::Text(customer_id.into())],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Held {
+        number: CardNumber::parse(&text(&row, 0)?).map_err(Problem::internal)?,
+        card: HeldCard {
+            status: parse_status(&text(&row, 1)?)?,
+            expires_at: parse_timestamp(&text(&row, 2)?)?,
+        },
+        region: text(&row, 3)?,
+    }))
+}
+
+/// Who fulfils, and when: one per request.
+pub struct Fulfilment<'a> {
+    db: &'a Db,
+    config: CardConfig,
+    now: DateTime<Utc>,
+    actor: String,
+}
+
+impl<'a> Fulfilment<'a> {
+    /// Fulfilment on behalf of the request's caller, with the card settings read once.
+    pub fn new(db: &'a Db, ctx: &Ctx<'_>) -> Result<Self, Problem> {
+        Ok(Fulfilment {
+            db,
+            config: CardConfig::from_variables()?,
+            now: ctx.now,
+            actor: ctx.actor(),
+        })
+    }
+
     /// Fulfils every pending order of `customer_id`, oldest first; returns
     /// the card number each order ended with.
     pub fn pending(&self, customer_id: &str) -> Result<Vec<(String, String)>, Problem> {
@@ -130,49 +167,34 @@ impl Fulfilment<'_> {
             )?
             .ok_or_else(|| Problem::internal(format!("card order {} without membership", o.id)))
             .and_then(|r| text(&r, 0))?;
-        let held = self.db.first(
-            "SELECT number, status, expires_at, region FROM cards
-             WHERE customer_id = ? AND status IN ('active', 'suspended')",
-            &[Value::Text(customer_id.into())],
-        )?;
-        let held = match held {
-            Some(row) => Some((
-                text(&row, 0)?,
-                HeldCard {
-                    status: parse_status(&text(&row, 1)?)?,
-                    expires_at: parse_timestamp(&text(&row, 2)?)?,
-                },
-                text(&row, 3)?,
-            )),
-            None => None,
-        };
-        let plan = plan_order(o.kind, held.as_ref().map(|(_, h, _)| *h), self.now)
+        let held = held_card(self.db, customer_id)?;
+        let plan = plan_order(o.kind, held.as_ref().map(|h| h.card), self.now)
             .map_err(|e| Problem::internal(format!("card order {}: {e}", o.id)))?;
         let end_held_as = match plan {
             OrderPlan::KeepHeld => {
-                let number = held.as_ref().map(|(n, _, _)| n.clone()).unwrap_or_default();
-                return self.finish(o, &number);
+                let number = held.as_ref().map(|h| h.number.as_str()).unwrap_or_default();
+                return self.finish(o, number);
             }
             OrderPlan::Issue { end_held_as } => end_held_as,
         };
         let mut replaces = o.replaces.clone();
-        if let (Some((number, h, _)), Some(to)) = (&held, end_held_as) {
+        if let (Some(h), Some(to)) = (&held, end_held_as) {
             self.db.exec(
                 "UPDATE cards SET status = ?, updated_at = ?, updated_by = ? WHERE number = ? AND status = ?",
                 &[
                     Value::Text(to.as_str().into()),
                     timestamp(self.now),
-                    Value::Text(self.actor.into()),
-                    Value::Text(number.clone()),
-                    Value::Text(h.status.as_str().into()),
+                    Value::Text(self.actor.clone()),
+                    Value::Text(h.number.as_str().into()),
+                    Value::Text(h.card.status.as_str().into()),
                 ],
             )?;
-            replaces = replaces.or_else(|| Some(number.clone()));
+            replaces = replaces.or_else(|| Some(h.number.as_str().to_string()));
         }
         let region = o
             .region
             .clone()
-            .or_else(|| held.as_ref().map(|(_, _, r)| r.clone()))
+            .or_else(|| held.as_ref().map(|h| h.region.clone()))
             .unwrap_or_else(|| self.config.default_region.clone());
         self.issue(customer_id, o, &tier, &region, replaces)
     }
@@ -219,7 +241,7 @@ impl Fulfilment<'_> {
                 timestamp(expires_at),
                 Value::Text(o.id.clone()),
                 replaces.map_or(Value::Null, Value::Text),
-                Value::Text(self.actor.into()),
+                Value::Text(self.actor.clone()),
             ],
         )?;
         if inserted.is_none() {
@@ -260,13 +282,5 @@ pub fn fulfil_pending(
     ctx: &Ctx<'_>,
     customer_id: &str,
 ) -> Result<Vec<(String, String)>, Problem> {
-    let config = CardConfig::from_variables()?;
-    let actor = ctx.actor();
-    Fulfilment {
-        db,
-        config: &config,
-        now: ctx.now,
-        actor: &actor,
-    }
-    .pending(customer_id)
+    Fulfilment::new(db, ctx)?.pending(customer_id)
 }
