@@ -40,6 +40,19 @@ struct Membership {
     joined_at: String,
 }
 
+impl Membership {
+    /// From `tier, tier_since, joined_at` at column `at`.
+    fn from_row(row: &spin_sdk::sqlite::RowResult, at: usize) -> Result<Self, Problem> {
+        let since_text = text(row, at + 1)?;
+        Ok(Membership {
+            tier: text(row, at)?,
+            since: parse_timestamp(&since_text)?,
+            since_text,
+            joined_at: text(row, at + 2)?,
+        })
+    }
+}
+
 fn membership(db: &Db, id: &CustomerId) -> Result<Membership, Problem> {
     let row = db
         .first(
@@ -60,13 +73,7 @@ fn membership(db: &Db, id: &CustomerId) -> Result<Membership, Problem> {
             format!("no customer `{}`", id.as_str())
         }));
     };
-    let since_text = text(&row, 1)?;
-    Ok(Membership {
-        tier: text(&row, 0)?,
-        since: parse_timestamp(&since_text)?,
-        since_text,
-        joined_at: text(&row, 2)?,
-    })
+    Membership::from_row(&row, 0)
 }
 
 fn purchase_from(row: &spin_sdk::sqlite::RowResult, offset: usize) -> Result<Purchase, Problem> {
@@ -192,7 +199,8 @@ fn recorded_change(db: &Db, id: &CustomerId, cause: &str) -> Result<Option<Chang
     .transpose()
 }
 
-/// Upgrades the member if this purchase crossed a threshold (idempotent per purchase).
+/// Upgrades the member if this purchase crossed a threshold (idempotent per
+/// purchase), starting from membership `m` as read; re-read only on a retry.
 fn upgrade(
     db: &Db,
     ctx: &Ctx<'_>,
@@ -200,10 +208,13 @@ fn upgrade(
     ladder: &TierProgram,
     purchase: &Purchase,
     cause: &str,
+    mut m: Membership,
 ) -> Result<(), Problem> {
     let from = ladder.history_start(purchase.at).map_err(tier_problem)?;
-    for _ in 0..ATTEMPTS {
-        let m = membership(db, id)?;
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            m = membership(db, id)?;
+        }
         let history = purchases(db, id, from, purchase.at)?;
         let Some(change) = ladder
             .after_purchase(&m.tier, &history, purchase)
@@ -251,7 +262,7 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     ladder
         .check_purchase(&purchase, ctx.now)
         .map_err(purchase_problem)?;
-    membership(&db, &id)?;
+    let member = membership(&db, &id)?;
     let inserted = db
         .first(
             "INSERT INTO purchases (customer_id, purchase_id, amount_minor, currency, at, special_price, recorded_at, recorded_by)
@@ -293,7 +304,7 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     // Also on a replay: a crash after the purchase and before its upgrade is completed here.
     let cause = format!("purchase:{}", purchase_id.as_str());
-    upgrade(&db, ctx, &id, &ladder, &purchase, &cause)?;
+    upgrade(&db, ctx, &id, &ladder, &purchase, &cause, member)?;
     fulfil_pending(&db, ctx, id.as_str())?;
     let status = tier_status(&db, &id, &ladder, ctx.now)?;
     Ok(vip_kit::json(
@@ -412,13 +423,7 @@ pub fn review(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let mut downgraded = Vec::new();
     for row in &members.rows {
         let id = CustomerId::parse(&text(row, 0)?).map_err(Problem::internal)?;
-        let since_text = text(row, 2)?;
-        let m = Membership {
-            tier: text(row, 1)?,
-            since: parse_timestamp(&since_text)?,
-            since_text,
-            joined_at: text(row, 3)?,
-        };
+        let m = Membership::from_row(row, 1)?;
         let spend = history.get(id.as_str()).map_or(&[][..], Vec::as_slice);
         let Some(change) = ladder
             .review(&m.tier, m.since, spend, as_of)
