@@ -22,5 +22,8 @@ pub mod eligibility;
 pub mod money;
 pub mod month_end;
 pub mod onboarding;
+pub mod points;
+pub mod rewards;
 pub mod tiers;
 pub mod validation;
+pub mod zone;
