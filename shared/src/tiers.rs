@@ -284,6 +284,14 @@ impl TierProgram {
     }
 
     /// Whether `id` names a tier of the ladder.
+    /// The points multiplier of a tier, in hundredths (×1 for a tier the ladder lacks).
+    pub fn multiplier_of(&self, id: &str) -> u32 {
+        self.tiers
+            .iter()
+            .find(|t| t.id == id)
+            .map_or(100, |t| t.benefits.points_multiplier_hundredths)
+    }
+
     pub fn has_tier(&self, id: &str) -> bool {
         self.tiers.iter().any(|t| t.id == id)
     }

@@ -9,4 +9,5 @@ mod members;
 mod month_end;
 mod onboarding;
 mod openapi;
+mod rewards;
 mod schema;

@@ -52,7 +52,9 @@ fn the_document_is_valid_and_matches_the_routes_served() {
             assert_eq!(listed, expected, "x-roles of {method} {path}");
             let concrete = path
                 .replace("{id}", "C-404")
-                .replace("{number}", "755002433");
+                .replace("{number}", "755002433")
+                .replace("{reward}", "1")
+                .replace("{redemption}", "1");
             if roles == ["public"] {
                 assert_eq!(
                     call(&host, None, &method.to_uppercase(), &concrete, None).status,

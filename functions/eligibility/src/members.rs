@@ -17,17 +17,15 @@ use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
 use vip_domain::money::{Currency, Money};
-use vip_domain::tiers::{
-    Purchase, PurchaseError, PurchaseId, TierChange, TierError, TierProgram, CLOCK_SKEW_SECONDS,
-};
+use vip_domain::tiers::{Purchase, PurchaseError, PurchaseId, TierChange, TierError, TierProgram};
 use vip_domain::validation::FieldError;
 use vip_kit::body::read_json;
 use vip_kit::cards::{fulfil_pending, Fulfilment};
 use vip_kit::db::{int, parse_timestamp, text, timestamp, timestamp_text, Db, Value};
+use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
 
 use crate::customers::parse_id;
-use crate::program::TIERS;
 
 /// How often a tier change is retried when another request moved the member first.
 const ATTEMPTS: usize = 3;
@@ -302,7 +300,18 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             ));
         }
     }
-    // Also on a replay: a crash after the purchase and before its upgrade is completed here.
+    // Also on a replay: a crash after the purchase and before its points or
+    // its upgrade is completed here. Points are earned at the tier held when
+    // the purchase is recorded, before any upgrade it causes.
+    let earning = vip_kit::points::credit_purchase(
+        &db,
+        ctx,
+        id.as_str(),
+        purchase_id.as_str(),
+        &purchase,
+        &member.tier,
+        ladder.multiplier_of(&member.tier),
+    )?;
     let cause = format!("purchase:{}", purchase_id.as_str());
     upgrade(&db, ctx, &id, &ladder, &purchase, &cause, member)?;
     fulfil_pending(&db, ctx, id.as_str())?;
@@ -316,6 +325,7 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "at": timestamp_text(purchase.at),
             "special_price": purchase.special_price,
             "qualifies": !purchase.special_price,
+            "points": earning,
             "replayed": !inserted,
             "tier_change": recorded_change(&db, &id, &cause)?,
             "tier": status,
@@ -367,34 +377,12 @@ pub fn tier(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     ))
 }
 
-fn as_of(ctx: &Ctx<'_>) -> Result<DateTime<Utc>, Problem> {
-    let Some(value) = ctx.query("as_of") else {
-        return Ok(ctx.now);
-    };
-    let at = DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            Problem::field(
-                "as_of",
-                "must be an RFC 3339 time, like 2026-01-31T00:00:00Z",
-            )
-        })?;
-    if at > ctx.now + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
-        return Err(Problem::unprocessable(
-            "as-of-in-future",
-            "A review cannot look ahead",
-            format!("as_of {value} is later than now; the spend it would judge has not happened"),
-        ));
-    }
-    Ok(at)
-}
-
 /// `POST /api/v1/members/tier-review?as_of=…`: the scheduled review. Every
 /// member above the lowest tier whose review date has come and whose spend
 /// over the review window stayed under the maintenance threshold moves down.
 /// Re-running it for the same day changes nothing.
 pub fn review(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let as_of = as_of(ctx)?;
+    let as_of = ctx.as_of()?;
     let db = Db::open()?;
     let ladder = TIERS.load(&db, ctx.now)?.document;
     let lowest = ladder.lowest().map(|t| t.id.clone()).unwrap_or_default();

@@ -5,8 +5,7 @@
 
 use spin_sdk::http::Response;
 use vip_domain::eligibility::{default_config, EligibilityConfig};
-use vip_domain::tiers::{default_tier_program, TierProgram};
-use vip_kit::settings::{Document, InUse};
+use vip_kit::settings::{Document, InUse, TIERS};
 use vip_kit::{Ctx, Problem};
 
 /// The eligibility rules. They may not drop a plan type a stored customer has.
@@ -15,7 +14,7 @@ pub const RULES: Document<EligibilityConfig> = Document {
     key: "rules",
     default: default_config,
     validate: EligibilityConfig::validate,
-    in_use: InUse {
+    in_use: Some(InUse {
         sql: "SELECT DISTINCT json_extract(facts, '$.plan_type') FROM customers
               WHERE json_extract(facts, '$.plan_type') NOT IN (SELECT value FROM json_each(?1, '$.plan_types'))
               ORDER BY 1",
@@ -23,24 +22,7 @@ pub const RULES: Document<EligibilityConfig> = Document {
         slug: "plan-type-in-use",
         title: "A plan type the new rules drop is still in use",
         detail: "move those customers to another plan type first",
-    },
-};
-
-/// The tier ladder. It may not drop a tier a member holds.
-pub const TIERS: Document<TierProgram> = Document {
-    name: "tiers",
-    key: "ladder",
-    default: default_tier_program,
-    validate: TierProgram::validate,
-    in_use: InUse {
-        sql: "SELECT DISTINCT tier FROM memberships
-              WHERE tier NOT IN (SELECT json_extract(value, '$.id') FROM json_each(?1, '$.tiers'))
-              ORDER BY 1",
-        field: "tiers",
-        slug: "tier-in-use",
-        title: "A tier the new ladder drops is held by members",
-        detail: "keep the tier, or move its members first",
-    },
+    }),
 };
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {

@@ -70,6 +70,11 @@ const CARD_VERIFIERS: Access = Access::Roles(&[
 /// A loss is reported to staff who check the member's identity (004).
 const LOSS_TAKERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 
+/// Members redeem through the web form and the chat bot, or at a staff desk.
+const REDEEMERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::Staff]);
+/// Manual reviews are decided by staff and the programme manager (seed 000 SOP-003).
+const REDEMPTION_DECIDERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -245,5 +250,94 @@ pub const OPERATIONS: &[Operation] = &[
         "/api/v1/cards/{number}/report-lost",
         LOSS_TAKERS,
         true,
+    ),
+    op(
+        "rewards",
+        "GET",
+        "/api/v1/program/points",
+        TIER_READERS,
+        false,
+    ),
+    op("rewards", "PUT", "/api/v1/program/points", STAFF, false),
+    op(
+        "rewards",
+        "GET",
+        "/api/v1/members/{id}/points",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/members/{id}/points/adjustments",
+        STAFF,
+        true,
+    ),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/points/expiry",
+        SCHEDULERS,
+        false,
+    ),
+    op("rewards", "POST", "/api/v1/rewards", STAFF, false),
+    op("rewards", "GET", "/api/v1/rewards", CUSTOMER_READERS, false),
+    op(
+        "rewards",
+        "GET",
+        "/api/v1/rewards/{reward}",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op("rewards", "PUT", "/api/v1/rewards/{reward}", STAFF, false),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/rewards/{reward}/stock",
+        STAFF,
+        false,
+    ),
+    op("rewards", "POST", "/api/v1/redemptions", REDEEMERS, true),
+    op(
+        "rewards",
+        "GET",
+        "/api/v1/redemptions",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "rewards",
+        "GET",
+        "/api/v1/redemptions/{redemption}",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/redemptions/{redemption}/approve",
+        REDEMPTION_DECIDERS,
+        false,
+    ),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/redemptions/{redemption}/reject",
+        REDEMPTION_DECIDERS,
+        false,
+    ),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/redemptions/{redemption}/fulfil",
+        REDEMPTION_DECIDERS,
+        false,
+    ),
+    op(
+        "rewards",
+        "POST",
+        "/api/v1/redemptions/{redemption}/cancel",
+        REDEEMERS,
+        false,
     ),
 ];

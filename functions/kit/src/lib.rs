@@ -21,6 +21,7 @@ pub mod body;
 pub mod cards;
 pub mod db;
 pub mod idempotency;
+pub mod points;
 pub mod problem;
 pub mod router;
 pub mod settings;

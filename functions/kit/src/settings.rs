@@ -67,7 +67,8 @@ pub struct Document<T: 'static> {
     pub key: &'static str,
     pub default: fn() -> T,
     pub validate: fn(&T) -> Result<(), Errors>,
-    pub in_use: InUse,
+    /// What stored data forbids dropping, if anything.
+    pub in_use: Option<InUse>,
 }
 
 impl<T: DeserializeOwned + Serialize> Document<T> {
@@ -88,7 +89,14 @@ impl<T: DeserializeOwned + Serialize> Document<T> {
         let expected = if_match(ctx)?;
         let db = Db::open()?;
         self.load(&db, ctx.now)?;
-        replace(&db, ctx, self.name, &document, expected, &self.in_use)?;
+        replace(
+            &db,
+            ctx,
+            self.name,
+            &document,
+            expected,
+            self.in_use.as_ref(),
+        )?;
         Ok(self.respond(&self.load(&db, ctx.now)?))
     }
 
@@ -136,16 +144,16 @@ fn replace<T: Serialize>(
     name: &str,
     document: &T,
     expected: Option<i64>,
-    in_use: &InUse,
+    in_use: Option<&InUse>,
 ) -> Result<i64, Problem> {
     let document = serde_json::to_string(document).map_err(Problem::internal)?;
     let updated = db.first(
         &format!(
             "UPDATE program_settings
              SET document = ?1, version = version + 1, updated_at = ?2, updated_by = ?3, change_reason = ?4
-             WHERE name = ?5 AND (?6 IS NULL OR version = ?6) AND NOT EXISTS ({})
+             WHERE name = ?5 AND (?6 IS NULL OR version = ?6){}
              RETURNING version",
-            in_use.sql
+            in_use.map_or(String::new(), |u| format!(" AND NOT EXISTS ({})", u.sql))
         ),
         &[
             Value::Text(document.clone()),
@@ -177,6 +185,14 @@ fn replace<T: Serialize>(
             ),
         ));
     }
+    let concurrent = Problem::conflict(
+        "concurrent-change",
+        "The document changed meanwhile",
+        "read it again and retry",
+    );
+    let Some(in_use) = in_use else {
+        return Err(concurrent);
+    };
     let values: Vec<String> = db
         .exec(in_use.sql, &[Value::Text(document)])?
         .rows
@@ -184,11 +200,7 @@ fn replace<T: Serialize>(
         .filter_map(|r| r.get::<&str>(0).map(str::to_string))
         .collect();
     if values.is_empty() {
-        return Err(Problem::conflict(
-            "concurrent-change",
-            "The document changed meanwhile",
-            "read it again and retry",
-        ));
+        return Err(concurrent);
     }
     Err(Problem {
         errors: vec![FieldError {
@@ -198,3 +210,20 @@ fn replace<T: Serialize>(
         ..Problem::conflict(in_use.slug, in_use.title, in_use.detail)
     })
 }
+
+/// The tier ladder. It may not drop a tier a member holds.
+pub const TIERS: Document<vip_domain::tiers::TierProgram> = Document {
+    name: "tiers",
+    key: "ladder",
+    default: vip_domain::tiers::default_tier_program,
+    validate: vip_domain::tiers::TierProgram::validate,
+    in_use: Some(InUse {
+        sql: "SELECT DISTINCT tier FROM memberships
+              WHERE tier NOT IN (SELECT json_extract(value, '$.id') FROM json_each(?1, '$.tiers'))
+              ORDER BY 1",
+        field: "tiers",
+        slug: "tier-in-use",
+        title: "A tier the new ladder drops is held by members",
+        detail: "keep the tier, or move its members first",
+    }),
+};

@@ -1,0 +1,74 @@
+//! The `rewards` component (DOMAIN.md §3): a member's points (balance,
+//! reservations, what expires next, the statement), staff adjustments, the
+//! expiry run for schedulers, the reward catalogue, and redemptions with
+//! their review queue. Purchases credit points where they are recorded
+//! (eligibility, through `vip_kit::points`); the daily expiry cron is the
+//! `points-expiry` component, running the same `vip_kit::points::run_expiry`.
+//! (No `forbid(unsafe_code)`: spin-sdk's export macro emits the component's
+//! `unsafe` ABI glue; this crate's own code has none.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod catalogue;
+mod points;
+mod redemptions;
+
+use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http_component;
+use vip_kit::Binding;
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    ("GET /api/v1/program/points", points::program),
+    ("PUT /api/v1/program/points", points::replace_program),
+    ("GET /api/v1/members/{id}/points", points::show),
+    (
+        "POST /api/v1/members/{id}/points/adjustments",
+        points::adjust,
+    ),
+    ("POST /api/v1/points/expiry", points::expire),
+    ("POST /api/v1/rewards", catalogue::create),
+    ("GET /api/v1/rewards", catalogue::list),
+    ("GET /api/v1/rewards/{reward}", catalogue::get),
+    ("PUT /api/v1/rewards/{reward}", catalogue::replace),
+    ("POST /api/v1/rewards/{reward}/stock", catalogue::restock),
+    ("POST /api/v1/redemptions", redemptions::create),
+    ("GET /api/v1/redemptions", redemptions::list),
+    ("GET /api/v1/redemptions/{redemption}", redemptions::get),
+    (
+        "POST /api/v1/redemptions/{redemption}/approve",
+        redemptions::approve,
+    ),
+    (
+        "POST /api/v1/redemptions/{redemption}/reject",
+        redemptions::reject,
+    ),
+    (
+        "POST /api/v1/redemptions/{redemption}/fulfil",
+        redemptions::fulfil,
+    ),
+    (
+        "POST /api/v1/redemptions/{redemption}/cancel",
+        redemptions::cancel,
+    ),
+];
+
+#[http_component]
+fn handle(req: Request) -> impl IntoResponse {
+    vip_kit::serve(req, "rewards", HANDLERS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("rewards", super::HANDLERS);
+    }
+}
