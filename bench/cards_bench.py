@@ -8,32 +8,19 @@ import os
 import sqlite3
 import tempfile
 
-from common import ROOT, Host, app_env, state_locations, table, wrk
+from common import per_thread_lua, ROOT, Host, app_env, state_locations, table, wrk
 
 KEY = "bench-staff-key-000000001"
 ENV = app_env(f"staff={KEY}")
 MANIFEST = os.path.join(ROOT, "spin.toml")
 STRIDE = 100_000          # ids per wrk thread per run
 RUNS = [("warm-up", 1, "2s"), ("1", 1, None), ("8", 8, None)]
-LUA = f"""
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
-function init(args)
-  tid = tonumber(wrk.thread:get("tid"))
-  base = tonumber(os.getenv("BENCH_CARD_BASE"))
-  n = 0
-end
-request = function()
-  n = n + 1
+LUA = per_thread_lua("BENCH_CARD_BASE", f"""\
   local id = string.format("M%07d", base + tid * {STRIDE} + n)
   return wrk.format("POST", "/api/v1/cards",
     {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {KEY}"}},
     '{{"customer_id":"' .. id .. '"}}')
-end
-"""
+""")
 
 
 def seed(database, n):

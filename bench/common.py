@@ -23,6 +23,29 @@ def app_env(api_keys):
     return {"SPIN_VARIABLE_API_KEYS": api_keys, "SPIN_VARIABLE_CARD_SIGNING_KEY": DEV_CARD_SIGNING_KEY}
 
 
+def per_thread_lua(base_env, request):
+    """A wrk script whose threads number themselves (`tid`, 0-based) and read
+    a base offset from environment variable `base_env` (`base`), so each
+    request can address its own seeded row; `request` is the Lua body of
+    `request()`, with `n` the thread's request count."""
+    return f"""
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  tid = tonumber(wrk.thread:get("tid"))
+  base = tonumber(os.getenv("{base_env}"))
+  n = 0
+end
+request = function()
+  n = n + 1
+{request}
+end
+"""
+
+
 def to_ms(value):
     m = re.match(r"([\d.]+)(us|ms|s)$", value)
     return float(m.group(1)) * UNITS[m.group(2)]

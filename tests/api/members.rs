@@ -62,10 +62,12 @@ fn purchases_upgrade_at_once_and_explain_why() {
         (json!(false), json!("member"))
     );
 
+    // One time for the purchase and its replay: two `days_ago` calls can straddle a second.
+    let yesterday = days_ago(1);
     let r = buy(
         &host,
         "M1",
-        &purchase_body("R-3", "2000.00", &days_ago(1), false),
+        &purchase_body("R-3", "2000.00", &yesterday, false),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let p = json(&r);
@@ -84,7 +86,7 @@ fn purchases_upgrade_at_once_and_explain_why() {
     assert_eq!(p["tier"]["tier"], "silver");
 
     // The same purchase again: recorded once, upgraded once.
-    let body = purchase_body("R-3", "2000.00", &days_ago(1), false);
+    let body = purchase_body("R-3", "2000.00", &yesterday, false);
     let again = buy(&host, "M1", &body);
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(json(&again)["replayed"], true);

@@ -61,6 +61,21 @@ fn decide(host: &Host, role: &str, id: i64, verb: &str, reason: Option<&str>) ->
     )
 }
 
+/// A reward's units left and units held by open requests.
+fn stock_of(host: &Host, reward: i64) -> (Option<i64>, Option<i64>) {
+    let r = json(&call(
+        host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/rewards/{reward}"),
+        None,
+    ));
+    (
+        r["stock"]["left"].as_i64(),
+        r["stock"]["held_by_open_requests"].as_i64(),
+    )
+}
+
 /// A problem's `detail`.
 fn detail(p: &Value) -> &str {
     p["detail"].as_str().unwrap_or_default()
@@ -368,20 +383,7 @@ fn automatic_and_manual_redemptions_reserve_commit_and_release() {
         (p["balance"].as_i64(), p["reserved"].as_i64()),
         (Some(700), Some(1000))
     );
-    let stock = json(&call(
-        &host,
-        Some("staff"),
-        "GET",
-        &format!("/api/v1/rewards/{tablet}"),
-        None,
-    ));
-    assert_eq!(
-        (
-            stock["stock"]["left"].as_i64(),
-            stock["stock"]["held_by_open_requests"].as_i64()
-        ),
-        (Some(1), Some(1))
-    );
+    assert_eq!(stock_of(&host, tablet), (Some(1), Some(1)));
     // Approve: committed, with a fulfilment date 7 business days out.
     let approved = json(&decide(&host, "program_manager", id, "approve", None));
     assert_eq!(approved["state"], "approved");
@@ -402,20 +404,7 @@ fn automatic_and_manual_redemptions_reserve_commit_and_release() {
     ));
     assert_eq!(cancelled["state"], "cancelled");
     assert_eq!(points(&host, "R1")["balance"], 1700);
-    let stock = json(&call(
-        &host,
-        Some("staff"),
-        "GET",
-        &format!("/api/v1/rewards/{tablet}"),
-        None,
-    ));
-    assert_eq!(
-        (
-            stock["stock"]["left"].as_i64(),
-            stock["stock"]["held_by_open_requests"].as_i64()
-        ),
-        (Some(2), Some(0))
-    );
+    assert_eq!(stock_of(&host, tablet), (Some(2), Some(0)));
 
     // Reject needs a reason and releases the hold.
     let second = json(&redeem(&host, "staff", "R1", tablet, "k-3"))["id"]
@@ -822,20 +811,7 @@ fn a_thousand_concurrent_redemptions_of_the_last_unit_approve_exactly_one() {
             "{body}"
         );
     }
-    let stock = json(&call(
-        &host,
-        Some("staff"),
-        "GET",
-        &format!("/api/v1/rewards/{reward}"),
-        None,
-    ));
-    assert_eq!(
-        (
-            stock["stock"]["left"].as_i64(),
-            stock["stock"]["held_by_open_requests"].as_i64()
-        ),
-        (Some(0), Some(0))
-    );
+    assert_eq!(stock_of(&host, reward), (Some(0), Some(0)));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM redemptions"), 1);
     assert_eq!(
         count(
@@ -901,4 +877,91 @@ fn fifty_concurrent_redemptions_by_one_member_never_overdraw() {
         "committed + reserved = what was accepted"
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM redemptions"), accepted);
+}
+
+#[test]
+fn the_review_queue_lists_what_is_overdue_oldest_first() {
+    let (app, host) = boot();
+    member_with_points(&host, "Q1", "3000.00");
+    let tablet = add_reward(
+        &host,
+        json!({"name": "Tablet", "kind": "physical", "cost": 100}),
+    );
+    let vip = add_reward(
+        &host,
+        json!({"name": "Gala", "kind": "digital", "cost": 100, "high_value": true}),
+    );
+    let a = json(&redeem(&host, "webform", "Q1", tablet, "q-a"));
+    let b = json(&redeem(&host, "webform", "Q1", vip, "q-b"));
+    assert_eq!(
+        b["approval"], "manual",
+        "high value is reviewed by hand: {b}"
+    );
+    assert_eq!(
+        b["approval_reason"],
+        "high-value rewards are reviewed by hand"
+    );
+    let c = json(&redeem(&host, "webform", "Q1", tablet, "q-c"));
+    let queue = |host: &Host| {
+        json(&call(
+            host,
+            Some("program_manager"),
+            "GET",
+            "/api/v1/redemptions?overdue=true",
+            None,
+        ))["redemptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_i64().unwrap(),
+                    r["overdue"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(queue(&host).is_empty(), "nothing is due yet (72 h target)");
+    // Three days later (the clock moved for two of them):
+    app.database()
+        .execute(
+            "UPDATE redemptions SET review_due_at = CASE id WHEN ?1 THEN '2026-01-02T00:00:00.000Z' ELSE '2026-01-01T00:00:00.000Z' END WHERE id IN (?1, ?2)",
+            rusqlite::params![a["id"].as_i64(), b["id"].as_i64()],
+        )
+        .unwrap();
+    let ids = |v: &Value| v["id"].as_i64().unwrap();
+    assert_eq!(
+        queue(&host),
+        vec![
+            (ids(&b), "review".to_string()),
+            (ids(&a), "review".to_string())
+        ]
+    );
+    let one = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/redemptions/{}", ids(&c)),
+        None,
+    ));
+    assert_eq!(one["overdue"], Value::Null);
+    let mine = json(&call(
+        &host,
+        Some("chatbot"),
+        "GET",
+        "/api/v1/redemptions?customer_id=Q1&state=requested",
+        None,
+    ));
+    assert_eq!(mine["redemptions"].as_array().unwrap().len(), 3);
+    problem(
+        &call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/redemptions?state=lost",
+            None,
+        ),
+        400,
+        "validation-error",
+    );
 }
