@@ -832,51 +832,106 @@ fn a_thousand_concurrent_redemptions_of_the_last_unit_approve_exactly_one() {
 #[test]
 fn fifty_concurrent_redemptions_by_one_member_never_overdraw() {
     let app = App::new();
-    let host = app.start_with(&["--max-instances", "128"]);
+    let host = app.start_with(&["--max-instances", "1100"]);
     become_member(&host, "warmup");
-    seed_members(&app, "ONE", 1, 1000);
-    let member = "ONE0000";
-    // 50 × 70 = 3,500 asked against 1,000: at most 14 fit. Half are reviewed by hand.
+    // Twenty members at once, each firing 50 redemptions of 300 points
+    // (15,000) against 1,000: at most 3 fit, and all 50 read the full balance
+    // at nearly the same moment, so only the guarded INSERT keeps the 4th out.
+    // Half are approved at once, half wait for review.
+    let members = seed_members(&app, "ONE", 20, 1000);
     let auto = add_reward(
         &host,
-        json!({"name": "Credit", "kind": "financial", "cost": 70}),
+        json!({"name": "Credit", "kind": "financial", "cost": 300}),
     );
     let manual = add_reward(
         &host,
-        json!({"name": "Box", "kind": "physical", "cost": 70}),
+        json!({"name": "Box", "kind": "physical", "cost": 300}),
     );
-    let results: Vec<u16> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..50)
-            .map(|i| {
-                let host = &host;
+    let barrier = std::sync::Barrier::new(members.len() * 50);
+    let results: Vec<(String, u16)> = std::thread::scope(|s| {
+        let handles: Vec<_> = members
+            .iter()
+            .flat_map(|m| (0..50).map(move |i| (m, i)))
+            .map(|(member, i)| {
+                let (host, barrier) = (&host, &barrier);
                 s.spawn(move || {
                     let reward = if i % 2 == 0 { auto } else { manual };
-                    redeem(host, "chatbot", member, reward, &format!("burst-{i}")).status
+                    barrier.wait();
+                    let key = format!("burst-{member}-{i}");
+                    (
+                        member.clone(),
+                        redeem(host, "chatbot", member, reward, &key).status,
+                    )
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let accepted = results.iter().filter(|s| **s == 201).count() as i64;
     assert!(
-        results.iter().all(|s| *s == 201 || *s == 409),
+        results.iter().all(|(_, s)| *s == 201 || *s == 409),
         "{results:?}"
     );
-    assert_eq!(accepted, 14, "as many as the balance allows: {results:?}");
-    let p = points(&host, member);
-    assert!(p["balance"].as_i64().unwrap() >= 0);
-    assert_eq!(p["balance"], 1000 - 14 * 70);
-    let committed = count(
-        &app,
-        "SELECT -COALESCE(SUM(held), 0) FROM points_ledger WHERE kind = 'commit'",
+    for member in &members {
+        let accepted = results
+            .iter()
+            .filter(|(m, s)| m == member && *s == 201)
+            .count() as i64;
+        assert_eq!(accepted, 3, "{member}: as many as the balance allows");
+        let p = points(&host, member);
+        assert_eq!(p["balance"], 1000 - 3 * 300, "{member}: never below zero");
+        let committed = count(
+            &app,
+            &format!("SELECT -COALESCE(SUM(held), 0) FROM points_ledger WHERE kind = 'commit' AND customer_id = '{member}'"),
+        );
+        let reserved = p["reserved"].as_i64().unwrap();
+        assert_eq!(
+            committed + reserved,
+            accepted * 300,
+            "{member}: committed + reserved = what was accepted"
+        );
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM redemptions"), 20 * 3);
+}
+
+/// The race that matters is at the boundary: two requests reading the same
+/// last points. 500 members with points for exactly one redemption each fire
+/// two at the same moment: exactly one of each pair may win.
+#[test]
+fn two_requests_racing_for_the_last_points_never_both_win() {
+    let app = App::new();
+    let host = app.start_with(&["--max-instances", "1100"]);
+    become_member(&host, "warmup");
+    let members = seed_members(&app, "PAIR", 500, 300);
+    let reward = add_reward(
+        &host,
+        json!({"name": "Credit", "kind": "financial", "cost": 300}),
     );
-    let reserved = p["reserved"].as_i64().unwrap();
+    let barrier = std::sync::Barrier::new(members.len() * 2);
+    let won: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = members
+            .iter()
+            .flat_map(|m| [(m, "a"), (m, "b")])
+            .map(|(member, side)| {
+                let (host, barrier) = (&host, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let r = redeem(host, "webform", member, reward, &format!("{member}-{side}"));
+                    assert!(r.status == 201 || r.status == 409, "{}", r.body);
+                    (r.status == 201).then(|| member.clone())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(won.len(), members.len(), "one win per member");
     assert_eq!(
-        committed + reserved,
-        accepted * 70,
-        "committed + reserved = what was accepted"
+        count(&app, "SELECT COUNT(*) FROM (SELECT customer_id FROM points_ledger WHERE customer_id LIKE 'PAIR%' GROUP BY customer_id HAVING SUM(points) <> 0)"),
+        0,
+        "every balance is exactly zero"
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM redemptions"), accepted);
 }
 
 #[test]
