@@ -16,6 +16,7 @@
     )
 )]
 
+pub mod calendar;
 pub mod card;
 pub mod customer;
 pub mod eligibility;

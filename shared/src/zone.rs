@@ -19,6 +19,11 @@ impl Zone {
             .map_err(|_| format!("`{name}` is not an IANA time zone name (like Europe/Madrid)"))
     }
 
+    /// The zone itself, for conversions of local times.
+    pub fn tz(&self) -> Tz {
+        self.0
+    }
+
     pub fn name(&self) -> &'static str {
         self.0.name()
     }
