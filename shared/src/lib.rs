@@ -25,6 +25,7 @@ pub mod month_end;
 pub mod onboarding;
 pub mod points;
 pub mod rewards;
+pub mod sla;
 pub mod tiers;
 pub mod validation;
 pub mod zone;
