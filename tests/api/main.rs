@@ -11,3 +11,4 @@ mod onboarding;
 mod openapi;
 mod rewards;
 mod schema;
+mod tickets;

@@ -340,4 +340,26 @@ pub const OPERATIONS: &[Operation] = &[
         REDEEMERS,
         false,
     ),
+    op("tickets", "GET", "/api/v1/calendars", CASE_READERS, false),
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/calendars/{calendar}",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "PUT",
+        "/api/v1/calendars/{calendar}",
+        STAFF,
+        false,
+    ),
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/calendars/{calendar}/deadline",
+        CASE_READERS,
+        false,
+    ),
 ];

@@ -66,29 +66,37 @@ impl Ctx<'_> {
     /// A scheduled job's `?as_of=` (RFC 3339; default: now). A job judges
     /// what has happened, so a time ahead of now (beyond clock skew) is a 422.
     pub fn as_of(&self) -> Result<DateTime<Utc>, Problem> {
-        let Some(value) = self.query("as_of") else {
+        let Some(at) = self.time_query("as_of")? else {
             return Ok(self.now);
         };
-        let decoded = value
-            .replace("%3A", ":")
-            .replace("%3a", ":")
-            .replace("%2B", "+");
-        let at = DateTime::parse_from_rfc3339(&decoded)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                Problem::field(
-                    "as_of",
-                    "must be an RFC 3339 time, like 2026-01-31T00:00:00Z",
-                )
-            })?;
         if at > self.now + chrono::Duration::seconds(vip_domain::tiers::CLOCK_SKEW_SECONDS) {
             return Err(Problem::unprocessable(
                 "as-of-in-future",
                 "A scheduled job cannot look ahead",
-                format!("as_of {decoded} is later than now; what it would judge has not happened"),
+                format!(
+                    "as_of {} is later than now; what it would judge has not happened",
+                    crate::db::timestamp_text(at)
+                ),
             ));
         }
         Ok(at)
+    }
+
+    /// A time query parameter (RFC 3339; `:` and `+` may be percent-encoded).
+    pub fn time_query(&self, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
+        let Some(value) = self.query(name) else {
+            return Ok(None);
+        };
+        let decoded = value
+            .replace("%3A", ":")
+            .replace("%3a", ":")
+            .replace("%2B", "+")
+            .replace("%2b", "+");
+        DateTime::parse_from_rfc3339(&decoded)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                Problem::field(name, "must be an RFC 3339 time, like 2026-01-31T00:00:00Z")
+            })
     }
 
     /// A request header as text.

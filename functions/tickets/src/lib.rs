@@ -1,0 +1,44 @@
+//! The `tickets` component (DOMAIN.md §4). So far: business calendars as
+//! data (CRUD for staff) and deadline arithmetic on them; ticket intake, the
+//! targets table, the queue and the `sla-clock` sweep are the rest of the
+//! tickets issue. (No `forbid(unsafe_code)`: spin-sdk's export macro emits
+//! the component's `unsafe` ABI glue; this crate's own code has none.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod calendars;
+
+use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http_component;
+use vip_kit::Binding;
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    ("GET /api/v1/calendars", calendars::list),
+    ("GET /api/v1/calendars/{calendar}", calendars::get),
+    ("PUT /api/v1/calendars/{calendar}", calendars::put),
+    (
+        "GET /api/v1/calendars/{calendar}/deadline",
+        calendars::deadline,
+    ),
+];
+
+#[http_component]
+fn handle(req: Request) -> impl IntoResponse {
+    vip_kit::serve(req, "tickets", HANDLERS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("tickets", super::HANDLERS);
+    }
+}
