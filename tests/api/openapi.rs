@@ -55,7 +55,8 @@ fn the_document_is_valid_and_matches_the_routes_served() {
                 .replace("{number}", "755002433")
                 .replace("{reward}", "1")
                 .replace("{redemption}", "1")
-                .replace("{calendar}", "default");
+                .replace("{calendar}", "default")
+                .replace("{ticket}", "1");
             if roles == ["public"] {
                 assert_eq!(
                     call(&host, None, &method.to_uppercase(), &concrete, None).status,

@@ -184,3 +184,232 @@ fn bad_calendars_and_bad_questions_are_refused_with_the_field() {
         vec!["start"]
     );
 }
+
+fn store_customer(host: &e2e::Host, id: &str, plan: &str, key_account: bool) {
+    let r = call(
+        host,
+        Some("staff"),
+        "PUT",
+        &format!("/api/v1/customers/{id}"),
+        Some(&e2e::customer(
+            json!({"support_plan": plan, "key_account": key_account}),
+        )),
+    );
+    assert!(r.status == 201 || r.status == 200, "{}", r.body);
+}
+
+fn open(host: &e2e::Host, role: &str, body: serde_json::Value) -> e2e::Response {
+    call(host, Some(role), "POST", "/api/v1/tickets", Some(&body))
+}
+
+#[test]
+fn intake_computes_the_targets_and_explains_them() {
+    let (app, host) = boot();
+    store_customer(&host, "T-GOLD", "gold", true);
+    let r = open(
+        &host,
+        "webform",
+        json!({"customer_id": "T-GOLD", "kind": "incident", "priority": "high", "channel": "web_form", "subject": "Slow checkout"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let t = json(&r);
+    assert_eq!(
+        (t["state"].as_str(), t["sla_priority"].as_str()),
+        (Some("new"), Some("high"))
+    );
+    assert_eq!(t["sla"]["calendar"], "default");
+    assert_eq!(
+        t["sla"]["first_response"]["target_minutes"], 120,
+        "gold × high: 2 h"
+    );
+    assert_eq!(
+        t["sla"]["resolution"]["target_minutes"],
+        2 * 9 * 60,
+        "gold × high: 2 business days"
+    );
+    assert_eq!(t["key_account"], true);
+    let id = t["id"].as_i64().unwrap();
+    // "Why is this due then?"
+    let s = json(&call(
+        &host,
+        Some("chatbot"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/sla"),
+        None,
+    ));
+    assert_eq!(s["calendar"]["zone"], "Europe/Madrid");
+    assert_eq!(s["counted_in"], "business hours of the calendar");
+    let first = &s["clocks"][0];
+    assert_eq!(first["clock"], "first_response");
+    assert_eq!(first["due"], t["sla"]["first_response"]["due"]);
+    assert_eq!(first["target_minutes"], 120);
+    assert!(first["used_minutes"].as_i64().unwrap() <= 1);
+    // The due time is the calendar's arithmetic from the opening time.
+    let check = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!(
+            "/api/v1/calendars/default/deadline?start={}&duration=2h",
+            s["clocks"][0]["started"].as_str().unwrap()
+        ),
+        None,
+    ));
+    assert_eq!(check["due"], first["due"]);
+
+    // very_high runs on natural time: 1 h for gold, whatever the hour.
+    let urgent = json(&open(
+        &host,
+        "chatbot",
+        json!({"customer_id": "T-GOLD", "kind": "incident", "priority": "very_high", "channel": "chat_bot", "subject": "Nobody can pay"}),
+    ));
+    let opened =
+        chrono::DateTime::parse_from_rfc3339(urgent["opened_at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(
+        urgent["sla"]["first_response"]["due"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(due - opened, chrono::Duration::hours(1));
+    assert_eq!(urgent["sla"]["clock"], "natural (24×7)");
+    // Gold has phone support; a formal complaint is escalated at once.
+    let call_in = json(&open(
+        &host,
+        "webform",
+        json!({"customer_id": "T-GOLD", "kind": "question", "channel": "phone", "subject": "Invoice question", "complaint": true}),
+    ));
+    assert_eq!(call_in["state"], "escalated");
+    let notices: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'ticket.escalated'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(notices, 1);
+    // A retry under the same key is the same ticket.
+    let body =
+        json!({"customer_id": "T-GOLD", "kind": "question", "channel": "email", "subject": "Same"});
+    let a = call_with(
+        &host,
+        Some("webform"),
+        "POST",
+        "/api/v1/tickets",
+        Some(&body),
+        &[("idempotency-key", "t-1")],
+    );
+    let b = call_with(
+        &host,
+        Some("webform"),
+        "POST",
+        "/api/v1/tickets",
+        Some(&body),
+        &[("idempotency-key", "t-1")],
+    );
+    assert_eq!(json(&a)["id"], json(&b)["id"]);
+}
+
+#[test]
+fn intake_rules_refuse_with_a_clear_problem() {
+    let (_app, host) = boot();
+    store_customer(&host, "T-SILVER", "silver", false);
+    let p = problem(
+        &open(
+            &host,
+            "webform",
+            json!({"customer_id": "T-SILVER", "kind": "question", "priority": "high", "channel": "web_form", "subject": "Q"}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["priority"]);
+    let p = problem(
+        &open(
+            &host,
+            "webform",
+            json!({"customer_id": "T-SILVER", "kind": "incident", "channel": "web_form", "subject": "Broken"}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["priority"]);
+    // Silver has no phone line: the caller is pointed to the ticket channel.
+    let p = problem(
+        &open(
+            &host,
+            "webform",
+            json!({"customer_id": "T-SILVER", "kind": "question", "channel": "phone", "subject": "Q"}),
+        ),
+        422,
+        "no-phone-support",
+    );
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("silver plan does not include phone support"),
+        "{p}"
+    );
+    // Staff only write up change requests.
+    problem(
+        &open(
+            &host,
+            "staff",
+            json!({"customer_id": "T-SILVER", "kind": "question", "channel": "email", "subject": "Q"}),
+        ),
+        422,
+        "customer-opens-tickets",
+    );
+    let change = json!({"customer_id": "T-SILVER", "kind": "change_request", "urgency": "urgent", "complexity": "moderate", "channel": "email", "subject": "New filter"});
+    assert_eq!(open(&host, "staff", change.clone()).status, 201);
+    assert_eq!(open(&host, "webform", change.clone()).status, 201);
+    let p = problem(&open(&host, "webform", change), 409, "change-request-limit");
+    assert!(p["detail"].as_str().unwrap().contains("at most 2"), "{p}");
+    let low = json!({"customer_id": "T-SILVER", "kind": "change_request", "urgency": "low", "complexity": "simple", "channel": "email", "subject": "Typo"});
+    assert_eq!(
+        open(&host, "webform", low).status,
+        201,
+        "low urgency does not count"
+    );
+    problem(
+        &open(
+            &host,
+            "webform",
+            json!({"customer_id": "NOBODY", "kind": "question", "channel": "email", "subject": "Q"}),
+        ),
+        404,
+        "not-found",
+    );
+    problem(
+        &call(&host, Some("staff"), "GET", "/api/v1/tickets/999", None),
+        404,
+        "not-found",
+    );
+}
+
+#[test]
+fn concurrent_urgent_change_requests_respect_the_monthly_limit() {
+    let app = e2e::App::new();
+    let host = app.start_with(&["--max-instances", "64"]);
+    store_customer(&host, "T-BURST", "bronze", false);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                let host = &host;
+                s.spawn(move || {
+                    open(host, "webform", json!({"customer_id": "T-BURST", "kind": "change_request", "urgency": "medium", "complexity": "simple", "channel": "web_form", "subject": format!("Change {i}")})).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+}

@@ -75,6 +75,10 @@ const REDEEMERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::St
 /// Manual reviews are decided by staff and the programme manager (seed 000 SOP-003).
 const REDEMPTION_DECIDERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
 
+/// Customers open tickets through the web form and the chat bot; staff only
+/// write up change requests after a requirements meeting (002 §8.1).
+const TICKET_OPENERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::Staff]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -360,6 +364,29 @@ pub const OPERATIONS: &[Operation] = &[
         "GET",
         "/api/v1/calendars/{calendar}/deadline",
         CASE_READERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/program/tickets",
+        TIER_READERS,
+        false,
+    ),
+    op("tickets", "PUT", "/api/v1/program/tickets", STAFF, false),
+    op("tickets", "POST", "/api/v1/tickets", TICKET_OPENERS, true),
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/tickets/{ticket}",
+        CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/tickets/{ticket}/sla",
+        CUSTOMER_READERS,
         false,
     ),
 ];

@@ -14,10 +14,10 @@ use vip_kit::{Ctx, Problem};
 
 const DEFAULT: &str = "default";
 
-struct Stored {
+pub struct Stored {
     id: String,
-    calendar: Calendar,
-    version: i64,
+    pub calendar: Calendar,
+    pub version: i64,
     updated_at: String,
     updated_by: String,
 }
@@ -71,7 +71,7 @@ fn calendar_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
 }
 
 /// A stored calendar; `default` is seeded on first use.
-fn load(db: &Db, ctx: &Ctx<'_>, id: &str) -> Result<Stored, Problem> {
+pub fn load(db: &Db, ctx: &Ctx<'_>, id: &str) -> Result<Stored, Problem> {
     let select = |db: &Db| {
         db.first(
             &format!("SELECT {COLUMNS} FROM calendars WHERE id = ?"),

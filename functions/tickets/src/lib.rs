@@ -1,7 +1,8 @@
 //! The `tickets` component (DOMAIN.md §4). So far: business calendars as
-//! data (CRUD for staff) and deadline arithmetic on them; ticket intake, the
-//! targets table, the queue and the `sla-clock` sweep are the rest of the
-//! tickets issue. (No `forbid(unsafe_code)`: spin-sdk's export macro emits
+//! data (CRUD for staff) and deadline arithmetic on them, the tickets
+//! programme (targets table, calendar per plan, phone support, limits), and
+//! ticket intake with each ticket's SLA explained. State changes, the clock
+//! rules, the queue and the `sla-clock` sweep are the rest of the tickets issue. (No `forbid(unsafe_code)`: spin-sdk's export macro emits
 //! the component's `unsafe` ABI glue; this crate's own code has none.)
 #![cfg_attr(
     not(test),
@@ -14,6 +15,7 @@
 )]
 
 mod calendars;
+mod intake;
 
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_component;
@@ -21,6 +23,11 @@ use vip_kit::Binding;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
+    ("GET /api/v1/program/tickets", intake::program),
+    ("PUT /api/v1/program/tickets", intake::replace_program),
+    ("POST /api/v1/tickets", intake::open),
+    ("GET /api/v1/tickets/{ticket}", intake::get),
+    ("GET /api/v1/tickets/{ticket}/sla", intake::sla),
     ("GET /api/v1/calendars", calendars::list),
     ("GET /api/v1/calendars/{calendar}", calendars::get),
     ("PUT /api/v1/calendars/{calendar}", calendars::put),
