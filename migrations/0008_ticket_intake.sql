@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS tickets (
   opened_at              TEXT NOT NULL,
   opened_by              TEXT NOT NULL,
   first_responded_at     TEXT,
+  last_team_feedback_at  TEXT NOT NULL,        -- follow-ups count from here
+  last_reason            TEXT,                 -- why of the last state change
   resolved_at            TEXT,
   closed_at              TEXT,
   updated_at             TEXT NOT NULL,
@@ -58,4 +60,29 @@ CREATE TRIGGER IF NOT EXISTS tickets_opened AFTER INSERT ON tickets BEGIN
          json_object('ticket_id', NEW.id, 'to', 'customer_success_manager', 'reason', 'formal complaint'), NEW.opened_at
   WHERE NEW.complaint = 1
   ON CONFLICT (id) DO NOTHING;
+END;
+
+-- A state change: the clocks stop while the ticket waits on the customer or
+-- is resolved, and run again when it is open (the customer answered, or it
+-- was reopened); the change is audited with its reason.
+CREATE TRIGGER IF NOT EXISTS tickets_moved AFTER UPDATE OF state ON tickets
+WHEN OLD.state <> NEW.state BEGIN
+  INSERT INTO ticket_pauses (ticket_id, from_at)
+  SELECT NEW.id, NEW.updated_at
+  WHERE NEW.state IN ('pending_customer', 'resolved') AND OLD.state IN ('new', 'open', 'escalated')
+  ON CONFLICT DO NOTHING;
+  UPDATE ticket_pauses SET to_at = NEW.updated_at
+  WHERE ticket_id = NEW.id AND to_at IS NULL AND NEW.state IN ('new', 'open', 'escalated');
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.updated_at, NEW.updated_by, 'ticket.' || NEW.state, 'ticket', NEW.id, NEW.last_reason,
+          json_object('from', OLD.state, 'to', NEW.state, 'first_response_due', NEW.first_response_due,
+                      'resolution_due', NEW.resolution_due));
+END;
+
+CREATE TRIGGER IF NOT EXISTS tickets_first_response AFTER UPDATE OF first_responded_at ON tickets
+WHEN OLD.first_responded_at IS NULL AND NEW.first_responded_at IS NOT NULL BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.first_responded_at, NEW.updated_by, 'ticket.first_response', 'ticket', NEW.id, NULL,
+          json_object('due', NEW.first_response_due,
+                      'met', CASE WHEN NEW.first_response_due IS NULL OR NEW.first_responded_at <= NEW.first_response_due THEN 1 ELSE 0 END));
 END;

@@ -413,3 +413,109 @@ fn concurrent_urgent_change_requests_respect_the_monthly_limit() {
         "{statuses:?}"
     );
 }
+
+fn event(host: &e2e::Host, role: &str, id: i64, event: &str) -> e2e::Response {
+    call(
+        host,
+        Some(role),
+        "POST",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&json!({ "event": event, "note": format!("{event} by {role}") })),
+    )
+}
+
+#[test]
+fn waiting_on_the_customer_stops_the_clocks_and_every_move_is_checked() {
+    let (app, host) = boot();
+    store_customer(&host, "T-LIFE", "platinum", false);
+    let t = json(&open(
+        &host,
+        "webform",
+        json!({"customer_id": "T-LIFE", "kind": "incident", "priority": "medium", "channel": "web_form", "subject": "Contact form broken"}),
+    ));
+    let id = t["id"].as_i64().unwrap();
+    // The team asks the customer: first response met, the clocks stop.
+    let asked = json(&event(&host, "customer_success", id, "ask_customer"));
+    assert_eq!(asked["state"], "pending_customer");
+    assert!(asked["sla"]["first_response"]["met_at"].is_string());
+    assert_eq!(
+        asked["sla"]["resolution"]["due"],
+        serde_json::Value::Null,
+        "no due time while paused"
+    );
+    let sla = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/sla"),
+        None,
+    ));
+    assert_eq!(
+        sla["clocks"][1]["status"],
+        "paused: waiting on the customer"
+    );
+    assert_eq!(sla["clocks"][1]["pauses"].as_array().unwrap().len(), 1);
+    // The team cannot send the customer's reply, nor the customer the team's events.
+    problem(
+        &event(&host, "customer_success", id, "customer_reply"),
+        403,
+        "forbidden",
+    );
+    problem(&event(&host, "webform", id, "resolve"), 403, "forbidden");
+    // The customer answers: the clock runs again with a due time.
+    let back = json(&event(&host, "webform", id, "customer_reply"));
+    assert_eq!(back["state"], "open");
+    assert!(back["sla"]["resolution"]["due"].is_string());
+    let resolved = json(&event(&host, "staff", id, "resolve"));
+    assert!(resolved["sla"]["resolution"]["met_at"].is_string());
+    let p = problem(
+        &event(&host, "webform", id, "customer_reply"),
+        409,
+        "invalid-ticket-transition",
+    );
+    assert!(p["detail"].as_str().unwrap().contains("reopen it"), "{p}");
+    assert_eq!(json(&event(&host, "staff", id, "close"))["state"], "closed");
+    // Reopened within 7 days: open again, the resolution clock runs on.
+    let reopened = json(&event(&host, "chatbot", id, "reopen"));
+    assert_eq!(reopened["state"], "open");
+    assert_eq!(
+        reopened["sla"]["resolution"]["met_at"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        json(&event(&host, "customer_success", id, "escalate"))["state"],
+        "escalated"
+    );
+    problem(
+        &event(&host, "customer_success", id, "escalate"),
+        409,
+        "invalid-ticket-transition",
+    );
+    problem(
+        &event(&host, "staff", id, "close"),
+        409,
+        "invalid-ticket-transition",
+    );
+    let p = problem(
+        &call(
+            &host,
+            Some("staff"),
+            "POST",
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&json!({"event": "vanish"})),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["event"]);
+    let moves: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE entity_type = 'ticket' AND entity_id = ?1 AND action <> 'ticket.opened'",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // first response, pending, open, resolved, closed, open, escalated
+    assert_eq!(moves, 7);
+}

@@ -79,6 +79,14 @@ const REDEMPTION_DECIDERS: Access = Access::Roles(&[Role::Staff, Role::ProgramMa
 /// write up change requests after a requirements meeting (002 §8.1).
 const TICKET_OPENERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::Staff]);
 
+/// The customer's side replies and reopens; the team answers, asks, escalates, resolves, closes.
+const TICKET_EVENT_SENDERS: Access = Access::Roles(&[
+    Role::Staff,
+    Role::CustomerSuccess,
+    Role::Webform,
+    Role::Chatbot,
+]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -387,6 +395,13 @@ pub const OPERATIONS: &[Operation] = &[
         "GET",
         "/api/v1/tickets/{ticket}/sla",
         CUSTOMER_READERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "POST",
+        "/api/v1/tickets/{ticket}/events",
+        TICKET_EVENT_SENDERS,
         false,
     ),
 ];

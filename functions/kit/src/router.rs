@@ -99,6 +99,18 @@ impl Ctx<'_> {
             })
     }
 
+    /// `If-Match: "7"` (or `7`): the version the caller read, if given.
+    pub fn if_match(&self) -> Result<Option<i64>, Problem> {
+        self.header("if-match")
+            .map(|v| {
+                v.trim()
+                    .trim_matches('"')
+                    .parse::<i64>()
+                    .map_err(|_| Problem::field("If-Match", "must be a version, like \"3\""))
+            })
+            .transpose()
+    }
+
     /// A request header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.header(name).and_then(|h| h.as_str())

@@ -86,7 +86,7 @@ impl<T: DeserializeOwned + Serialize> Document<T> {
     pub fn put(&self, ctx: &Ctx<'_>) -> Result<Response, Problem> {
         let document: T = read_json(ctx.req)?;
         (self.validate)(&document).map_err(Problem::validation)?;
-        let expected = if_match(ctx)?;
+        let expected = ctx.if_match()?;
         let db = Db::open()?;
         self.load(&db, ctx.now)?;
         replace(
@@ -111,18 +111,6 @@ impl<T: DeserializeOwned + Serialize> Document<T> {
         response.set_header("etag", format!("\"{}\"", stored.version));
         response
     }
-}
-
-/// `If-Match: "7"` (or `7`): apply only if version 7 is still in force.
-fn if_match(ctx: &Ctx<'_>) -> Result<Option<i64>, Problem> {
-    ctx.header("if-match")
-        .map(|v| {
-            v.trim()
-                .trim_matches('"')
-                .parse::<i64>()
-                .map_err(|_| Problem::field("If-Match", "must be a version, like \"3\""))
-        })
-        .transpose()
 }
 
 /// What a new document may not drop while stored data still uses it.

@@ -149,15 +149,7 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 pub fn replace(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = reward_id(ctx)?;
     let spec: RewardSpec = read_json(ctx.req)?;
-    let expected = ctx
-        .header("if-match")
-        .map(|v| {
-            v.trim()
-                .trim_matches('"')
-                .parse::<i64>()
-                .map_err(|_| Problem::field("If-Match", "must be a version, like \"3\""))
-        })
-        .transpose()?;
+    let expected = ctx.if_match()?;
     let db = Db::open()?;
     let current = load(&db, id)?;
     validated(&db, ctx, &spec)?;

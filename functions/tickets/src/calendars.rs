@@ -124,15 +124,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = calendar_id(ctx)?;
     let calendar: Calendar = read_json(ctx.req)?;
     calendar.validate().map_err(Problem::validation)?;
-    let expected = ctx
-        .header("if-match")
-        .map(|v| {
-            v.trim()
-                .trim_matches('"')
-                .parse::<i64>()
-                .map_err(|_| Problem::field("If-Match", "must be a version, like \"3\""))
-        })
-        .transpose()?;
+    let expected = ctx.if_match()?;
     let document = serde_json::to_string(&calendar).map_err(Problem::internal)?;
     let db = Db::open()?;
     let params = [

@@ -66,11 +66,11 @@ fn refused(r: Refusal) -> Problem {
     }
 }
 
-const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgency, complexity, sla_priority, complaint,
+pub(crate) const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgency, complexity, sla_priority, complaint,
     key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes,
     first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at";
 
-fn view(row: &RowResult) -> Result<serde_json::Value, Problem> {
+pub(crate) fn view(row: &RowResult) -> Result<serde_json::Value, Problem> {
     Ok(json!({
         "id": int(row, 0)?,
         "customer_id": text(row, 1)?,
@@ -97,7 +97,7 @@ fn view(row: &RowResult) -> Result<serde_json::Value, Problem> {
     }))
 }
 
-fn ticket_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
+pub(crate) fn ticket_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
     let raw = ctx.param("ticket");
     raw.parse::<i64>()
         .ok()
@@ -105,7 +105,7 @@ fn ticket_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::not_found(format!("there is no ticket `{raw}`")))
 }
 
-fn load(db: &Db, id: i64) -> Result<RowResult, Problem> {
+pub(crate) fn load(db: &Db, id: i64) -> Result<RowResult, Problem> {
     db.first(
         &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
         &[Value::Integer(id)],
@@ -187,8 +187,8 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "INSERT INTO tickets (customer_id, kind, channel, subject, description, priority, urgency, complexity,
                 sla_priority, complaint, key_account, support_plan, calendar_id, natural_time, first_response_minutes,
                 resolution_minutes, first_response_due, resolution_due, state, month, counts_towards_limit,
-                opened_at, opened_by, updated_at, updated_by, request_key)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?22, ?23, ?25
+                opened_at, opened_by, updated_at, updated_by, request_key, last_team_feedback_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?22, ?23, ?25, ?22
              WHERE ?21 = 0 OR (SELECT COUNT(*) FROM tickets WHERE customer_id = ?1 AND month = ?20 AND counts_towards_limit = 1) < ?24
              ON CONFLICT (request_key) DO NOTHING
              RETURNING {COLUMNS}"
@@ -282,6 +282,23 @@ fn explain(
     })
 }
 
+/// A ticket's pauses, in order.
+pub(crate) fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
+    db.exec(
+        "SELECT from_at, to_at FROM ticket_pauses WHERE ticket_id = ? ORDER BY from_at",
+        &[Value::Integer(id)],
+    )?
+    .rows
+    .iter()
+    .map(|p| {
+        Ok(Pause {
+            from: parse_timestamp(&text(p, 0)?)?,
+            to: opt_text(p, 1).as_deref().map(parse_timestamp).transpose()?,
+        })
+    })
+    .collect()
+}
+
 /// `GET /api/v1/tickets/{ticket}/sla`: why each clock is due when it is:
 /// start, pauses, calendar and clock, target, time used and left, due.
 pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -297,19 +314,7 @@ pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     } else {
         Clock::Business(&schedule)
     };
-    let mut pauses = Vec::new();
-    for p in &db
-        .exec(
-            "SELECT from_at, to_at FROM ticket_pauses WHERE ticket_id = ? ORDER BY from_at",
-            &[Value::Integer(id)],
-        )?
-        .rows
-    {
-        pauses.push(Pause {
-            from: parse_timestamp(&text(p, 0)?)?,
-            to: opt_text(p, 1).as_deref().map(parse_timestamp).transpose()?,
-        });
-    }
+    let pauses = pauses(&db, id)?;
     let started = parse_timestamp(&text(&row, 19)?)?;
     let met = |i: usize| {
         opt_text(&row, i)

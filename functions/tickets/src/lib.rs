@@ -15,6 +15,7 @@
 )]
 
 mod calendars;
+mod events;
 mod intake;
 
 use spin_sdk::http::{IntoResponse, Request};
@@ -28,6 +29,7 @@ const HANDLERS: &[Binding] = &[
     ("POST /api/v1/tickets", intake::open),
     ("GET /api/v1/tickets/{ticket}", intake::get),
     ("GET /api/v1/tickets/{ticket}/sla", intake::sla),
+    ("POST /api/v1/tickets/{ticket}/events", events::apply),
     ("GET /api/v1/calendars", calendars::list),
     ("GET /api/v1/calendars/{calendar}", calendars::get),
     ("PUT /api/v1/calendars/{calendar}", calendars::put),

@@ -1,0 +1,162 @@
+//! What happens to a ticket: the team answers, asks the customer (the clocks
+//! stop), the customer answers (they run again), escalation, resolution,
+//! closing, reopening within the window. One guarded UPDATE per event; its
+//! trigger records the pause and the audit event, and the due times written
+//! with it are the domain's, given the pauses after the event.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use spin_sdk::http::Response;
+use vip_domain::calendar::Clock;
+use vip_domain::sla::{Pause, SlaClock};
+use vip_domain::tickets::{transition, TicketEvent, TicketState};
+use vip_kit::auth::Role;
+use vip_kit::body::read_json;
+use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::{Ctx, Problem};
+
+use crate::calendars;
+use crate::intake::{load, pauses, ticket_id, view, COLUMNS, PROGRAM};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventBody {
+    event: TicketEvent,
+    /// Why, for the audit trail.
+    #[serde(default)]
+    note: Option<String>,
+}
+
+fn parse_state(text: &str) -> Result<TicketState, Problem> {
+    serde_json::from_value(serde_json::Value::String(text.into())).map_err(Problem::internal)
+}
+
+/// Events the customer's side sends; the rest are the team's.
+fn by_customer(event: TicketEvent) -> bool {
+    matches!(event, TicketEvent::CustomerReply | TicketEvent::Reopen)
+}
+
+fn may_send(role: Option<Role>, event: TicketEvent) -> bool {
+    match role {
+        Some(Role::Staff) => true,
+        Some(Role::CustomerSuccess) => !by_customer(event),
+        Some(Role::Webform | Role::Chatbot) => by_customer(event),
+        _ => false,
+    }
+}
+
+fn opt_time(v: Option<DateTime<Utc>>) -> Value {
+    v.map_or(Value::Null, timestamp)
+}
+
+/// `POST /api/v1/tickets/{ticket}/events`: `{"event": "team_reply" |
+/// "ask_customer" | "customer_reply" | "escalate" | "resolve" | "close" |
+/// "reopen", "note"?}`.
+pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let id = ticket_id(ctx)?;
+    let body: EventBody = read_json(ctx.req)?;
+    let event = body.event;
+    if !may_send(ctx.role(), event) {
+        return Err(Problem::forbidden(format!(
+            "role `{}` may not send this event: the customer's side replies and reopens, the team does the rest",
+            ctx.role().map_or("none", Role::as_str)
+        )));
+    }
+    let now = ctx.now;
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, now)?.document;
+    let row = load(&db, id)?;
+    let from = parse_state(&text(&row, 18)?)?;
+    let time = |i: usize| {
+        opt_text(&row, i)
+            .as_deref()
+            .map(parse_timestamp)
+            .transpose()
+    };
+    let resolved_at = time(22)?;
+    let window = Duration::days(i64::from(program.clock_rules.reopen_days));
+    let within = resolved_at.is_some_and(|r| now - r <= window);
+    let to = transition(from, event, within).map_err(|e| {
+        Problem::conflict(
+            "invalid-ticket-transition",
+            "That does not apply to this ticket",
+            e.to_string(),
+        )
+    })?;
+    // The pauses after this event: the clocks stop while waiting on the
+    // customer or resolved, and run again when the ticket is worked on.
+    let mut ps: Vec<Pause> = pauses(&db, id)?;
+    if !from.clocks_run() && to.clocks_run() {
+        if let Some(open) = ps.last_mut().filter(|p| p.to.is_none()) {
+            open.to = Some(now);
+        }
+    } else if from.clocks_run() && !to.clocks_run() {
+        ps.push(Pause {
+            from: now,
+            to: None,
+        });
+    }
+    let stored = calendars::load(&db, ctx, &text(&row, 12)?)?;
+    let schedule = stored.calendar.compile();
+    let clock = if int(&row, 13)? == 1 {
+        Clock::Natural
+    } else {
+        Clock::Business(&schedule)
+    };
+    let started = parse_timestamp(&text(&row, 19)?)?;
+    let due = |minutes: i64| {
+        SlaClock {
+            started,
+            pauses: ps.clone(),
+            target: Duration::minutes(minutes),
+        }
+        .due(&clock)
+    };
+    let team = !by_customer(event);
+    let first_responded = time(21)?.or((team && event != TicketEvent::Escalate).then_some(now));
+    let first_response_due = if time(21)?.is_some() {
+        time(16)?
+    } else {
+        due(int(&row, 14)?)
+    };
+    let resolved = match (event, to) {
+        (TicketEvent::Reopen, _) => None,
+        (_, TicketState::Resolved) => Some(now),
+        _ => resolved_at,
+    };
+    let closed = match to {
+        TicketState::Closed => Some(now),
+        TicketState::Open if event == TicketEvent::Reopen => None,
+        _ => time(23)?,
+    };
+    let moved = db.first(
+        &format!(
+            "UPDATE tickets SET state = ?1, first_responded_at = ?2, first_response_due = ?3, resolution_due = ?4,
+                    resolved_at = ?5, closed_at = ?6, last_team_feedback_at = COALESCE(?7, last_team_feedback_at),
+                    last_reason = ?8, updated_at = ?9, updated_by = ?10
+             WHERE id = ?11 AND state = ?12 RETURNING {COLUMNS}"
+        ),
+        &[
+            Value::Text(to.as_str().into()),
+            opt_time(first_responded),
+            opt_time(first_response_due),
+            opt_time(due(int(&row, 15)?)),
+            opt_time(resolved),
+            opt_time(closed),
+            opt_time(team.then_some(now)),
+            body.note.map_or(Value::Null, Value::Text),
+            timestamp(now),
+            Value::Text(ctx.actor()),
+            Value::Integer(id),
+            Value::Text(from.as_str().into()),
+        ],
+    )?;
+    let row = moved.ok_or_else(|| {
+        Problem::conflict(
+            "concurrent-change",
+            "The ticket changed meanwhile",
+            "read it again and retry",
+        )
+    })?;
+    Ok(vip_kit::json(200, &view(&row)?))
+}
