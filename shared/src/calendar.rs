@@ -342,7 +342,16 @@ pub enum Clock<'a> {
     Natural,
 }
 
-impl Clock<'_> {
+impl<'a> Clock<'a> {
+    /// Natural time for the 24×7 clock, else business time on `schedule`.
+    pub fn on(natural_time: bool, schedule: &'a Schedule) -> Self {
+        if natural_time {
+            Clock::Natural
+        } else {
+            Clock::Business(schedule)
+        }
+    }
+
     pub fn add(&self, start: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
         match self {
             Clock::Business(c) => c.add_business(start, d),

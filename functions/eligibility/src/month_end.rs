@@ -163,21 +163,10 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(vip_kit::json(201, &run))
 }
 
-fn page_param(ctx: &Ctx<'_>, name: &str, default: i64, max: i64) -> Result<i64, Problem> {
-    match ctx.query(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| Problem::field(name, format!("must be a whole number from 1 to {max}"))),
-    }
-}
-
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let month = month(ctx)?;
-    let page = page_param(ctx, "page", 1, i64::from(u32::MAX))?;
-    let per_page = page_param(ctx, "per_page", 100, MAX_PER_PAGE)?;
+    let page = ctx.int_query("page", 1, i64::from(u32::MAX))?.unwrap_or(1);
+    let per_page = ctx.int_query("per_page", 1, MAX_PER_PAGE)?.unwrap_or(100);
     let db = Db::open()?;
     let run = load_run(&db, &month)?.ok_or_else(|| {
         Problem::not_found(format!("month {month} has not been closed; POST it first"))

@@ -167,11 +167,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             )
         })?),
     };
-    let overdue_only = match ctx.query("overdue") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(Problem::field("overdue", "must be true or false")),
-    };
+    let overdue_only = ctx.bool_query("overdue")?.unwrap_or(false);
     let db = Db::open()?;
     let rows = db.exec(
         &format!(

@@ -55,6 +55,40 @@ impl Ctx<'_> {
             .map(|(_, v)| v)
     }
 
+    /// A whole-number query parameter within `min..=max`, if given.
+    pub fn int_query(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, Problem> {
+        self.query(name)
+            .map(|v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        Problem::field(name, format!("must be a whole number from {min} to {max}"))
+                    })
+            })
+            .transpose()
+    }
+
+    /// A `true` / `false` query parameter, if given.
+    pub fn bool_query(&self, name: &str) -> Result<Option<bool>, Problem> {
+        match self.query(name) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(Problem::field(name, "must be true or false")),
+        }
+    }
+
+    /// A positive numeric id in the path (`{name}`); anything else names
+    /// nothing, so it is a 404 for `what`.
+    pub fn id_param(&self, name: &str, what: &str) -> Result<i64, Problem> {
+        let raw = self.param(name);
+        raw.parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| Problem::not_found(format!("there is no {what} `{raw}`")))
+    }
+
     /// Why a change is made (`X-Change-Reason`), for the audit event; SQL NULL if absent.
     pub fn change_reason(&self) -> crate::db::Value {
         self.header("x-change-reason")

@@ -62,14 +62,6 @@ pub fn load(db: &Db, id: i64) -> Result<Reward, Problem> {
     .ok_or_else(|| Problem::not_found(format!("there is no reward {id}")))
 }
 
-fn reward_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
-    let raw = ctx.param("reward");
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| Problem::not_found(format!("there is no reward `{raw}`")))
-}
-
 fn validated(db: &Db, ctx: &Ctx<'_>, spec: &RewardSpec) -> Result<(), Problem> {
     let ladder = TIERS.load(db, ctx.now)?.document;
     spec.validate(|t| ladder.has_tier(t))
@@ -115,12 +107,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 /// `GET /api/v1/rewards?active=true`: the catalogue.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let active = match ctx.query("active") {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => return Err(Problem::field("active", "must be true or false")),
-    };
+    let active = ctx.bool_query("active")?;
     let db = Db::open()?;
     let rows = db.exec(
         &format!(
@@ -139,7 +126,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 /// `GET /api/v1/rewards/{reward}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let reward = load(&Db::open()?, reward_id(ctx)?)?;
+    let reward = load(&Db::open()?, ctx.id_param("reward", "reward")?)?;
     Ok(vip_kit::json(200, &reward.view()))
 }
 
@@ -147,7 +134,7 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// stock), under `If-Match: "<version>"` when given. Open redemptions keep the
 /// cost they were requested at.
 pub fn replace(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let id = reward_id(ctx)?;
+    let id = ctx.id_param("reward", "reward")?;
     let spec: RewardSpec = read_json(ctx.req)?;
     let expected = ctx.if_match()?;
     let db = Db::open()?;
@@ -191,7 +178,7 @@ struct RestockBody {
 /// `POST /api/v1/rewards/{reward}/stock`: adds or writes off units of a
 /// limited reward; never below the units left.
 pub fn restock(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let id = reward_id(ctx)?;
+    let id = ctx.id_param("reward", "reward")?;
     let body: RestockBody = read_json(ctx.req)?;
     if body.change == 0 || body.change.abs() > MAX_STOCK {
         return Err(Problem::field(

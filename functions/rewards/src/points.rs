@@ -27,26 +27,13 @@ fn member(ctx: &Ctx<'_>) -> Result<CustomerId, Problem> {
     CustomerId::parse(ctx.param("id")).map_err(|m| Problem::field("id", m))
 }
 
-fn query_int(ctx: &Ctx<'_>, name: &str, min: i64, max: i64) -> Result<Option<i64>, Problem> {
-    ctx.query(name)
-        .map(|v| {
-            v.parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    Problem::field(name, format!("must be a whole number from {min} to {max}"))
-                })
-        })
-        .transpose()
-}
-
 /// `GET /api/v1/members/{id}/points?limit=&before=`: the balance, what is
 /// reserved and redeemable, the soonest expiry, and the statement (newest
 /// first; `next_before` pages back).
 pub fn show(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = member(ctx)?;
-    let limit = query_int(ctx, "limit", 1, 200)?.unwrap_or(PAGE);
-    let before = query_int(ctx, "before", 1, i64::MAX)?.unwrap_or(i64::MAX);
+    let limit = ctx.int_query("limit", 1, 200)?.unwrap_or(PAGE);
+    let before = ctx.int_query("before", 1, i64::MAX)?.unwrap_or(i64::MAX);
     let db = Db::open()?;
     let tier = member_tier(&db, id.as_str())?;
     let program = PROGRAM.load(&db, ctx.now)?.document;

@@ -111,11 +111,9 @@ fn find(
 }
 
 fn load(db: &Db, ctx: &Ctx<'_>) -> Result<Redemption, Problem> {
-    let raw = ctx.param("redemption");
-    let id = raw.parse::<i64>().ok().filter(|n| *n > 0);
-    let missing = || Problem::not_found(format!("there is no redemption `{raw}`"));
-    let id = id.ok_or_else(missing)?;
-    find(db, "r.id = ?", Value::Integer(id), ctx.now)?.ok_or_else(missing)
+    let id = ctx.id_param("redemption", "redemption")?;
+    find(db, "r.id = ?", Value::Integer(id), ctx.now)?
+        .ok_or_else(|| Problem::not_found(format!("there is no redemption `{id}`")))
 }
 
 fn refused(r: Refusal) -> Problem {
@@ -317,19 +315,8 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .query("state")
         .map(|s| RedemptionState::parse(s).map_err(|m| Problem::field("state", m)))
         .transpose()?;
-    let overdue = match ctx.query("overdue") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(Problem::field("overdue", "must be true or false")),
-    };
-    let limit = match ctx.query("limit") {
-        None => 100,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| Problem::field("limit", "must be 1 to 500"))?,
-    };
+    let overdue = ctx.bool_query("overdue")?.unwrap_or(false);
+    let limit = ctx.int_query("limit", 1, 500)?.unwrap_or(100);
     let db = Db::open()?;
     let order = if overdue {
         "COALESCE(CASE WHEN r.state = 'requested' THEN r.review_due_at ELSE r.fulfil_by END, '') , r.id"

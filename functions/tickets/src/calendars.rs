@@ -180,28 +180,13 @@ pub fn deadline(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             .ok_or_else(|| Problem::field("duration", "is required, like 4h, 30m or 5d"))?,
     )
     .map_err(|m| Problem::field("duration", m))?;
-    let natural = match ctx.query("natural") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(Problem::field("natural", "must be true or false")),
-    };
+    let natural = ctx.bool_query("natural")?.unwrap_or(false);
     let day_hours = ctx
-        .query("business_day_hours")
-        .map(|v| {
-            v.parse::<u32>()
-                .ok()
-                .filter(|h| (1..=24).contains(h))
-                .ok_or_else(|| Problem::field("business_day_hours", "must be 1 to 24"))
-        })
-        .transpose()?
-        .unwrap_or(9);
+        .int_query("business_day_hours", 1, 24)?
+        .map_or(9, |h| u32::try_from(h).unwrap_or(9));
     let stored = load(&Db::open()?, ctx, &id)?;
     let schedule = stored.calendar.compile();
-    let clock = if natural {
-        Clock::Natural
-    } else {
-        Clock::Business(&schedule)
-    };
+    let clock = Clock::on(natural, &schedule);
     let duration: Duration = span.duration(natural, day_hours);
     let due = clock.add(start, duration).ok_or_else(|| {
         Problem::unprocessable(

@@ -16,7 +16,7 @@ use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
 
 use crate::calendars;
-use crate::intake::{load, pauses, ticket_id, view, COLUMNS, PROGRAM};
+use crate::intake::{load, pauses, view, COLUMNS, PROGRAM};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +53,7 @@ fn opt_time(v: Option<DateTime<Utc>>) -> Value {
 /// "ask_customer" | "customer_reply" | "escalate" | "resolve" | "close" |
 /// "reopen", "note"?}`.
 pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let id = ticket_id(ctx)?;
+    let id = ctx.id_param("ticket", "ticket")?;
     let body: EventBody = read_json(ctx.req)?;
     let event = body.event;
     if !may_send(ctx.role(), event) {
@@ -98,11 +98,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     let stored = calendars::load(&db, ctx, &text(&row, 12)?)?;
     let schedule = stored.calendar.compile();
-    let clock = if int(&row, 13)? == 1 {
-        Clock::Natural
-    } else {
-        Clock::Business(&schedule)
-    };
+    let clock = Clock::on(int(&row, 13)? == 1, &schedule);
     let started = parse_timestamp(&text(&row, 19)?)?;
     let due = |minutes: i64| {
         SlaClock {
@@ -113,8 +109,10 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .due(&clock)
     };
     let team = !by_customer(event);
-    let first_responded = time(21)?.or((team && event != TicketEvent::Escalate).then_some(now));
-    let first_response_due = if time(21)?.is_some() {
+    let responded = time(21)?;
+    let first_responded = responded.or((team && event != TicketEvent::Escalate).then_some(now));
+    // A met first-response clock keeps the due time it was met against.
+    let first_response_due = if responded.is_some() {
         time(16)?
     } else {
         due(int(&row, 14)?)

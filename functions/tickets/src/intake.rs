@@ -97,14 +97,6 @@ pub(crate) fn view(row: &RowResult) -> Result<serde_json::Value, Problem> {
     }))
 }
 
-pub(crate) fn ticket_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
-    let raw = ctx.param("ticket");
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| Problem::not_found(format!("there is no ticket `{raw}`")))
-}
-
 pub(crate) fn load(db: &Db, id: i64) -> Result<RowResult, Problem> {
     db.first(
         &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
@@ -172,11 +164,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let first = program.targets.first_response(plan, priority);
     let resolution = program.targets.resolution(plan, priority);
     let schedule = calendar.calendar.compile();
-    let clock = if first.natural_time {
-        Clock::Natural
-    } else {
-        Clock::Business(&schedule)
-    };
+    let clock = Clock::on(first.natural_time, &schedule);
     let due = |minutes: i64| clock.add(ctx.now, Duration::minutes(minutes));
     let request_key = ctx
         .header("idempotency-key")
@@ -239,7 +227,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 /// `GET /api/v1/tickets/{ticket}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let row = load(&Db::open()?, ticket_id(ctx)?)?;
+    let row = load(&Db::open()?, ctx.id_param("ticket", "ticket")?)?;
     Ok(vip_kit::json(200, &view(&row)?))
 }
 
@@ -302,18 +290,14 @@ pub(crate) fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
 /// `GET /api/v1/tickets/{ticket}/sla`: why each clock is due when it is:
 /// start, pauses, calendar and clock, target, time used and left, due.
 pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let id = ticket_id(ctx)?;
+    let id = ctx.id_param("ticket", "ticket")?;
     let db = Db::open()?;
     let row = load(&db, id)?;
     let calendar_id = text(&row, 12)?;
     let stored = calendars::load(&db, ctx, &calendar_id)?;
     let schedule = stored.calendar.compile();
     let natural = int(&row, 13)? == 1;
-    let clock = if natural {
-        Clock::Natural
-    } else {
-        Clock::Business(&schedule)
-    };
+    let clock = Clock::on(natural, &schedule);
     let pauses = pauses(&db, id)?;
     let started = parse_timestamp(&text(&row, 19)?)?;
     let met = |i: usize| {
