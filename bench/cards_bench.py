@@ -8,13 +8,12 @@ import os
 import sqlite3
 import tempfile
 
-from common import per_thread_lua, ROOT, Host, app_env, state_locations, table, wrk
+from common import ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, state_locations, table
 
 KEY = "bench-staff-key-000000001"
 ENV = app_env(f"staff={KEY}")
 MANIFEST = os.path.join(ROOT, "spin.toml")
 STRIDE = 100_000          # ids per wrk thread per run
-RUNS = [("warm-up", 1, "2s"), ("1", 1, None), ("8", 8, None)]
 LUA = per_thread_lua("BENCH_CARD_BASE", f"""\
   local id = string.format("M%07d", base + tid * {STRIDE} + n)
   return wrk.format("POST", "/api/v1/cards",
@@ -40,16 +39,10 @@ def main():
     for label, parent in state_locations():
         state = tempfile.mkdtemp(prefix="bench-cards-", dir=parent)
         Host(MANIFEST, parent, ENV, state=state).stop()  # applies the migrations
-        seed(os.path.join(state, "sqlite_db.db"), len(RUNS) * 2 * STRIDE)
+        seed(os.path.join(state, "sqlite_db.db"), ROUNDS * 2 * STRIDE)
         host = Host(MANIFEST, parent, ENV, state=state)
         try:
-            for i, (name, connections, duration) in enumerate(RUNS):
-                os.environ["BENCH_CARD_BASE"] = str(i * 2 * STRIDE)
-                start = host.lines()
-                r = wrk(host.base, connections, script, duration)
-                if name != "warm-up":
-                    mean_inst, p50_inst = host.instantiation_us(start)
-                    rows.append((label, connections, r, mean_inst, p50_inst))
+            rows += measure(host, host.base, script, label, fresh=("BENCH_CARD_BASE", STRIDE))
             db = sqlite3.connect(os.path.join(state, "sqlite_db.db"))
             cards, distinct = db.execute("SELECT COUNT(*), COUNT(DISTINCT sequence) FROM cards").fetchone()
             db.close()

@@ -120,12 +120,24 @@ def wrk(url, connections, script=None, duration=None):
             "non2xx": int(errors.group(1)) if errors else 0}
 
 
-def measure(host, url, script=None, label=""):
-    """Warm-up, then 1 and 8 connections; rows for `table`."""
+# Rounds of `measure`: a warm-up, then 1 and 8 connections.
+ROUNDS = 3
+
+
+def measure(host, url, script=None, label="", fresh=None):
+    """Warm-up, then 1 and 8 connections; rows for `table`. With `fresh`
+    (an environment variable, a stride), each round's `per_thread_lua`
+    threads start at a new base (round × 2 threads × stride), so no request
+    of the run meets a row an earlier one used: seed ROUNDS × 2 × stride."""
+    def round_base(i):
+        if fresh:
+            os.environ[fresh[0]] = str(i * 2 * fresh[1])
+    round_base(0)
     cmd = ["wrk", "-t1", "-c1", "-d2s"] + (["-s", script] if script else []) + [url]
     subprocess.run(cmd, check=True, capture_output=True)
     rows = []
-    for connections in (1, 8):
+    for i, connections in enumerate((1, 8), start=1):
+        round_base(i)
         start = host.lines()
         r = wrk(url, connections, script)
         mean_inst, p50_inst = host.instantiation_us(start)

@@ -18,14 +18,13 @@ import tempfile
 import time
 import urllib.request
 
-from common import per_thread_lua, DURABILITY, ROOT, Host, app_env, state_locations, table, wrk
+from common import DURABILITY, ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, state_locations, table
 
 STAFF = "bench-staff-key-000000001"
 FORM = "bench-form-key-0000000001"
 ENV = app_env(f"staff={STAFF},webform={FORM}")
 MANIFEST = os.path.join(ROOT, "spin.toml")
 STRIDE = 50_000           # members per wrk thread per run
-RUNS = [("warm-up", 1, "2s"), ("1", 1, None), ("8", 8, None)]
 EARNED = "2026-01-01T00:00:00.000Z"
 LUA = per_thread_lua("BENCH_MEMBER_BASE", f"""\
   local id = string.format("M%07d", base + tid * {STRIDE} + n)
@@ -73,16 +72,10 @@ def redemptions():
     rows = []
     for label, parent in state_locations():
         state = prepare(parent)
-        seed_members(os.path.join(state, "sqlite_db.db"), len(RUNS) * 2 * STRIDE)
+        seed_members(os.path.join(state, "sqlite_db.db"), ROUNDS * 2 * STRIDE)
         host = Host(MANIFEST, parent, ENV, state=state)
         try:
-            for i, (name, connections, duration) in enumerate(RUNS):
-                os.environ["BENCH_MEMBER_BASE"] = str(i * 2 * STRIDE)
-                start = host.lines()
-                r = wrk(host.base, connections, script, duration)
-                if name != "warm-up":
-                    mean_inst, p50_inst = host.instantiation_us(start)
-                    rows.append((label, connections, r, mean_inst, p50_inst))
+            rows += measure(host, host.base, script, label, fresh=("BENCH_MEMBER_BASE", STRIDE))
             db = sqlite3.connect(os.path.join(state, "sqlite_db.db"))
             done, reserves, commits, negative = db.execute(
                 "SELECT (SELECT COUNT(*) FROM redemptions WHERE state = 'approved'),"
