@@ -215,6 +215,20 @@ pub fn customer(facts: Value) -> Value {
     })
 }
 
+/// Stores customer `id` on a support plan, as a key account or not.
+pub fn store_customer(host: &Host, id: &str, plan: &str, key_account: bool) {
+    let r = call(
+        host,
+        Some("staff"),
+        "PUT",
+        &format!("/api/v1/customers/{id}"),
+        Some(&customer(
+            serde_json::json!({"support_plan": plan, "key_account": key_account}),
+        )),
+    );
+    assert!(r.status == 201 || r.status == 200, "{}", r.body);
+}
+
 /// Makes `id` a member the way operators do: a stored ISP customer, a VIP
 /// check (opens the onboarding case), review, approval. Returns the case.
 pub fn become_member(host: &Host, id: &str) -> Value {

@@ -16,6 +16,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::validation::Errors;
 use crate::zone::Zone;
 
+/// A calendar id: 1 to 64 of `a-z`, `0-9` and `-`, like `madrid-office`.
+pub fn is_calendar_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// A local time of day to the minute, `00:00` to `24:00` (the end of the day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimeOfDay(u16);

@@ -116,6 +116,10 @@ pub struct CustomerFacts {
     pub key_account: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_negotiation: Option<SpecialNegotiation>,
+    /// The business calendar this customer's tickets are counted on, when it
+    /// is not their support plan's (a customer in another region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_calendar: Option<String>,
 }
 
 /// Contact data: personal, returned only to roles allowed to see it, never logged.
@@ -172,6 +176,14 @@ pub fn validate_facts(
             format!("{prefix}monthly_plan_amount.amount"),
             "must not be negative",
         );
+    }
+    if let Some(c) = &facts.support_calendar {
+        if !crate::calendar::is_calendar_id(c) {
+            errors.add(
+                format!("{prefix}support_calendar"),
+                "must be a calendar id: 1 to 64 lowercase letters, digits and dashes",
+            );
+        }
     }
     if let Some(n) = &facts.special_negotiation {
         check_text(

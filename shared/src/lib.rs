@@ -26,6 +26,7 @@ pub mod onboarding;
 pub mod points;
 pub mod rewards;
 pub mod sla;
+pub mod sweep;
 pub mod tickets;
 pub mod tiers;
 pub mod validation;

@@ -28,6 +28,14 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// Most urgent first: the work queue's order.
+    pub const ALL: [Priority; 4] = [
+        Priority::VeryHigh,
+        Priority::High,
+        Priority::Medium,
+        Priority::Low,
+    ];
+
     /// Only `very_high` runs on the 24×7 clock (002 §6).
     pub fn natural_time(self) -> bool {
         self == Priority::VeryHigh

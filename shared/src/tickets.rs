@@ -2,11 +2,7 @@
 //! 003 channels): who may open what, through which channel, which row of the
 //! targets table a ticket runs on, and the programme data behind it.
 
-use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-
-use crate::calendar::{Clock, Schedule};
-use crate::sla::SlaClock;
 
 use crate::customer::SupportPlan;
 use crate::sla::{default_targets, Priority, Targets};
@@ -75,6 +71,47 @@ impl PlanCalendars {
     }
 }
 
+/// The team each kind of ticket is routed to (002 §2: customer care takes
+/// questions and incidents, the change-request team, "evolutivos", builds
+/// change requests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Teams {
+    pub question: String,
+    pub incident: String,
+    pub change_request: String,
+}
+
+impl Teams {
+    pub fn of(&self, kind: TicketKind) -> &str {
+        match kind {
+            TicketKind::Question => &self.question,
+            TicketKind::Incident => &self.incident,
+            TicketKind::ChangeRequest => &self.change_request,
+        }
+    }
+
+    /// The kinds routed to `team`.
+    pub fn kinds_of(&self, team: &str) -> Vec<TicketKind> {
+        [
+            TicketKind::Question,
+            TicketKind::Incident,
+            TicketKind::ChangeRequest,
+        ]
+        .into_iter()
+        .filter(|k| self.of(*k) == team)
+        .collect()
+    }
+}
+
+pub fn default_teams() -> Teams {
+    Teams {
+        question: "customer_care".into(),
+        incident: "customer_care".into(),
+        change_request: "change_requests".into(),
+    }
+}
+
 /// The tickets programme.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +129,9 @@ pub struct TicketsProgram {
     /// Follow-ups, reminders, auto-close, reopen window.
     #[serde(default = "default_clock_rules")]
     pub clock_rules: ClockRules,
+    /// Routing of tickets to teams, by kind (the queue filters by team).
+    #[serde(default = "default_teams")]
+    pub teams: Teams,
 }
 
 /// The clock rules of DOMAIN.md §4 as numbers (002 §9.8, §10.1).
@@ -136,6 +176,7 @@ pub fn default_tickets_program() -> TicketsProgram {
         urgent_change_requests_per_month: 2,
         default_plan: SupportPlan::Bronze,
         clock_rules: default_clock_rules(),
+        teams: default_teams(),
     }
 }
 
@@ -157,6 +198,19 @@ impl TicketsProgram {
                 "clock_rules.auto_close_business_days",
                 "must come after a reminder of at least 1 business day",
             );
+        }
+        for (field, team) in [
+            ("teams.question", &self.teams.question),
+            ("teams.incident", &self.teams.incident),
+            ("teams.change_request", &self.teams.change_request),
+        ] {
+            let ok = (1..=40).contains(&team.len())
+                && team
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                errors.add(field, "must be 1 to 40 of a-z, 0-9 and _");
+            }
         }
         if let Err(e) = self.targets.validate() {
             for f in e.into_vec() {
@@ -204,6 +258,10 @@ pub enum Refusal {
     ChangeRequestLimit {
         limit: u32,
     },
+    /// Only a ticket still being worked on is split.
+    NotSplittable {
+        state: TicketState,
+    },
 }
 
 impl Intake {
@@ -224,15 +282,8 @@ impl Intake {
         }
     }
 
-    /// Checks an intake by `opener` for a customer on `plan` who opened
-    /// `counted` medium/urgent change requests this month.
-    pub fn check(
-        &self,
-        program: &TicketsProgram,
-        opener: Opener,
-        plan: SupportPlan,
-        counted: u32,
-    ) -> Result<(), Refusal> {
+    /// The fields on their own: one subject, and the attributes its kind has.
+    fn check_fields(&self) -> Result<(), Errors> {
         let mut errors = Errors::new();
         let subject = self.subject.trim();
         if subject.is_empty() || subject.chars().count() > 200 {
@@ -271,10 +322,20 @@ impl Intake {
                 "only change requests have urgency and complexity",
             );
         }
-        if !errors.is_empty() {
-            return Err(Refusal::Invalid(errors));
-        }
-        if opener == Opener::Staff && !change {
+        errors.finish(())
+    }
+
+    /// Checks an intake by `opener` for a customer on `plan` who opened
+    /// `counted` medium/urgent change requests this month.
+    pub fn check(
+        &self,
+        program: &TicketsProgram,
+        opener: Opener,
+        plan: SupportPlan,
+        counted: u32,
+    ) -> Result<(), Refusal> {
+        self.check_fields().map_err(Refusal::Invalid)?;
+        if opener == Opener::Staff && self.kind != TicketKind::ChangeRequest {
             return Err(Refusal::StaffOpensOnlyChangeRequests);
         }
         if self.channel == Channel::Phone && !program.phone_support_plans.contains(&plan) {
@@ -287,6 +348,78 @@ impl Intake {
         }
         Ok(())
     }
+}
+
+/// One topic split off a ticket. Kind, priority, urgency and complexity
+/// default to the parent's (the attributes only while the kind is the
+/// parent's); the customer and channel are always the parent's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub kind: Option<TicketKind>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    #[serde(default)]
+    pub complexity: Option<Complexity>,
+}
+
+/// Topics a ticket may be split into at once.
+pub const MAX_SPLIT_TOPICS: usize = 10;
+
+/// Staff split a ticket that mixes topics into one-topic tickets (DOMAIN.md
+/// §4). Each topic becomes the intake of a new ticket for the same customer
+/// and channel; the parent, once split, is closed. A complaint stays with
+/// the parent (it was escalated at intake), so no topic carries one.
+pub fn split(
+    parent: &Intake,
+    state: TicketState,
+    topics: &[Topic],
+) -> Result<Vec<Intake>, Refusal> {
+    if !matches!(
+        state,
+        TicketState::New
+            | TicketState::Open
+            | TicketState::PendingCustomer
+            | TicketState::Escalated
+    ) {
+        return Err(Refusal::NotSplittable { state });
+    }
+    let mut errors = Errors::new();
+    if !(2..=MAX_SPLIT_TOPICS).contains(&topics.len()) {
+        errors.add(
+            "topics",
+            format!("a split makes 2 to {MAX_SPLIT_TOPICS} one-topic tickets"),
+        );
+    }
+    let mut out = Vec::new();
+    for (i, topic) in topics.iter().enumerate() {
+        let kind = topic.kind.unwrap_or(parent.kind);
+        let inherit = kind == parent.kind;
+        let child = Intake {
+            customer_id: parent.customer_id.clone(),
+            kind,
+            channel: parent.channel,
+            subject: topic.subject.clone(),
+            description: topic.description.clone(),
+            priority: topic.priority.or(parent.priority.filter(|_| inherit)),
+            urgency: topic.urgency.or(parent.urgency.filter(|_| inherit)),
+            complexity: topic.complexity.or(parent.complexity.filter(|_| inherit)),
+            complaint: false,
+        };
+        if let Err(e) = child.check_fields() {
+            for f in e.into_vec() {
+                errors.add(format!("topics[{i}].{}", f.field), f.message);
+            }
+        }
+        out.push(child);
+    }
+    errors.finish(out).map_err(Refusal::Invalid)
 }
 
 #[cfg(test)]
@@ -351,6 +484,60 @@ mod tests {
             Ok(())
         );
         assert_eq!(c.sla_priority(), Priority::Low);
+    }
+
+    #[test]
+    fn a_split_makes_one_topic_tickets_inheriting_the_parent() {
+        let mut parent = intake(TicketKind::Incident);
+        parent.priority = Some(Priority::High);
+        parent.complaint = true;
+        let topic = |subject: &str, kind: Option<TicketKind>| Topic {
+            subject: subject.into(),
+            description: String::new(),
+            kind,
+            priority: None,
+            urgency: None,
+            complexity: None,
+        };
+        let children = split(
+            &parent,
+            TicketState::Open,
+            &[
+                topic("Checkout", None),
+                topic("How do I export?", Some(TicketKind::Question)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(children[0].priority, Some(Priority::High));
+        assert_eq!(children[1].priority, None);
+        assert!(children
+            .iter()
+            .all(|c| !c.complaint && c.customer_id == "C-1"));
+        let Err(Refusal::Invalid(e)) = split(
+            &parent,
+            TicketState::Open,
+            &[
+                topic("", None),
+                topic("Change", Some(TicketKind::ChangeRequest)),
+            ],
+        ) else {
+            panic!("an empty subject and a change request without urgency")
+        };
+        assert_eq!(e.fields(), vec!["topics[0].subject", "topics[1].urgency"]);
+        assert!(matches!(
+            split(&parent, TicketState::Open, &[topic("One", None)]),
+            Err(Refusal::Invalid(_))
+        ));
+        assert_eq!(
+            split(
+                &parent,
+                TicketState::Resolved,
+                &[topic("A", None), topic("B", None)]
+            ),
+            Err(Refusal::NotSplittable {
+                state: TicketState::Resolved
+            })
+        );
     }
 }
 
@@ -484,198 +671,5 @@ mod lifecycle_tests {
         assert!(
             S::Open.clocks_run() && !S::PendingCustomer.clocks_run() && !S::Resolved.clocks_run()
         );
-    }
-}
-
-/// A clock event the sweep records, once per ticket and key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SweepEvent {
-    /// `first_response.warning`, `resolution.breach`, `follow_up.2`,
-    /// `escalation.head_of_department`, `reminder`, `auto_close`.
-    pub kind: String,
-    /// Unique per ticket: the kind, plus the moment its count started for
-    /// events that start again (follow-ups after each team answer, reminders
-    /// after each wait), so a re-run or a catch-up never records one twice.
-    pub key: String,
-    pub at: DateTime<Utc>,
-}
-
-/// A ticket's clocks as the sweep sees them.
-#[derive(Debug, Clone)]
-pub struct Sweepable {
-    pub state: TicketState,
-    /// `None` once met.
-    pub first_response: Option<SlaClock>,
-    /// `None` once resolved.
-    pub resolution: Option<SlaClock>,
-    /// The team's last answer (or the intake).
-    pub last_team_feedback: DateTime<Utc>,
-    /// Since when the ticket waits on the customer, if it does.
-    pub pending_since: Option<DateTime<Utc>>,
-}
-
-/// Every clock event due by `as_of`, in time order. `clock` runs the SLA
-/// targets (business or natural); follow-ups, reminders and auto-close count
-/// business time on `business` with days of `business_day_hours`.
-pub fn due_events(
-    rules: &ClockRules,
-    t: &Sweepable,
-    clock: &Clock<'_>,
-    business: &Schedule,
-    business_day_hours: u32,
-    as_of: DateTime<Utc>,
-) -> Vec<SweepEvent> {
-    let mut out = Vec::new();
-    let mut push = |kind: String, key: String, at: Option<DateTime<Utc>>| {
-        if let Some(at) = at.filter(|at| *at <= as_of) {
-            out.push(SweepEvent { kind, key, at });
-        }
-    };
-    for (name, c) in [
-        ("first_response", &t.first_response),
-        ("resolution", &t.resolution),
-    ] {
-        if let Some(c) = c {
-            let warning = format!("{name}.warning");
-            let breach = format!("{name}.breach");
-            push(
-                warning.clone(),
-                warning,
-                c.reaches(clock, rules.warning_percent),
-            );
-            push(breach.clone(), breach, c.due(clock));
-        }
-    }
-    let stamp = |at: DateTime<Utc>| at.format("%Y%m%dT%H%M%S").to_string();
-    if t.state.clocks_run() {
-        let step = Duration::hours(i64::from(rules.follow_up_business_hours));
-        let since = stamp(t.last_team_feedback);
-        for k in 1..=rules.escalate_after_follow_ups {
-            let at = business.add_business(
-                t.last_team_feedback,
-                step * i32::try_from(k).unwrap_or(i32::MAX),
-            );
-            push(
-                format!("follow_up.{k}"),
-                format!("follow_up.{k}@{since}"),
-                at,
-            );
-            if k == rules.escalate_after_follow_ups {
-                push(
-                    "escalation.head_of_department".into(),
-                    format!("escalation.head_of_department@{since}"),
-                    at,
-                );
-            }
-        }
-    }
-    if let (TicketState::PendingCustomer, Some(since)) = (t.state, t.pending_since) {
-        let day = Duration::hours(i64::from(business_day_hours));
-        let days = |n: u32| day * i32::try_from(n).unwrap_or(i32::MAX);
-        let key = stamp(since);
-        push(
-            "reminder".into(),
-            format!("reminder@{key}"),
-            business.add_business(since, days(rules.reminder_business_days)),
-        );
-        push(
-            "auto_close".into(),
-            format!("auto_close@{key}"),
-            business.add_business(since, days(rules.auto_close_business_days)),
-        );
-    }
-    out.sort_by_key(|e| e.at);
-    out
-}
-
-#[cfg(test)]
-mod sweep_tests {
-    use super::*;
-    use crate::calendar::Calendar;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn silence_brings_four_follow_ups_and_escalation_and_waiting_a_reminder_then_close() {
-        let cal = Calendar::default_business().compile();
-        let clock = Clock::Business(&cal);
-        let rules = default_clock_rules();
-        // Opened Monday 23 Nov 2026, 09:00 Madrid; medium × gold: 4 h / 5 days.
-        let opened = t("2026-11-23T08:00:00Z");
-        let clock_of = |h: i64| {
-            Some(SlaClock {
-                started: opened,
-                pauses: vec![],
-                target: Duration::hours(h),
-            })
-        };
-        let ticket = Sweepable {
-            state: TicketState::New,
-            first_response: clock_of(4),
-            resolution: clock_of(45),
-            last_team_feedback: opened,
-            pending_since: None,
-        };
-        let kinds = |as_of: &str| -> Vec<String> {
-            due_events(&rules, &ticket, &clock, &cal, 9, t(as_of))
-                .into_iter()
-                .map(|e| e.kind)
-                .collect()
-        };
-        assert!(kinds("2026-11-23T10:00:00Z").is_empty());
-        assert_eq!(kinds("2026-11-23T11:00:00Z"), ["first_response.warning"]);
-        assert_eq!(
-            kinds("2026-11-23T12:00:00Z"),
-            ["first_response.warning", "first_response.breach"]
-        );
-        // 48 business hours (44 by Friday 17:00, then 4 more): Monday 30 Nov, 12:00 Madrid.
-        let at = |k: &str, as_of: &str| {
-            due_events(&rules, &ticket, &clock, &cal, 9, t(as_of))
-                .into_iter()
-                .find(|e| e.kind == k)
-                .map(|e| e.at)
-        };
-        assert_eq!(
-            at("follow_up.1", "2026-12-31T00:00:00Z"),
-            Some(t("2026-11-30T11:00:00Z"))
-        );
-        let all = kinds("2027-01-31T00:00:00Z");
-        assert_eq!(
-            all.iter().filter(|k| k.starts_with("follow_up")).count(),
-            4,
-            "{all:?}"
-        );
-        assert!(all.contains(&"escalation.head_of_department".to_string()));
-        assert_eq!(
-            at("escalation.head_of_department", "2027-01-31T00:00:00Z"),
-            at("follow_up.4", "2027-01-31T00:00:00Z")
-        );
-
-        // Waiting on the customer from Wednesday 25 Nov 10:00 Madrid: the
-        // clocks stop, no follow-ups; a reminder after 3 business days, the
-        // close after 7.
-        let waiting = Sweepable {
-            state: TicketState::PendingCustomer,
-            first_response: None,
-            resolution: Some(SlaClock {
-                started: opened,
-                pauses: vec![crate::sla::Pause {
-                    from: t("2026-11-25T09:00:00Z"),
-                    to: None,
-                }],
-                target: Duration::hours(45),
-            }),
-            last_team_feedback: t("2026-11-25T09:00:00Z"),
-            pending_since: Some(t("2026-11-25T09:00:00Z")),
-        };
-        let events = due_events(&rules, &waiting, &clock, &cal, 9, t("2027-01-31T00:00:00Z"));
-        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["reminder", "auto_close"]);
-        assert_eq!(events[0].at, t("2026-11-30T09:00:00Z"));
-        assert_eq!(events[1].at, t("2026-12-04T09:00:00Z"));
-        // Keys carry the start of the wait: a new wait reminds again.
-        assert_eq!(events[0].key, "reminder@20261125T090000");
     }
 }

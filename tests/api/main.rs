@@ -11,4 +11,5 @@ mod onboarding;
 mod openapi;
 mod rewards;
 mod schema;
+mod sla_clock;
 mod tickets;

@@ -1,7 +1,7 @@
 //! Tickets (first part): business calendars as data and the deadline
 //! arithmetic on them, through the wasm component.
 
-use e2e::{boot, call, call_with, fields, json, problem};
+use e2e::{boot, call, call_with, fields, json, problem, store_customer};
 use serde_json::json;
 
 fn deadline(host: &e2e::Host, calendar: &str, query: &str) -> serde_json::Value {
@@ -183,19 +183,6 @@ fn bad_calendars_and_bad_questions_are_refused_with_the_field() {
         )),
         vec!["start"]
     );
-}
-
-fn store_customer(host: &e2e::Host, id: &str, plan: &str, key_account: bool) {
-    let r = call(
-        host,
-        Some("staff"),
-        "PUT",
-        &format!("/api/v1/customers/{id}"),
-        Some(&e2e::customer(
-            json!({"support_plan": plan, "key_account": key_account}),
-        )),
-    );
-    assert!(r.status == 201 || r.status == 200, "{}", r.body);
 }
 
 fn open(host: &e2e::Host, role: &str, body: serde_json::Value) -> e2e::Response {
@@ -518,4 +505,280 @@ fn waiting_on_the_customer_stops_the_clocks_and_every_move_is_checked() {
         .unwrap();
     // first response, pending, open, resolved, closed, open, escalated
     assert_eq!(moves, 7);
+}
+
+fn opened(host: &e2e::Host, role: &str, body: serde_json::Value) -> i64 {
+    let r = open(host, role, body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    json(&r)["id"].as_i64().unwrap()
+}
+
+fn queue(host: &e2e::Host, query: &str) -> Vec<i64> {
+    let r = call(
+        host,
+        Some("customer_success"),
+        "GET",
+        &format!("/api/v1/tickets/queue{query}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    json(&r)["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_queue_orders_by_priority_key_account_then_time_to_breach_and_filters() {
+    let (app, host) = boot();
+    store_customer(&host, "Q-KEY", "gold", true);
+    store_customer(&host, "Q-STD", "gold", false);
+    let incident = |customer: &str, priority: &str| json!({"customer_id": customer, "kind": "incident", "priority": priority, "channel": "web_form", "subject": "Broken"});
+    let medium = opened(&host, "webform", incident("Q-STD", "medium"));
+    let medium_key = opened(&host, "webform", incident("Q-KEY", "medium"));
+    let very_high = opened(&host, "chatbot", incident("Q-STD", "very_high"));
+    let change = opened(
+        &host,
+        "staff",
+        json!({"customer_id": "Q-STD", "kind": "change_request", "urgency": "low", "complexity": "simple",
+               "channel": "email", "subject": "New banner"}),
+    );
+    let high_late = opened(&host, "webform", incident("Q-STD", "high"));
+    let high_soon = opened(&host, "webform", incident("Q-STD", "high"));
+    // One high incident is past its first-response due time.
+    app.database()
+        .execute(
+            "UPDATE tickets SET first_response_due = '2026-11-02T12:00:00.000Z' WHERE id = ?",
+            [high_late],
+        )
+        .unwrap();
+    assert_eq!(
+        queue(&host, ""),
+        [very_high, high_late, high_soon, medium_key, medium, change]
+    );
+    let full = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/tickets/queue?breached=true",
+        None,
+    ));
+    let late = &full["tickets"][0];
+    assert_eq!(late["id"], high_late);
+    assert_eq!(late["queue"]["breached"], true);
+    assert_eq!(late["queue"]["next_clock"], "first_response");
+    assert!(late["queue"]["minutes_to_breach"].as_i64().unwrap() < 0);
+    assert_eq!(full["tickets"].as_array().unwrap().len(), 1);
+    assert_eq!(queue(&host, "?team=change_requests"), [change]);
+    assert_eq!(
+        json(&call(
+            &host,
+            Some("staff"),
+            "GET",
+            &format!("/api/v1/tickets/{change}"),
+            None
+        ))["team"],
+        "change_requests"
+    );
+    assert_eq!(
+        queue(&host, "?team=customer_care&limit=2"),
+        [very_high, high_late]
+    );
+    // Waiting on the customer: a state filter finds it; a key account still comes first in its priority.
+    event(&host, "customer_success", medium_key, "ask_customer");
+    assert_eq!(queue(&host, "?state=pending_customer"), [medium_key]);
+    assert_eq!(
+        queue(&host, "?breached=false"),
+        [very_high, high_soon, medium_key, medium, change]
+    );
+    let p = problem(
+        &call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/tickets/queue?team=sales",
+            None,
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["team"]);
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("customer_care"),
+        "{p}"
+    );
+    let p = problem(
+        &call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/tickets/queue?state=lost",
+            None,
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["state"]);
+}
+
+#[test]
+fn staff_split_a_ticket_into_one_topic_tickets() {
+    let (app, host) = boot();
+    store_customer(&host, "SP-1", "silver", false);
+    let parent = opened(
+        &host,
+        "webform",
+        json!({"customer_id": "SP-1", "kind": "incident", "priority": "high", "channel": "web_form",
+               "subject": "Checkout slow and how do I export orders?"}),
+    );
+    let path = format!("/api/v1/tickets/{parent}/split");
+    let body = json!({"topics": [{"subject": "Checkout slow"},
+                                 {"subject": "How do I export orders?", "kind": "question"}],
+                      "note": "two topics in one ticket"});
+    problem(
+        &call(&host, Some("customer_success"), "POST", &path, Some(&body)),
+        403,
+        "forbidden",
+    );
+    let bad =
+        json!({"topics": [{"subject": ""}, {"subject": "A change", "kind": "change_request"}]});
+    let p = problem(
+        &call(&host, Some("staff"), "POST", &path, Some(&bad)),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["topics[0].subject", "topics[1].urgency"]);
+    let one = json!({"topics": [{"subject": "Only one"}]});
+    let p = problem(
+        &call(&host, Some("staff"), "POST", &path, Some(&one)),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["topics"]);
+
+    let r = call(&host, Some("staff"), "POST", &path, Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let split = json(&r);
+    assert_eq!(split["parent"]["state"], "closed");
+    let parts = split["tickets"].as_array().unwrap();
+    assert_eq!(parts[0]["kind"], "incident");
+    assert_eq!(parts[0]["priority"], "high");
+    assert_eq!(parts[1]["kind"], "question");
+    assert_eq!(parts[1]["priority"], serde_json::Value::Null);
+    // Their clocks started when the customer asked.
+    for part in parts {
+        assert_eq!(part["opened_at"], split["parent"]["opened_at"]);
+        assert_eq!(part["customer_id"], "SP-1");
+    }
+    let numbers = format!(
+        "split into #{}, #{}: two topics in one ticket",
+        parts[0]["id"], parts[1]["id"]
+    );
+    let reason: String = app
+        .database()
+        .query_row(
+            "SELECT reason FROM audit_events WHERE entity_type = 'ticket' AND entity_id = ? AND action = 'ticket.closed'",
+            [parent.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason, numbers);
+    // A closed ticket is not split again.
+    problem(
+        &call(&host, Some("staff"), "POST", &path, Some(&body)),
+        409,
+        "invalid-ticket-transition",
+    );
+}
+
+#[test]
+fn a_customer_may_have_their_own_calendar_and_a_calendar_in_use_is_not_deleted() {
+    let (app, host) = boot();
+    let canary = json!({"zone": "Atlantic/Canary",
+        "week": [{"day": "mon", "start": "08:00", "end": "17:00"}, {"day": "tue", "start": "08:00", "end": "17:00"},
+                 {"day": "wed", "start": "08:00", "end": "17:00"}, {"day": "thu", "start": "08:00", "end": "17:00"},
+                 {"day": "fri", "start": "08:00", "end": "17:00"}]});
+    for id in ["canarias", "spare"] {
+        let r = call(
+            &host,
+            Some("staff"),
+            "PUT",
+            &format!("/api/v1/calendars/{id}"),
+            Some(&canary),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let put = |id: &str, facts: serde_json::Value| {
+        call(
+            &host,
+            Some("staff"),
+            "PUT",
+            &format!("/api/v1/customers/{id}"),
+            Some(&e2e::customer(facts)),
+        )
+    };
+    let p = problem(
+        &put("CAL-1", json!({"support_calendar": "Las Palmas"})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["facts.support_calendar"]);
+    assert_eq!(
+        put("CAL-1", json!({"support_calendar": "canarias"})).status,
+        201
+    );
+    assert_eq!(
+        put("CAL-2", json!({"support_calendar": "nowhere"})).status,
+        201
+    );
+    let question = |customer: &str| json!({"customer_id": customer, "kind": "question", "channel": "web_form", "subject": "Invoices?"});
+    let t = json(&open(&host, "webform", question("CAL-1")));
+    assert_eq!(t["sla"]["calendar"], "canarias");
+    let p = problem(
+        &open(&host, "webform", question("CAL-2")),
+        422,
+        "calendar-missing",
+    );
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("customer's own calendar `nowhere`"),
+        "{p}"
+    );
+
+    let delete = |id: &str| {
+        call(
+            &host,
+            Some("staff"),
+            "DELETE",
+            &format!("/api/v1/calendars/{id}"),
+            None,
+        )
+    };
+    let p = problem(&delete("canarias"), 409, "calendar-in-use");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ticket not closed or by a customer"),
+        "{p}"
+    );
+    problem(&delete("default"), 409, "calendar-in-use");
+    assert_eq!(delete("spare").status, 204);
+    problem(&delete("spare"), 404, "not-found");
+    let deleted: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'calendar.deleted' AND entity_id = 'spare' AND actor LIKE 'staff%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
 }

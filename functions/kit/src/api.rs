@@ -369,6 +369,13 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "tickets",
+        "DELETE",
+        "/api/v1/calendars/{calendar}",
+        STAFF,
+        false,
+    ),
+    op(
+        "tickets",
         "GET",
         "/api/v1/calendars/{calendar}/deadline",
         CASE_READERS,
@@ -383,6 +390,21 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op("tickets", "PUT", "/api/v1/program/tickets", STAFF, false),
     op("tickets", "POST", "/api/v1/tickets", TICKET_OPENERS, true),
+    // Before `/api/v1/tickets/{ticket}`: the first matching operation wins.
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/tickets/queue",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "POST",
+        "/api/v1/tickets/sla-sweep",
+        SCHEDULERS,
+        false,
+    ),
     op(
         "tickets",
         "GET",
@@ -402,6 +424,20 @@ pub const OPERATIONS: &[Operation] = &[
         "POST",
         "/api/v1/tickets/{ticket}/events",
         TICKET_EVENT_SENDERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "GET",
+        "/api/v1/tickets/{ticket}/history",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "tickets",
+        "POST",
+        "/api/v1/tickets/{ticket}/split",
+        STAFF,
         false,
     ),
 ];

@@ -74,3 +74,8 @@ pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Prob
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| Problem::internal(format!("stored time {text}: {e}")))
 }
+
+/// A stored enum value (its snake_case text) back as its type.
+pub fn parse_enum<T: serde::de::DeserializeOwned>(text: String) -> Result<T, Problem> {
+    serde_json::from_value(serde_json::Value::String(text)).map_err(Problem::internal)
+}

@@ -25,6 +25,8 @@ pub mod points;
 pub mod problem;
 pub mod router;
 pub mod settings;
+pub mod sla_sweep;
+pub mod tickets;
 
 pub use problem::Problem;
 pub use router::{serve, Binding, Ctx};

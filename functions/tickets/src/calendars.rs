@@ -1,66 +1,21 @@
 //! Business calendars: a zone, weekly working intervals, holidays and
-//! holidays worked anyway, one versioned document per calendar id. The
-//! calendar `default` (Monday to Friday 08:00–17:00, Europe/Madrid, 002 §3)
-//! exists from the first read on.
+//! holidays worked anyway, one versioned document per calendar id (stored
+//! and loaded by `vip_kit::tickets`, which the `sla-clock` sweep shares).
 
 use chrono::Duration;
 use serde_json::json;
 use spin_sdk::http::Response;
-use vip_domain::calendar::{Calendar, Clock};
+use vip_domain::calendar::{is_calendar_id, Calendar, Clock};
 use vip_domain::sla::Span;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, json_column, text, timestamp, timestamp_text, Db, Value};
+use vip_kit::db::{timestamp, timestamp_text, Db, Value};
+use vip_kit::tickets::{calendar, StoredCalendar, DEFAULT_CALENDAR, PROGRAM};
 use vip_kit::{Ctx, Problem};
-
-const DEFAULT: &str = "default";
-
-pub struct Stored {
-    id: String,
-    pub calendar: Calendar,
-    pub version: i64,
-    updated_at: String,
-    updated_by: String,
-}
-
-impl Stored {
-    fn view(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "version": self.version,
-            "updated_at": self.updated_at,
-            "updated_by": self.updated_by,
-            "calendar": self.calendar,
-        })
-    }
-
-    fn respond(&self, status: u16) -> Response {
-        let mut r = vip_kit::json(status, &self.view());
-        r.set_header("etag", format!("\"{}\"", self.version));
-        r
-    }
-}
-
-fn from_row(row: &spin_sdk::sqlite::RowResult) -> Result<Stored, Problem> {
-    Ok(Stored {
-        id: text(row, 0)?,
-        calendar: json_column(row, 1)?,
-        version: int(row, 2)?,
-        updated_at: text(row, 3)?,
-        updated_by: text(row, 4)?,
-    })
-}
-
-const COLUMNS: &str = "id, document, version, updated_at, updated_by";
 
 /// A calendar id: 1 to 64 of `a-z`, `0-9` and `-`.
 fn calendar_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
     let id = ctx.param("calendar");
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
+    if is_calendar_id(id) {
         Ok(id.to_string())
     } else {
         Err(Problem::field(
@@ -70,43 +25,21 @@ fn calendar_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
     }
 }
 
-/// A stored calendar; `default` is seeded on first use.
-pub fn load(db: &Db, ctx: &Ctx<'_>, id: &str) -> Result<Stored, Problem> {
-    let select = |db: &Db| {
-        db.first(
-            &format!("SELECT {COLUMNS} FROM calendars WHERE id = ?"),
-            &[Value::Text(id.into())],
-        )?
-        .map(|row| from_row(&row))
-        .transpose()
-    };
-    if let Some(found) = select(db)? {
-        return Ok(found);
-    }
-    if id != DEFAULT {
-        return Err(Problem::not_found(format!("there is no calendar `{id}`")));
-    }
-    db.exec(
-        "INSERT INTO calendars (id, document, updated_at, updated_by, change_reason)
-         VALUES (?, ?, ?, 'system', 'seeded with the DOMAIN.md defaults') ON CONFLICT (id) DO NOTHING",
-        &[
-            Value::Text(DEFAULT.into()),
-            Value::Text(serde_json::to_string(&Calendar::default_business()).map_err(Problem::internal)?),
-            timestamp(ctx.now),
-        ],
-    )?;
-    select(db)?.ok_or_else(|| Problem::internal("the default calendar vanished"))
-}
-
 /// `GET /api/v1/calendars`.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
-    load(&db, ctx, DEFAULT)?;
-    let rows = db.exec(&format!("SELECT {COLUMNS} FROM calendars ORDER BY id"), &[])?;
+    calendar(&db, DEFAULT_CALENDAR, ctx.now)?;
+    let rows = db.exec(
+        &format!(
+            "SELECT {} FROM calendars ORDER BY id",
+            StoredCalendar::COLUMNS
+        ),
+        &[],
+    )?;
     let calendars = rows
         .rows
         .iter()
-        .map(|r| from_row(r).map(|s| s.view()))
+        .map(|r| StoredCalendar::from_row(r).map(|s| s.view()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(vip_kit::json(200, &json!({ "calendars": calendars })))
 }
@@ -114,7 +47,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// `GET /api/v1/calendars/{calendar}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = calendar_id(ctx)?;
-    Ok(load(&Db::open()?, ctx, &id)?.respond(200))
+    Ok(calendar(&Db::open()?, &id, ctx.now)?.respond(200))
 }
 
 /// `PUT /api/v1/calendars/{calendar}`: creates (201) or replaces (200, under
@@ -139,22 +72,24 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         &format!(
             "INSERT INTO calendars (id, document, updated_at, updated_by, change_reason)
              SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?6 IS NULL
-             ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}"
+             ON CONFLICT (id) DO NOTHING RETURNING {}",
+            StoredCalendar::COLUMNS
         ),
         &params,
     )?;
     if let Some(row) = created {
-        return Ok(from_row(&row)?.respond(201));
+        return Ok(StoredCalendar::from_row(&row)?.respond(201));
     }
     let replaced = db.first(
         &format!(
             "UPDATE calendars SET document = ?2, version = version + 1, updated_at = ?3, updated_by = ?4, change_reason = ?5
-             WHERE id = ?1 AND (?6 IS NULL OR version = ?6) RETURNING {COLUMNS}"
+             WHERE id = ?1 AND (?6 IS NULL OR version = ?6) RETURNING {}",
+            StoredCalendar::COLUMNS
         ),
         &params,
     )?;
     match replaced {
-        Some(row) => Ok(from_row(&row)?.respond(200)),
+        Some(row) => Ok(StoredCalendar::from_row(&row)?.respond(200)),
         None => Err(Problem::new(
             412,
             "version-mismatch",
@@ -163,6 +98,57 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 "If-Match names version {}; read the calendar again",
                 expected.unwrap_or(0)
             ),
+        )),
+    }
+}
+
+/// `DELETE /api/v1/calendars/{calendar}`: 204, or 409 `calendar-in-use`
+/// while the programme, a customer or a ticket not closed counts on it.
+/// Stamped with who deletes it first, so the delete trigger audits them.
+pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let id = calendar_id(ctx)?;
+    let db = Db::open()?;
+    calendar(&db, &id, ctx.now)?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let c = &program.calendars;
+    let in_use = |why: String| {
+        Problem::conflict(
+            "calendar-in-use",
+            "The calendar is in use",
+            format!("calendar `{id}` is {why}; point them to another calendar first"),
+        )
+    };
+    if [&c.platinum, &c.gold, &c.silver, &c.bronze].contains(&&id) {
+        return Err(in_use(
+            "a support plan's calendar in the tickets programme".into(),
+        ));
+    }
+    const UNUSED: &str = "id = ?1
+        AND NOT EXISTS (SELECT 1 FROM tickets WHERE calendar_id = ?1 AND state <> 'closed')
+        AND NOT EXISTS (SELECT 1 FROM customers WHERE json_extract(facts, '$.support_calendar') = ?1)";
+    let params = [
+        Value::Text(id.clone()),
+        timestamp(ctx.now),
+        Value::Text(ctx.actor()),
+        ctx.change_reason(),
+    ];
+    let stamped = db.first(
+        &format!(
+            "UPDATE calendars SET updated_at = ?2, updated_by = ?3, change_reason = ?4 WHERE {UNUSED} RETURNING id"
+        ),
+        &params,
+    )?;
+    let deleted = match stamped {
+        Some(_) => db.first(
+            &format!("DELETE FROM calendars WHERE {UNUSED} AND updated_at = ?2 RETURNING id"),
+            params.get(..2).unwrap_or_default(),
+        )?,
+        None => None,
+    };
+    match deleted {
+        Some(_) => Ok(Response::builder().status(204).build()),
+        None => Err(in_use(
+            "counted on by a ticket not closed or by a customer".into(),
         )),
     }
 }
@@ -184,7 +170,7 @@ pub fn deadline(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let day_hours = ctx
         .int_query("business_day_hours", 1, 24)?
         .map_or(9, |h| u32::try_from(h).unwrap_or(9));
-    let stored = load(&Db::open()?, ctx, &id)?;
+    let stored = calendar(&Db::open()?, &id, ctx.now)?;
     let schedule = stored.calendar.compile();
     let clock = Clock::on(natural, &schedule);
     let duration: Duration = span.duration(natural, day_hours);
@@ -198,7 +184,7 @@ pub fn deadline(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(vip_kit::json(
         200,
         &json!({
-            "calendar": stored.id,
+            "calendar": &stored.id,
             "zone": stored.calendar.zone,
             "clock": if natural { "natural (24×7)" } else { "business hours" },
             "start": timestamp_text(start),

@@ -12,11 +12,14 @@ use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::tickets::{transition, TicketEvent, TicketState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::db::{
+    int, json_column, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value,
+};
 use vip_kit::{Ctx, Problem};
 
-use crate::calendars;
-use crate::intake::{load, pauses, view, COLUMNS, PROGRAM};
+use vip_kit::tickets::{calendar, pauses, PROGRAM};
+
+use crate::intake::{load, view, COLUMNS};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,10 +28,6 @@ struct EventBody {
     /// Why, for the audit trail.
     #[serde(default)]
     note: Option<String>,
-}
-
-fn parse_state(text: &str) -> Result<TicketState, Problem> {
-    serde_json::from_value(serde_json::Value::String(text.into())).map_err(Problem::internal)
 }
 
 /// Events the customer's side sends; the rest are the team's.
@@ -66,7 +65,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let program = PROGRAM.load(&db, now)?.document;
     let row = load(&db, id)?;
-    let from = parse_state(&text(&row, 18)?)?;
+    let from: TicketState = parse_enum(text(&row, 18)?)?;
     let time = |i: usize| {
         opt_text(&row, i)
             .as_deref()
@@ -96,7 +95,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             to: None,
         });
     }
-    let stored = calendars::load(&db, ctx, &text(&row, 12)?)?;
+    let stored = calendar(&db, &text(&row, 12)?, now)?;
     let schedule = stored.calendar.compile();
     let clock = Clock::on(int(&row, 13)? == 1, &schedule);
     let started = parse_timestamp(&text(&row, 19)?)?;
@@ -156,5 +155,35 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "read it again and retry",
         )
     })?;
-    Ok(vip_kit::json(200, &view(&row)?))
+    Ok(vip_kit::json(200, &view(&row, &program)?))
+}
+
+/// `GET /api/v1/tickets/{ticket}/history`: every state change and clock
+/// event of the ticket, oldest first, with who did it and why.
+pub fn history(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let id = ctx.id_param("ticket", "ticket")?;
+    let db = Db::open()?;
+    load(&db, id)?;
+    let events = db
+        .exec(
+            "SELECT at, actor, action, reason, details FROM audit_events
+             WHERE entity_type = 'ticket' AND entity_id = ? ORDER BY at, id",
+            &[Value::Text(id.to_string())],
+        )?
+        .rows
+        .iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "at": text(r, 0)?,
+                "actor": text(r, 1)?,
+                "action": text(r, 2)?,
+                "reason": opt_text(r, 3),
+                "details": json_column::<serde_json::Value>(r, 4)?,
+            }))
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
+    Ok(vip_kit::json(
+        200,
+        &serde_json::json!({ "ticket_id": id, "events": events }),
+    ))
 }

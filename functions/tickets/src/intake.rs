@@ -7,25 +7,18 @@ use serde_json::json;
 use spin_sdk::http::Response;
 use spin_sdk::sqlite::RowResult;
 use vip_domain::calendar::Clock;
+use vip_domain::calendar::Schedule;
 use vip_domain::customer::{CustomerId, SupportPlan};
 use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::tickets::{default_tickets_program, Intake, Opener, Refusal, TicketsProgram};
+use vip_domain::tickets::{Intake, Opener, Refusal, TicketKind, TicketsProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, timestamp_text, Db, Value};
-use vip_kit::settings::Document;
+use vip_kit::db::{
+    int, opt_text, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db, Value,
+};
 use vip_kit::{Ctx, Problem};
 
-use crate::calendars;
-
-/// The tickets programme: targets table, calendars per plan, phone support, limits.
-pub const PROGRAM: Document<TicketsProgram> = Document {
-    name: "tickets",
-    key: "program",
-    default: default_tickets_program,
-    validate: TicketsProgram::validate,
-    in_use: None,
-};
+use vip_kit::tickets::{calendar, pauses, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.get(ctx)
@@ -35,14 +28,14 @@ pub fn replace_program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.put(ctx)
 }
 
-fn as_text<T: serde::Serialize>(value: &T) -> Result<String, Problem> {
+pub(crate) fn as_text<T: serde::Serialize>(value: &T) -> Result<String, Problem> {
     match serde_json::to_value(value).map_err(Problem::internal)? {
         serde_json::Value::String(s) => Ok(s),
         other => Ok(other.to_string()),
     }
 }
 
-fn refused(r: Refusal) -> Problem {
+pub(crate) fn refused(r: Refusal) -> Problem {
     match r {
         Refusal::Invalid(errors) => Problem::validation(errors),
         Refusal::StaffOpensOnlyChangeRequests => Problem::unprocessable(
@@ -58,6 +51,11 @@ fn refused(r: Refusal) -> Problem {
                 as_text(&plan).unwrap_or_default()
             ),
         ),
+        Refusal::NotSplittable { state } => Problem::conflict(
+            "invalid-ticket-transition",
+            "That does not apply to this ticket",
+            format!("a {} ticket is not split: only a ticket still being worked on is", state.as_str()),
+        ),
         Refusal::ChangeRequestLimit { limit } => Problem::conflict(
             "change-request-limit",
             "The monthly limit of medium and urgent change requests is reached",
@@ -70,11 +68,16 @@ pub(crate) const COLUMNS: &str = "id, customer_id, kind, channel, subject, prior
     key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes,
     first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at";
 
-pub(crate) fn view(row: &RowResult) -> Result<serde_json::Value, Problem> {
+pub(crate) fn view(
+    row: &RowResult,
+    program: &TicketsProgram,
+) -> Result<serde_json::Value, Problem> {
+    let kind: TicketKind = parse_enum(text(row, 2)?)?;
     Ok(json!({
         "id": int(row, 0)?,
         "customer_id": text(row, 1)?,
         "kind": text(row, 2)?,
+        "team": program.teams.of(kind),
         "channel": text(row, 3)?,
         "subject": text(row, 4)?,
         "priority": opt_text(row, 5),
@@ -105,9 +108,85 @@ pub(crate) fn load(db: &Db, id: i64) -> Result<RowResult, Problem> {
     .ok_or_else(|| Problem::not_found(format!("there is no ticket {id}")))
 }
 
+/// A ticket to store: the intake and what was decided about it.
+pub(crate) struct NewTicket<'a> {
+    pub intake: &'a Intake,
+    pub plan: SupportPlan,
+    pub key_account: bool,
+    pub calendar_id: String,
+    pub schedule: &'a Schedule,
+    /// When the customer asked: the clocks start here.
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: String,
+    /// `YYYY-MM` opened, in the calendar's zone.
+    pub month: String,
+    pub counts_towards_limit: bool,
+    /// Caller and Idempotency-Key (or the split it comes from): one ticket per key.
+    pub request_key: Option<String>,
+}
+
+/// Inserts a ticket with its due times on its clock; `None` when the
+/// monthly change-request limit is reached meanwhile or the request key was
+/// used already. The limit is checked in the INSERT itself.
+pub(crate) fn insert(
+    db: &Db,
+    program: &TicketsProgram,
+    t: &NewTicket<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<RowResult>, Problem> {
+    let intake = t.intake;
+    let priority = intake.sla_priority();
+    let first = program.targets.first_response(t.plan, priority);
+    let resolution = program.targets.resolution(t.plan, priority);
+    let clock = Clock::on(first.natural_time, t.schedule);
+    let due = |minutes: i64| clock.add(t.opened_at, Duration::minutes(minutes));
+    let opt = |v: Option<String>| v.map_or(Value::Null, Value::Text);
+    db.first(
+        &format!(
+            "INSERT INTO tickets (customer_id, kind, channel, subject, description, priority, urgency, complexity,
+                sla_priority, complaint, key_account, support_plan, calendar_id, natural_time, first_response_minutes,
+                resolution_minutes, first_response_due, resolution_due, state, month, counts_towards_limit,
+                opened_at, opened_by, updated_at, updated_by, request_key, last_team_feedback_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?26, ?23, ?25, ?26
+             WHERE ?21 = 0 OR (SELECT COUNT(*) FROM tickets WHERE customer_id = ?1 AND month = ?20 AND counts_towards_limit = 1) < ?24
+             ON CONFLICT (request_key) DO NOTHING
+             RETURNING {COLUMNS}"
+        ),
+        &[
+            Value::Text(intake.customer_id.clone()),
+            Value::Text(as_text(&intake.kind)?),
+            Value::Text(as_text(&intake.channel)?),
+            Value::Text(intake.subject.trim().into()),
+            Value::Text(intake.description.clone()),
+            opt(intake.priority.map(|p| as_text(&p)).transpose()?),
+            opt(intake.urgency.map(|u| as_text(&u)).transpose()?),
+            opt(intake.complexity.map(|c| as_text(&c)).transpose()?),
+            Value::Text(as_text(&priority)?),
+            Value::Integer(i64::from(intake.complaint)),
+            Value::Integer(i64::from(t.key_account)),
+            Value::Text(as_text(&t.plan)?),
+            Value::Text(t.calendar_id.clone()),
+            Value::Integer(i64::from(first.natural_time)),
+            Value::Integer(first.duration_minutes),
+            Value::Integer(resolution.duration_minutes),
+            due(first.duration_minutes).map_or(Value::Null, timestamp),
+            due(resolution.duration_minutes).map_or(Value::Null, timestamp),
+            Value::Text(if intake.complaint { "escalated" } else { "new" }.into()),
+            Value::Text(t.month.clone()),
+            Value::Integer(i64::from(t.counts_towards_limit)),
+            timestamp(t.opened_at),
+            Value::Text(t.opened_by.clone()),
+            Value::Integer(i64::from(program.urgent_change_requests_per_month)),
+            opt(t.request_key.clone()),
+            timestamp(now),
+        ],
+    )
+}
+
 /// `POST /api/v1/tickets`: a customer's ticket from the web form or the chat
 /// bot (or a change request staff write up after a requirements meeting),
-/// with its first-response and resolution due times.
+/// with its first-response and resolution due times, on the customer's own
+/// calendar if they have one, else their plan's.
 pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let intake: Intake = read_json(ctx.req)?;
     let customer =
@@ -120,7 +199,8 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let facts = db
         .first(
-            "SELECT json_extract(facts, '$.support_plan'), COALESCE(json_extract(facts, '$.key_account'), 0)
+            "SELECT json_extract(facts, '$.support_plan'), COALESCE(json_extract(facts, '$.key_account'), 0),
+                    json_extract(facts, '$.support_calendar')
              FROM customers WHERE id = ?",
             &[Value::Text(customer.as_str().into())],
         )?
@@ -130,15 +210,24 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         None => program.default_plan,
     };
     let key_account = int(&facts, 1)? == 1;
-    let calendar_id = program.calendars.of(plan).to_string();
-    let calendar = calendars::load(&db, ctx, &calendar_id).map_err(|_| {
+    let (calendar_id, whose) = match opt_text(&facts, 2) {
+        Some(own) => (own, "the customer's own calendar".to_string()),
+        None => (
+            program.calendars.of(plan).to_string(),
+            format!(
+                "the tickets programme counts {} tickets on calendar",
+                as_text(&plan)?
+            ),
+        ),
+    };
+    let stored = calendar(&db, &calendar_id, ctx.now).map_err(|_| {
         Problem::unprocessable(
             "calendar-missing",
-            "The plan's calendar does not exist",
-            format!("the tickets programme counts {} tickets on calendar `{calendar_id}`, which is not stored", as_text(&plan).unwrap_or_default()),
+            "The ticket's calendar does not exist",
+            format!("{whose} `{calendar_id}`, which is not stored"),
         )
     })?;
-    let month = calendar
+    let month = stored
         .calendar
         .zone
         .date_of(ctx.now)
@@ -160,64 +249,36 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             u32::try_from(counted).unwrap_or(u32::MAX),
         )
         .map_err(refused)?;
-    let priority = intake.sla_priority();
-    let first = program.targets.first_response(plan, priority);
-    let resolution = program.targets.resolution(plan, priority);
-    let schedule = calendar.calendar.compile();
-    let clock = Clock::on(first.natural_time, &schedule);
-    let due = |minutes: i64| clock.add(ctx.now, Duration::minutes(minutes));
     let request_key = ctx
         .header("idempotency-key")
         .map(|k| format!("{} {}", ctx.actor(), k.trim()));
-    let opt = |v: Option<String>| v.map_or(Value::Null, Value::Text);
-    let inserted = db.first(
-        &format!(
-            "INSERT INTO tickets (customer_id, kind, channel, subject, description, priority, urgency, complexity,
-                sla_priority, complaint, key_account, support_plan, calendar_id, natural_time, first_response_minutes,
-                resolution_minutes, first_response_due, resolution_due, state, month, counts_towards_limit,
-                opened_at, opened_by, updated_at, updated_by, request_key, last_team_feedback_at)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?22, ?23, ?25, ?22
-             WHERE ?21 = 0 OR (SELECT COUNT(*) FROM tickets WHERE customer_id = ?1 AND month = ?20 AND counts_towards_limit = 1) < ?24
-             ON CONFLICT (request_key) DO NOTHING
-             RETURNING {COLUMNS}"
-        ),
-        &[
-            Value::Text(customer.as_str().into()),
-            Value::Text(as_text(&intake.kind)?),
-            Value::Text(as_text(&intake.channel)?),
-            Value::Text(intake.subject.trim().into()),
-            Value::Text(intake.description.clone()),
-            opt(intake.priority.map(|p| as_text(&p)).transpose()?),
-            opt(intake.urgency.map(|u| as_text(&u)).transpose()?),
-            opt(intake.complexity.map(|c| as_text(&c)).transpose()?),
-            Value::Text(as_text(&priority)?),
-            Value::Integer(i64::from(intake.complaint)),
-            Value::Integer(i64::from(key_account)),
-            Value::Text(as_text(&plan)?),
-            Value::Text(calendar_id),
-            Value::Integer(i64::from(first.natural_time)),
-            Value::Integer(first.duration_minutes),
-            Value::Integer(resolution.duration_minutes),
-            due(first.duration_minutes).map_or(Value::Null, timestamp),
-            due(resolution.duration_minutes).map_or(Value::Null, timestamp),
-            Value::Text(if intake.complaint { "escalated" } else { "new" }.into()),
-            Value::Text(month),
-            Value::Integer(i64::from(intake.counts_towards_limit())),
-            timestamp(ctx.now),
-            Value::Text(ctx.actor()),
-            Value::Integer(i64::from(program.urgent_change_requests_per_month)),
-            opt(request_key.clone()),
-        ],
+    let schedule = stored.calendar.compile();
+    let inserted = insert(
+        &db,
+        &program,
+        &NewTicket {
+            intake: &intake,
+            plan,
+            key_account,
+            calendar_id,
+            schedule: &schedule,
+            opened_at: ctx.now,
+            opened_by: ctx.actor(),
+            month,
+            counts_towards_limit: intake.counts_towards_limit(),
+            request_key: request_key.clone(),
+        },
+        ctx.now,
     )?;
     if let Some(row) = inserted {
-        return Ok(vip_kit::json(201, &view(&row)?));
+        return Ok(vip_kit::json(201, &view(&row, &program)?));
     }
     if let Some(key) = request_key {
         if let Some(row) = db.first(
             &format!("SELECT {COLUMNS} FROM tickets WHERE request_key = ?"),
             &[Value::Text(key)],
         )? {
-            return Ok(vip_kit::json(200, &view(&row)?));
+            return Ok(vip_kit::json(200, &view(&row, &program)?));
         }
     }
     Err(refused(Refusal::ChangeRequestLimit {
@@ -227,8 +288,10 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 /// `GET /api/v1/tickets/{ticket}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let row = load(&Db::open()?, ctx.id_param("ticket", "ticket")?)?;
-    Ok(vip_kit::json(200, &view(&row)?))
+    let db = Db::open()?;
+    let row = load(&db, ctx.id_param("ticket", "ticket")?)?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    Ok(vip_kit::json(200, &view(&row, &program)?))
 }
 
 fn explain(
@@ -270,23 +333,6 @@ fn explain(
     })
 }
 
-/// A ticket's pauses, in order.
-pub(crate) fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
-    db.exec(
-        "SELECT from_at, to_at FROM ticket_pauses WHERE ticket_id = ? ORDER BY from_at",
-        &[Value::Integer(id)],
-    )?
-    .rows
-    .iter()
-    .map(|p| {
-        Ok(Pause {
-            from: parse_timestamp(&text(p, 0)?)?,
-            to: opt_text(p, 1).as_deref().map(parse_timestamp).transpose()?,
-        })
-    })
-    .collect()
-}
-
 /// `GET /api/v1/tickets/{ticket}/sla`: why each clock is due when it is:
 /// start, pauses, calendar and clock, target, time used and left, due.
 pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -294,7 +340,7 @@ pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let row = load(&db, id)?;
     let calendar_id = text(&row, 12)?;
-    let stored = calendars::load(&db, ctx, &calendar_id)?;
+    let stored = calendar(&db, &calendar_id, ctx.now)?;
     let schedule = stored.calendar.compile();
     let natural = int(&row, 13)? == 1;
     let clock = Clock::on(natural, &schedule);

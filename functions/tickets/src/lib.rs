@@ -1,9 +1,11 @@
-//! The `tickets` component (DOMAIN.md §4). So far: business calendars as
-//! data (CRUD for staff) and deadline arithmetic on them, the tickets
-//! programme (targets table, calendar per plan, phone support, limits), and
-//! ticket intake with each ticket's SLA explained. State changes, the clock
-//! rules, the queue and the `sla-clock` sweep are the rest of the tickets issue. (No `forbid(unsafe_code)`: spin-sdk's export macro emits
-//! the component's `unsafe` ABI glue; this crate's own code has none.)
+//! The `tickets` component (DOMAIN.md §4): business calendars as data (CRUD
+//! for staff) and deadline arithmetic on them; the tickets programme
+//! (targets table, calendar per plan, phone support, limits, clock rules,
+//! teams); intake, state changes, splitting, the work queue, each ticket's
+//! SLA explained and its history; and the `sla-clock` sweep over HTTP for
+//! schedulers (the cron component `sla-clock` runs the same sweep every
+//! minute). (No `forbid(unsafe_code)`: spin-sdk's export macro emits the
+//! component's `unsafe` ABI glue; this crate's own code has none.)
 #![cfg_attr(
     not(test),
     deny(
@@ -17,6 +19,9 @@
 mod calendars;
 mod events;
 mod intake;
+mod queue;
+mod split;
+mod sweep;
 
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_component;
@@ -27,12 +32,17 @@ const HANDLERS: &[Binding] = &[
     ("GET /api/v1/program/tickets", intake::program),
     ("PUT /api/v1/program/tickets", intake::replace_program),
     ("POST /api/v1/tickets", intake::open),
+    ("GET /api/v1/tickets/queue", queue::queue),
+    ("POST /api/v1/tickets/sla-sweep", sweep::run),
     ("GET /api/v1/tickets/{ticket}", intake::get),
     ("GET /api/v1/tickets/{ticket}/sla", intake::sla),
     ("POST /api/v1/tickets/{ticket}/events", events::apply),
+    ("GET /api/v1/tickets/{ticket}/history", events::history),
+    ("POST /api/v1/tickets/{ticket}/split", split::split),
     ("GET /api/v1/calendars", calendars::list),
     ("GET /api/v1/calendars/{calendar}", calendars::get),
     ("PUT /api/v1/calendars/{calendar}", calendars::put),
+    ("DELETE /api/v1/calendars/{calendar}", calendars::delete),
     (
         "GET /api/v1/calendars/{calendar}/deadline",
         calendars::deadline,

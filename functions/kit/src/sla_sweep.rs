@@ -1,0 +1,265 @@
+//! The SLA sweep: the `sla-clock` cron component runs it every minute, and
+//! `POST /api/v1/tickets/sla-sweep?as_of=` runs it for external schedulers
+//! and catch-up. For every ticket not closed it asks the domain
+//! (`vip_domain::sweep::due_events`) which clock events are due by `as_of`
+//! and records the ones not recorded yet.
+//!
+//! Exactly once: an event is a row keyed by ticket and key, so a re-run or a
+//! second sweep at the same minute writes nothing. Each row is written only
+//! if the ticket is still as the sweep read it (same state, same
+//! `updated_at`); a ticket that changed meanwhile is simply swept again next
+//! time. The row's trigger audits the event, queues its notice and, for an
+//! escalation or an automatic close, moves the ticket in the same statement,
+//! so a crash never leaves an event without its effects. A batch in which a
+//! ticket moved is swept again at once, so one run catches up completely.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use spin_sdk::sqlite::RowResult;
+use vip_domain::calendar::{Clock, Schedule};
+use vip_domain::sla::{Pause, SlaClock};
+use vip_domain::sweep::{due_events, Recipient, SweepEvent, Sweepable, Tracked};
+use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
+
+use crate::db::{
+    int, opt_text, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db, Value,
+};
+use crate::tickets::{calendar, pause_at};
+use crate::Problem;
+
+/// Tickets read per statement.
+const BATCH: i64 = 500;
+/// Events written per statement (9 parameters each).
+const WRITE_CHUNK: usize = 200;
+
+/// What one sweep did.
+#[derive(Debug, Serialize)]
+pub struct SweepRun {
+    pub as_of: String,
+    /// Tickets not closed that were looked at.
+    pub tickets_swept: u64,
+    pub events_recorded: u64,
+    /// Escalations and automatic closes among them.
+    pub tickets_moved: u64,
+    pub events_by_kind: BTreeMap<String, u64>,
+}
+
+const COLUMNS: &str =
+    "id, kind, state, calendar_id, natural_time, first_response_minutes, resolution_minutes,
+    opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at";
+
+fn opt_time(row: &RowResult, i: usize) -> Result<Option<DateTime<Utc>>, Problem> {
+    opt_text(row, i).as_deref().map(parse_timestamp).transpose()
+}
+
+/// An event to write, with the ticket as the sweep read it.
+struct Pending {
+    ticket: i64,
+    event: SweepEvent,
+    notify: String,
+    seen_updated_at: String,
+    seen_state: &'static str,
+}
+
+/// Compiled calendars, once per run.
+struct Schedules<'a> {
+    db: &'a Db,
+    now: DateTime<Utc>,
+    compiled: HashMap<String, Schedule>,
+}
+
+impl Schedules<'_> {
+    fn of(&mut self, id: &str) -> Result<&Schedule, Problem> {
+        if !self.compiled.contains_key(id) {
+            let stored = calendar(self.db, id, self.now)?;
+            self.compiled
+                .insert(id.to_string(), stored.calendar.compile());
+        }
+        self.compiled
+            .get(id)
+            .ok_or_else(|| Problem::internal("a compiled calendar vanished"))
+    }
+}
+
+/// Runs the sweep as of `as_of`; `actor` is recorded on every event.
+pub fn run(
+    db: &Db,
+    program: &TicketsProgram,
+    as_of: DateTime<Utc>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<SweepRun, Problem> {
+    let mut run = SweepRun {
+        as_of: timestamp_text(as_of),
+        tickets_swept: 0,
+        events_recorded: 0,
+        tickets_moved: 0,
+        events_by_kind: BTreeMap::new(),
+    };
+    let mut schedules = Schedules {
+        db,
+        now,
+        compiled: HashMap::new(),
+    };
+    let mut after = 0;
+    loop {
+        let tickets = db.exec(
+            &format!(
+                "SELECT {COLUMNS} FROM tickets WHERE state <> 'closed' AND id > ? ORDER BY id LIMIT ?"
+            ),
+            &[Value::Integer(after), Value::Integer(BATCH)],
+        )?;
+        let (Some(first), Some(last)) = (tickets.rows.first(), tickets.rows.last()) else {
+            break;
+        };
+        let range = [
+            Value::Integer(int(first, 0)?),
+            Value::Integer(int(last, 0)?),
+        ];
+        let pending = batch(db, program, &tickets.rows, &range, &mut schedules, as_of)?;
+        let moved = write(db, &pending, actor, now, &mut run)?;
+        if moved == 0 {
+            run.tickets_swept += tickets.rows.len() as u64;
+            after = int(last, 0)?;
+        }
+        // Otherwise the same tickets again: what follows a move is computed
+        // from the moved ticket (and a closed one drops out).
+    }
+    Ok(run)
+}
+
+/// The events due in one batch of tickets that are not recorded yet.
+fn batch(
+    db: &Db,
+    program: &TicketsProgram,
+    tickets: &[RowResult],
+    range: &[Value; 2],
+    schedules: &mut Schedules<'_>,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<Pending>, Problem> {
+    let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
+    for row in db
+        .exec(
+            "SELECT ticket_id, from_at, to_at FROM ticket_pauses
+             WHERE ticket_id BETWEEN ? AND ? ORDER BY ticket_id, from_at",
+            range,
+        )?
+        .rows
+        .iter()
+    {
+        pauses
+            .entry(int(row, 0)?)
+            .or_default()
+            .push(pause_at(row, 1)?);
+    }
+    let recorded: HashSet<(i64, String)> = db
+        .exec(
+            "SELECT ticket_id, key FROM ticket_clock_events WHERE ticket_id BETWEEN ? AND ?",
+            range,
+        )?
+        .rows
+        .iter()
+        .map(|r| Ok((int(r, 0)?, text(r, 1)?)))
+        .collect::<Result<_, Problem>>()?;
+    let rules = &program.clock_rules;
+    let day_hours = program.targets.business_day_hours;
+    let mut out = Vec::new();
+    for row in tickets {
+        let id = int(row, 0)?;
+        let kind: TicketKind = parse_enum(text(row, 1)?)?;
+        let state: TicketState = parse_enum(text(row, 2)?)?;
+        let business = schedules.of(&text(row, 3)?)?;
+        let clock = Clock::on(int(row, 4)? == 1, business);
+        let started = parse_timestamp(&text(row, 7)?)?;
+        let ps = pauses.remove(&id).unwrap_or_default();
+        let pending_since = ps.last().filter(|p| p.to.is_none()).map(|p| p.from);
+        let tracked = |minutes: i64, met_at: Option<DateTime<Utc>>| Tracked {
+            clock: SlaClock {
+                started,
+                pauses: ps.clone(),
+                target: Duration::minutes(minutes),
+            },
+            met_at,
+        };
+        let ticket = Sweepable {
+            state,
+            first_response: tracked(int(row, 5)?, opt_time(row, 8)?),
+            resolution: tracked(int(row, 6)?, opt_time(row, 9)?),
+            last_team_feedback: parse_timestamp(&text(row, 10)?)?,
+            pending_since,
+        };
+        let team = program.teams.of(kind);
+        for event in due_events(rules, &ticket, &clock, business, day_hours, as_of) {
+            if recorded.contains(&(id, event.key.clone())) {
+                continue;
+            }
+            let notify = match event.notify {
+                Recipient::Team | Recipient::TeamLead => {
+                    format!("{}:{team}", event.notify.as_str())
+                }
+                other => other.as_str().to_string(),
+            };
+            out.push(Pending {
+                ticket: id,
+                event,
+                notify,
+                seen_updated_at: text(row, 11)?,
+                seen_state: state.as_str(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the events (guarded by the ticket as read); returns how many
+/// tickets they moved.
+fn write(
+    db: &Db,
+    pending: &[Pending],
+    actor: &str,
+    now: DateTime<Utc>,
+    run: &mut SweepRun,
+) -> Result<u64, Problem> {
+    let mut moved = 0;
+    for chunk in pending.chunks(WRITE_CHUNK) {
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let mut params = vec![Value::Text(actor.into()), timestamp(now)];
+        for p in chunk {
+            params.extend([
+                Value::Integer(p.ticket),
+                Value::Text(p.event.key.clone()),
+                Value::Text(p.event.kind.clone()),
+                timestamp(p.event.at),
+                Value::Text(p.notify.clone()),
+                p.event
+                    .moves_to
+                    .map_or(Value::Null, |s| Value::Text(s.as_str().into())),
+                Value::Text(p.event.reason.clone()),
+                Value::Text(p.seen_updated_at.clone()),
+                Value::Text(p.seen_state.into()),
+            ]);
+        }
+        let written = db.exec(
+            &format!(
+                "INSERT INTO ticket_clock_events (ticket_id, key, kind, due_at, notify, moves_to, reason, recorded_at, recorded_by)
+                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
+                 FROM (VALUES {rows}) AS v
+                 WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id = v.column1 AND t.updated_at = v.column8 AND t.state = v.column9)
+                 ON CONFLICT DO NOTHING
+                 RETURNING kind, moves_to"
+            ),
+            &params,
+        )?;
+        for row in &written.rows {
+            run.events_recorded += 1;
+            *run.events_by_kind.entry(text(row, 0)?).or_default() += 1;
+            if opt_text(row, 1).is_some() {
+                moved += 1;
+            }
+        }
+    }
+    run.tickets_moved += moved;
+    Ok(moved)
+}

@@ -1,0 +1,125 @@
+//! Tickets shell code shared by the `tickets` component and the `sla-clock`
+//! sweep: the tickets programme document, stored business calendars (the
+//! calendar `default`, Monday to Friday 08:00–17:00 Europe/Madrid, 002 §3,
+//! exists from the first read on) and a ticket's pauses.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use spin_sdk::http::Response;
+use spin_sdk::sqlite::RowResult;
+use vip_domain::calendar::Calendar;
+use vip_domain::sla::Pause;
+use vip_domain::tickets::{default_tickets_program, TicketsProgram};
+
+use crate::db::{int, json_column, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use crate::settings::Document;
+use crate::Problem;
+
+/// The tickets programme: targets table, calendars per plan, phone support,
+/// limits, clock rules, teams.
+pub const PROGRAM: Document<TicketsProgram> = Document {
+    name: "tickets",
+    key: "program",
+    default: default_tickets_program,
+    validate: TicketsProgram::validate,
+    in_use: None,
+};
+
+/// The calendar every plan uses until the programme says otherwise.
+pub const DEFAULT_CALENDAR: &str = "default";
+
+/// A stored calendar and its version.
+pub struct StoredCalendar {
+    pub id: String,
+    pub calendar: Calendar,
+    pub version: i64,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl StoredCalendar {
+    pub const COLUMNS: &'static str = "id, document, version, updated_at, updated_by";
+
+    pub fn from_row(row: &RowResult) -> Result<Self, Problem> {
+        Ok(StoredCalendar {
+            id: text(row, 0)?,
+            calendar: json_column(row, 1)?,
+            version: int(row, 2)?,
+            updated_at: text(row, 3)?,
+            updated_by: text(row, 4)?,
+        })
+    }
+
+    pub fn view(&self) -> serde_json::Value {
+        json!({
+            "id": self.id,
+            "version": self.version,
+            "updated_at": self.updated_at,
+            "updated_by": self.updated_by,
+            "calendar": self.calendar,
+        })
+    }
+
+    /// The calendar with its version as the ETag.
+    pub fn respond(&self, status: u16) -> Response {
+        let mut r = crate::json(status, &self.view());
+        r.set_header("etag", format!("\"{}\"", self.version));
+        r
+    }
+}
+
+/// A stored calendar; `default` is seeded on first use.
+pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar, Problem> {
+    let select = |db: &Db| {
+        db.first(
+            &format!(
+                "SELECT {} FROM calendars WHERE id = ?",
+                StoredCalendar::COLUMNS
+            ),
+            &[Value::Text(id.into())],
+        )?
+        .map(|row| StoredCalendar::from_row(&row))
+        .transpose()
+    };
+    if let Some(found) = select(db)? {
+        return Ok(found);
+    }
+    if id != DEFAULT_CALENDAR {
+        return Err(Problem::not_found(format!("there is no calendar `{id}`")));
+    }
+    db.exec(
+        "INSERT INTO calendars (id, document, updated_at, updated_by, change_reason)
+         VALUES (?, ?, ?, 'system', 'seeded with the DOMAIN.md defaults') ON CONFLICT (id) DO NOTHING",
+        &[
+            Value::Text(DEFAULT_CALENDAR.into()),
+            Value::Text(
+                serde_json::to_string(&Calendar::default_business()).map_err(Problem::internal)?,
+            ),
+            timestamp(now),
+        ],
+    )?;
+    select(db)?.ok_or_else(|| Problem::internal("the default calendar vanished"))
+}
+
+/// A pause from its `from_at, to_at` columns at `i`, `i + 1`.
+pub fn pause_at(row: &RowResult, i: usize) -> Result<Pause, Problem> {
+    Ok(Pause {
+        from: parse_timestamp(&text(row, i)?)?,
+        to: opt_text(row, i + 1)
+            .as_deref()
+            .map(parse_timestamp)
+            .transpose()?,
+    })
+}
+
+/// A ticket's pauses, in order.
+pub fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
+    db.exec(
+        "SELECT from_at, to_at FROM ticket_pauses WHERE ticket_id = ? ORDER BY from_at",
+        &[Value::Integer(id)],
+    )?
+    .rows
+    .iter()
+    .map(|p| pause_at(p, 0))
+    .collect()
+}

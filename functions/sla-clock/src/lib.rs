@@ -1,0 +1,52 @@
+//! The SLA sweep, fired every minute by the cron trigger (`spin.toml`):
+//! records each ticket's clock events due by the event's time (warnings,
+//! breaches, follow-ups, escalation, reminders, automatic close) exactly
+//! once. The same sweep is `POST /api/v1/tickets/sla-sweep?as_of=` for
+//! external schedulers and catch-up (`vip_kit::sla_sweep::run`). The cron
+//! world is bound from its WIT (`wit/deps/spin-cron`): the trigger plugin's
+//! SDK is not on crates.io.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+wit_bindgen::generate!({
+    world: "fermyon:spin-cron/spin-cron",
+    path: "../../wit/deps/spin-cron",
+});
+
+use chrono::{DateTime, Utc};
+use vip_kit::db::Db;
+use vip_kit::tickets::PROGRAM;
+use vip_kit::{sla_sweep, Problem};
+
+struct SlaClock;
+
+fn failed(p: Problem) -> Error {
+    Error::Other(format!("{}: {}", p.title, p.detail))
+}
+
+impl Guest for SlaClock {
+    fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
+        let as_of = i64::try_from(metadata.timestamp)
+            .ok()
+            .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+            .ok_or_else(|| Error::Other(format!("bad event time {}", metadata.timestamp)))?;
+        let now = vip_kit::now();
+        let db = Db::open().map_err(failed)?;
+        let program = PROGRAM.load(&db, now).map_err(failed)?.document;
+        let run = sla_sweep::run(&db, &program, as_of, "scheduler:cron", now).map_err(failed)?;
+        println!(
+            "sla sweep as of {}: {} tickets, {} events recorded, {} tickets moved",
+            run.as_of, run.tickets_swept, run.events_recorded, run.tickets_moved
+        );
+        Ok(())
+    }
+}
+
+export!(SlaClock);

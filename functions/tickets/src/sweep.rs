@@ -1,0 +1,16 @@
+//! `POST /api/v1/tickets/sla-sweep?as_of=`: the `sla-clock` sweep for
+//! external schedulers and catch-up after downtime (the cron component runs
+//! the same `vip_kit::sla_sweep::run` every minute).
+
+use spin_sdk::http::Response;
+use vip_kit::db::Db;
+use vip_kit::tickets::PROGRAM;
+use vip_kit::{sla_sweep, Ctx, Problem};
+
+pub fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let run = sla_sweep::run(&db, &program, as_of, &ctx.actor(), ctx.now)?;
+    Ok(vip_kit::json(200, &run))
+}

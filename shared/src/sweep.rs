@@ -1,0 +1,380 @@
+//! The SLA sweep (DOMAIN.md §4 clock rules; 002 §9.8, §10.1): which clock
+//! events a ticket has due by a moment, whom each one notifies, and which
+//! ones move the ticket. The `sla-clock` component records each event once
+//! per ticket and key, so re-runs write nothing and a run after downtime
+//! catches up in order.
+//!
+//! Events are computed from the ticket as it stands. Warnings and breaches
+//! of a clock met late are still recorded (dated when they fell due), since
+//! they are SLA facts; follow-ups and reminders belong to one silence or one
+//! wait, so a team answer or a customer reply during downtime makes the
+//! pending ones moot and they are not sent late.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::calendar::{Clock, Schedule};
+use crate::sla::SlaClock;
+use crate::tickets::{transition, ClockRules, TicketEvent, TicketState};
+
+/// One SLA clock of a ticket and when it was met, if it was.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub clock: SlaClock,
+    pub met_at: Option<DateTime<Utc>>,
+}
+
+/// Who an event's notice is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    /// The team the ticket is routed to.
+    Team,
+    /// That team's lead: a target was missed.
+    TeamLead,
+    /// After the last follow-up without an answer (002 §10.1).
+    HeadOfDepartment,
+    /// The customer: a reminder, or the close of a ticket left unanswered.
+    Customer,
+}
+
+impl Recipient {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recipient::Team => "team",
+            Recipient::TeamLead => "team_lead",
+            Recipient::HeadOfDepartment => "head_of_department",
+            Recipient::Customer => "customer",
+        }
+    }
+}
+
+/// A clock event the sweep records, once per ticket and key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepEvent {
+    /// `first_response.warning`, `resolution.breach`, `follow_up.2`,
+    /// `escalation.head_of_department`, `reminder`, `auto_close`.
+    pub kind: String,
+    /// Unique per ticket: the kind, plus the moment its count started for
+    /// events that start again (follow-ups after each team answer, reminders
+    /// after each wait), so a re-run or a catch-up never records one twice.
+    pub key: String,
+    pub at: DateTime<Utc>,
+    pub notify: Recipient,
+    /// The state the event moves the ticket to (escalation, automatic close).
+    pub moves_to: Option<TicketState>,
+    /// Why, in words, for the audit trail and the notice.
+    pub reason: String,
+}
+
+/// A ticket's clocks as the sweep sees them.
+#[derive(Debug, Clone)]
+pub struct Sweepable {
+    pub state: TicketState,
+    pub first_response: Tracked,
+    pub resolution: Tracked,
+    /// The team's last answer (or the intake).
+    pub last_team_feedback: DateTime<Utc>,
+    /// Since when the ticket waits on the customer, if it does.
+    pub pending_since: Option<DateTime<Utc>>,
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%S").to_string()
+}
+
+/// The clock events due by `as_of`, in time order, up to and including the
+/// first one that moves the ticket: what follows a move depends on it, so
+/// the sweep computes it again from the moved ticket. `clock` runs the SLA
+/// targets (business or natural); follow-ups, reminders and the automatic
+/// close count business time on `business`, with days of `business_day_hours`.
+pub fn due_events(
+    rules: &ClockRules,
+    t: &Sweepable,
+    clock: &Clock<'_>,
+    business: &Schedule,
+    business_day_hours: u32,
+    as_of: DateTime<Utc>,
+) -> Vec<SweepEvent> {
+    let mut out = Vec::new();
+    let mut push = |kind: String,
+                    key: String,
+                    at: Option<DateTime<Utc>>,
+                    notify: Recipient,
+                    moves_to: Option<TicketState>,
+                    reason: String| {
+        if let Some(at) = at.filter(|at| *at <= as_of) {
+            out.push(SweepEvent {
+                kind,
+                key,
+                at,
+                notify,
+                moves_to,
+                reason,
+            });
+        }
+    };
+    for (name, tracked) in [
+        ("first_response", &t.first_response),
+        ("resolution", &t.resolution),
+    ] {
+        let c = &tracked.clock;
+        let before_met =
+            |at: Option<DateTime<Utc>>| at.filter(|at| tracked.met_at.is_none_or(|met| *at < met));
+        let target = c.target.num_minutes();
+        let warning = format!("{name}.warning");
+        push(
+            warning.clone(),
+            warning,
+            before_met(c.reaches(clock, rules.warning_percent)),
+            Recipient::Team,
+            None,
+            format!(
+                "{}% of the {target}-minute {name} target used",
+                rules.warning_percent
+            ),
+        );
+        let breach = format!("{name}.breach");
+        push(
+            breach.clone(),
+            breach,
+            before_met(c.due(clock)),
+            Recipient::TeamLead,
+            None,
+            format!("the {target}-minute {name} target was missed"),
+        );
+    }
+    if t.state.clocks_run() {
+        let step = Duration::hours(i64::from(rules.follow_up_business_hours));
+        let since = stamp(t.last_team_feedback);
+        for k in 1..=rules.escalate_after_follow_ups {
+            let at = business.add_business(
+                t.last_team_feedback,
+                step * i32::try_from(k).unwrap_or(i32::MAX),
+            );
+            let silence = format!(
+                "{} business hours without feedback from the team since {}",
+                u64::from(rules.follow_up_business_hours) * u64::from(k),
+                t.last_team_feedback.format("%Y-%m-%d %H:%M UTC")
+            );
+            push(
+                format!("follow_up.{k}"),
+                format!("follow_up.{k}@{since}"),
+                at,
+                Recipient::Team,
+                None,
+                silence.clone(),
+            );
+            if k == rules.escalate_after_follow_ups {
+                push(
+                    "escalation.head_of_department".into(),
+                    format!("escalation.head_of_department@{since}"),
+                    at,
+                    Recipient::HeadOfDepartment,
+                    transition(t.state, TicketEvent::Escalate, false).ok(),
+                    format!("follow-up {k} is due: {silence}"),
+                );
+            }
+        }
+    }
+    if let (TicketState::PendingCustomer, Some(since)) = (t.state, t.pending_since) {
+        let day = Duration::hours(i64::from(business_day_hours));
+        let days = |n: u32| day * i32::try_from(n).unwrap_or(i32::MAX);
+        let key = stamp(since);
+        let waiting = |n: u32| {
+            format!(
+                "waiting on the customer for {n} business days since {}",
+                since.format("%Y-%m-%d %H:%M UTC")
+            )
+        };
+        push(
+            "reminder".into(),
+            format!("reminder@{key}"),
+            business.add_business(since, days(rules.reminder_business_days)),
+            Recipient::Customer,
+            None,
+            waiting(rules.reminder_business_days),
+        );
+        push(
+            "auto_close".into(),
+            format!("auto_close@{key}"),
+            business.add_business(since, days(rules.auto_close_business_days)),
+            Recipient::Customer,
+            Some(TicketState::Closed),
+            waiting(rules.auto_close_business_days),
+        );
+    }
+    // Stable: simultaneous events keep their order (the 4th follow-up before its escalation).
+    out.sort_by_key(|e| e.at);
+    if let Some(first_move) = out.iter().position(|e| e.moves_to.is_some()) {
+        out.truncate(first_move + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::Calendar;
+    use crate::sla::Pause;
+    use crate::tickets::default_clock_rules;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn tracked(started: DateTime<Utc>, hours: i64, pauses: Vec<Pause>) -> Tracked {
+        Tracked {
+            clock: SlaClock {
+                started,
+                pauses,
+                target: Duration::hours(hours),
+            },
+            met_at: None,
+        }
+    }
+
+    #[test]
+    fn silence_brings_four_follow_ups_then_escalation_and_the_sweep_stops_at_the_move() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        let rules = default_clock_rules();
+        // Opened Monday 23 Nov 2026, 09:00 Madrid; medium × gold: 4 h / 5 days.
+        let opened = t("2026-11-23T08:00:00Z");
+        let ticket = Sweepable {
+            state: TicketState::New,
+            first_response: tracked(opened, 4, vec![]),
+            resolution: tracked(opened, 45, vec![]),
+            last_team_feedback: opened,
+            pending_since: None,
+        };
+        let events = |as_of: &str| due_events(&rules, &ticket, &clock, &cal, 9, t(as_of));
+        let kinds =
+            |as_of: &str| -> Vec<String> { events(as_of).into_iter().map(|e| e.kind).collect() };
+        assert!(kinds("2026-11-23T10:00:00Z").is_empty());
+        assert_eq!(kinds("2026-11-23T11:00:00Z"), ["first_response.warning"]);
+        let two = events("2026-11-23T12:00:00Z");
+        assert_eq!(two[1].kind, "first_response.breach");
+        assert_eq!(two[1].notify, Recipient::TeamLead);
+        assert_eq!(
+            two[1].reason,
+            "the 240-minute first_response target was missed"
+        );
+        // 48 business hours (44 by Friday 17:00, then 4 more): Monday 30 Nov, 12:00 Madrid.
+        let follow_up = events("2026-11-30T11:00:00Z").pop().unwrap();
+        assert_eq!(
+            (follow_up.kind.as_str(), follow_up.at),
+            ("follow_up.1", t("2026-11-30T11:00:00Z"))
+        );
+        assert_eq!(follow_up.key, "follow_up.1@20261123T080000");
+        let all = events("2027-01-31T00:00:00Z");
+        let last = all.last().unwrap();
+        // The escalation moves the ticket, so nothing after it is computed yet.
+        assert_eq!(last.kind, "escalation.head_of_department");
+        assert_eq!(last.moves_to, Some(TicketState::Escalated));
+        assert_eq!(last.notify, Recipient::HeadOfDepartment);
+        let fourth = &all[all.len() - 2];
+        assert_eq!((fourth.kind.as_str(), fourth.at), ("follow_up.4", last.at));
+        assert_eq!(
+            all.iter()
+                .filter(|e| e.kind.starts_with("follow_up"))
+                .count(),
+            4
+        );
+        // Once escalated, the same silence brings no second escalation move.
+        let escalated = Sweepable {
+            state: TicketState::Escalated,
+            ..ticket.clone()
+        };
+        let after = due_events(
+            &rules,
+            &escalated,
+            &clock,
+            &cal,
+            9,
+            t("2027-01-31T00:00:00Z"),
+        );
+        assert!(after.iter().all(|e| e.moves_to.is_none()));
+        assert!(after.iter().any(|e| e.kind == "resolution.breach"));
+    }
+
+    #[test]
+    fn a_clock_met_late_keeps_its_breach_and_one_met_in_time_has_none() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        let opened = t("2026-11-23T08:00:00Z");
+        let mut ticket = Sweepable {
+            state: TicketState::Open,
+            first_response: tracked(opened, 4, vec![]),
+            resolution: tracked(opened, 45, vec![]),
+            last_team_feedback: t("2026-11-23T13:00:00Z"),
+            pending_since: None,
+        };
+        ticket.first_response.met_at = Some(t("2026-11-23T13:00:00Z"));
+        let kinds = |t_: &Sweepable| -> Vec<String> {
+            due_events(
+                &default_clock_rules(),
+                t_,
+                &clock,
+                &cal,
+                9,
+                t("2026-11-24T08:00:00Z"),
+            )
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+        };
+        assert_eq!(
+            kinds(&ticket),
+            ["first_response.warning", "first_response.breach"]
+        );
+        ticket.first_response.met_at = Some(t("2026-11-23T10:30:00Z"));
+        assert!(kinds(&ticket).is_empty());
+    }
+
+    #[test]
+    fn waiting_on_the_customer_brings_a_reminder_then_the_close() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        let opened = t("2026-11-23T08:00:00Z");
+        // Waiting on the customer from Wednesday 25 Nov 10:00 Madrid: the
+        // clocks stop, no follow-ups; a reminder after 3 business days, the
+        // close after 7.
+        let wait = t("2026-11-25T09:00:00Z");
+        let mut first_response = tracked(opened, 4, vec![]);
+        first_response.met_at = Some(t("2026-11-23T09:00:00Z"));
+        let waiting = Sweepable {
+            state: TicketState::PendingCustomer,
+            first_response,
+            resolution: tracked(
+                opened,
+                45,
+                vec![Pause {
+                    from: wait,
+                    to: None,
+                }],
+            ),
+            last_team_feedback: wait,
+            pending_since: Some(wait),
+        };
+        let events = due_events(
+            &default_clock_rules(),
+            &waiting,
+            &clock,
+            &cal,
+            9,
+            t("2027-01-31T00:00:00Z"),
+        );
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["reminder", "auto_close"]);
+        assert_eq!(events[0].at, t("2026-11-30T09:00:00Z"));
+        assert_eq!(events[1].at, t("2026-12-04T09:00:00Z"));
+        assert_eq!(events[1].moves_to, Some(TicketState::Closed));
+        assert_eq!(
+            events[1].reason,
+            "waiting on the customer for 7 business days since 2026-11-25 09:00 UTC"
+        );
+        // Keys carry the start of the wait: a new wait reminds again.
+        assert_eq!(events[0].key, "reminder@20261125T090000");
+    }
+}
