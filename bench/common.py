@@ -1,5 +1,6 @@
 """What the benchmarks share: start spin-local on a manifest, run wrk, read
 the host's per-request log lines. Benchmarks assert nothing; they report."""
+import json
 import os
 import re
 import signal
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = os.path.join(ROOT, "target/release/spin-local")
@@ -152,3 +154,13 @@ def table(title, rows):
     for label, c, r, mean_inst, p50_inst in rows:
         print(f"| {label} | {c} | {r['rps']:.0f} | {r['p50']:.3f} | {r['p99']:.3f} | "
               f"{mean_inst:.1f} | {p50_inst:.0f} | {r['non2xx']} |")
+
+
+def timed_call(base, method, path, key, body=None):
+    """One API call: (seconds, JSON answer)."""
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    started = time.perf_counter()
+    out = urllib.request.urlopen(req, timeout=600).read()
+    return time.perf_counter() - started, json.loads(out)

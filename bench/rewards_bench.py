@@ -9,16 +9,13 @@
 2. One expiry run over ROWS ledger rows (default 1,000,000: 100,000 members
    with 10 entries each, half of the credits due), then the immediate rerun.
    State on disk."""
-import json
 import os
 import shutil
 import sqlite3
 import sys
 import tempfile
-import time
-import urllib.request
 
-from common import DURABILITY, ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, state_locations, table
+from common import DURABILITY, ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, state_locations, table, timed_call
 
 STAFF = "bench-staff-key-000000001"
 FORM = "bench-form-key-0000000001"
@@ -36,12 +33,7 @@ LUA = per_thread_lua("BENCH_MEMBER_BASE", f"""\
 
 
 def call(base, method, path, body=None, key=STAFF):
-    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    started = time.perf_counter()
-    out = urllib.request.urlopen(req, timeout=600).read()
-    return time.perf_counter() - started, json.loads(out)
+    return timed_call(base, method, path, key, body)
 
 
 def prepare(parent):

@@ -4,8 +4,9 @@
 #   scripts/bench.sh eligibility  POST /api/v1/eligibility/check on the real app
 #   scripts/bench.sh month-end [N] one month-end close over N customers (default 100000)
 #   scripts/bench.sh cards        POST /api/v1/cards, a new card per request
-#   scripts/bench.sh sla [N]      N deadline computations natively (default 1000000)
+#   scripts/bench.sh sla [N]      N deadline computations natively, then inside a wasm component (default 1000000)
 #   scripts/bench.sh rewards [ROWS] redemptions per second; one expiry run over ROWS ledger rows (default 1000000)
+#   scripts/bench.sh tickets [N]  one SLA sweep over N open tickets (default 100000), its rerun, a minute later
 # Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,9 @@ case "${1:-host}" in
   eligibility) exec python3 bench/eligibility_bench.py ;;
   month-end) exec python3 bench/month_end_bench.py "${@:2}" ;;
   cards) exec python3 bench/cards_bench.py ;;
-  sla) exec cargo run --release --locked -q -p vip-domain --example sla_bench -- "${@:2}" ;;
+  sla) cargo run --release --locked -q -p vip-domain --example sla_bench -- "${@:2}"
+       exec python3 bench/deadlines_bench.py "${@:2}" ;;
   rewards) exec python3 bench/rewards_bench.py "${@:2}" ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|sla [N]]" >&2; exit 2 ;;
+  tickets) exec python3 bench/tickets_bench.py "${@:2}" ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|sla [N]]" >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 # Builds wasm components (wasm32-wasip1 core modules, componentized by the host
 # or by Spin at load) into target/wasm32-wasip1/release/<crate>.wasm.
 #
-#   scripts/build-wasm.sh              every wasm crate (functions/*, host test guests)
+#   scripts/build-wasm.sh              every wasm crate (functions/*, host test guests, bench guests)
 #   scripts/build-wasm.sh eligibility  just these packages
 #
 # On these machines there is no rustup wasm target: it uses Debian's rustc/cargo
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-  for manifest in functions/*/Cargo.toml host/tests/guests/*/Cargo.toml; do
+  for manifest in functions/*/Cargo.toml host/tests/guests/*/Cargo.toml bench/guests/*/Cargo.toml; do
     [ -f "$manifest" ] || continue
     packages+=("$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)")
   done

@@ -76,6 +76,22 @@ impl App {
         self.dir.up(extra, &env).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Fires cron component `component` once, as its scheduler would at `at`
+    /// (RFC 3339), and checks it succeeded.
+    pub fn fire_cron(&self, component: &str, at: &str) {
+        let out = self
+            .dir
+            .command(&["cron", component, "--at", at])
+            .envs(secrets())
+            .output()
+            .expect("run spin-local cron");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The `default` SQLite database, for checks the API does not expose (audit events).
     pub fn database(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.dir.state_dir().join("sqlite_db.db"))

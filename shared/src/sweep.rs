@@ -97,22 +97,15 @@ pub fn due_events(
     as_of: DateTime<Utc>,
 ) -> Vec<SweepEvent> {
     let mut out = Vec::new();
-    let mut push = |kind: String,
-                    key: String,
-                    at: Option<DateTime<Utc>>,
-                    notify: Recipient,
-                    moves_to: Option<TicketState>,
-                    reason: String| {
-        if let Some(at) = at.filter(|at| *at <= as_of) {
-            out.push(SweepEvent {
-                kind,
-                key,
-                at,
-                notify,
-                moves_to,
-                reason,
-            });
+    // Builds the event (its key and reason) only when it is due: most are not.
+    let mut push = |at: Option<DateTime<Utc>>, event: &dyn Fn(DateTime<Utc>) -> SweepEvent| match at
+        .filter(|at| *at <= as_of)
+    {
+        Some(at) => {
+            out.push(event(at));
+            true
         }
+        None => false,
     };
     for (name, tracked) in [
         ("first_response", &t.first_response),
@@ -122,87 +115,103 @@ pub fn due_events(
         let before_met =
             |at: Option<DateTime<Utc>>| at.filter(|at| tracked.met_at.is_none_or(|met| *at < met));
         let target = c.target.num_minutes();
-        let warning = format!("{name}.warning");
-        push(
-            warning.clone(),
-            warning,
-            before_met(c.reaches(clock, rules.warning_percent)),
-            Recipient::Team,
-            None,
-            format!(
-                "{}% of the {target}-minute {name} target used",
-                rules.warning_percent
-            ),
-        );
-        let breach = format!("{name}.breach");
-        push(
-            breach.clone(),
-            breach,
-            before_met(c.due(clock)),
-            Recipient::TeamLead,
-            None,
-            format!("the {target}-minute {name} target was missed"),
-        );
+        let warned = push(before_met(c.reaches(clock, rules.warning_percent)), &|at| {
+            SweepEvent {
+                kind: format!("{name}.warning"),
+                key: format!("{name}.warning"),
+                at,
+                notify: Recipient::Team,
+                moves_to: None,
+                reason: format!(
+                    "{}% of the {target}-minute {name} target used",
+                    rules.warning_percent
+                ),
+            }
+        });
+        // The breach comes after the warning: not due if the warning is not.
+        if warned {
+            push(before_met(c.due(clock)), &|at| SweepEvent {
+                kind: format!("{name}.breach"),
+                key: format!("{name}.breach"),
+                at,
+                notify: Recipient::TeamLead,
+                moves_to: None,
+                reason: format!("the {target}-minute {name} target was missed"),
+            });
+        }
     }
     if t.state.clocks_run() {
         let step = Duration::hours(i64::from(rules.follow_up_business_hours));
-        let since = stamp(t.last_team_feedback);
+        let since = || stamp(t.last_team_feedback);
+        let silence = |k: u32| {
+            format!(
+                "{} business hours without feedback from the team since {}",
+                u64::from(rules.follow_up_business_hours) * u64::from(k),
+                t.last_team_feedback.format("%Y-%m-%d %H:%M UTC")
+            )
+        };
         for k in 1..=rules.escalate_after_follow_ups {
             let at = business.add_business(
                 t.last_team_feedback,
                 step * i32::try_from(k).unwrap_or(i32::MAX),
             );
-            let silence = format!(
-                "{} business hours without feedback from the team since {}",
-                u64::from(rules.follow_up_business_hours) * u64::from(k),
-                t.last_team_feedback.format("%Y-%m-%d %H:%M UTC")
-            );
-            push(
-                format!("follow_up.{k}"),
-                format!("follow_up.{k}@{since}"),
+            let due = push(at, &|at| SweepEvent {
+                kind: format!("follow_up.{k}"),
+                key: format!("follow_up.{k}@{}", since()),
                 at,
-                Recipient::Team,
-                None,
-                silence.clone(),
-            );
+                notify: Recipient::Team,
+                moves_to: None,
+                reason: silence(k),
+            });
+            // Each follow-up comes after the one before.
+            if !due {
+                break;
+            }
             if k == rules.escalate_after_follow_ups {
-                push(
-                    "escalation.head_of_department".into(),
-                    format!("escalation.head_of_department@{since}"),
+                push(at, &|at| SweepEvent {
+                    kind: "escalation.head_of_department".into(),
+                    key: format!("escalation.head_of_department@{}", since()),
                     at,
-                    Recipient::HeadOfDepartment,
-                    transition(t.state, TicketEvent::Escalate, false).ok(),
-                    format!("follow-up {k} is due: {silence}"),
-                );
+                    notify: Recipient::HeadOfDepartment,
+                    moves_to: transition(t.state, TicketEvent::Escalate, false).ok(),
+                    reason: format!("follow-up {k} is due: {}", silence(k)),
+                });
             }
         }
     }
     if let (TicketState::PendingCustomer, Some(since)) = (t.state, t.pending_since) {
         let day = Duration::hours(i64::from(business_day_hours));
         let days = |n: u32| day * i32::try_from(n).unwrap_or(i32::MAX);
-        let key = stamp(since);
         let waiting = |n: u32| {
             format!(
                 "waiting on the customer for {n} business days since {}",
                 since.format("%Y-%m-%d %H:%M UTC")
             )
         };
-        push(
-            "reminder".into(),
-            format!("reminder@{key}"),
+        let reminded = push(
             business.add_business(since, days(rules.reminder_business_days)),
-            Recipient::Customer,
-            None,
-            waiting(rules.reminder_business_days),
+            &|at| SweepEvent {
+                kind: "reminder".into(),
+                key: format!("reminder@{}", stamp(since)),
+                at,
+                notify: Recipient::Customer,
+                moves_to: None,
+                reason: waiting(rules.reminder_business_days),
+            },
         );
-        push(
-            "auto_close".into(),
-            format!("auto_close@{key}"),
-            business.add_business(since, days(rules.auto_close_business_days)),
-            Recipient::Customer,
-            Some(TicketState::Closed),
-            waiting(rules.auto_close_business_days),
-        );
+        if reminded {
+            push(
+                business.add_business(since, days(rules.auto_close_business_days)),
+                &|at| SweepEvent {
+                    kind: "auto_close".into(),
+                    key: format!("auto_close@{}", stamp(since)),
+                    at,
+                    notify: Recipient::Customer,
+                    moves_to: Some(TicketState::Closed),
+                    reason: waiting(rules.auto_close_business_days),
+                },
+            );
+        }
     }
     // Stable: simultaneous events keep their order (the 4th follow-up before its escalation).
     out.sort_by_key(|e| e.at);

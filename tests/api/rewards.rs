@@ -666,17 +666,7 @@ fn expiry_takes_the_oldest_unspent_points_once_per_day() {
     ));
     assert_eq!(rerun["members_expired"], 0);
     // The cron component runs the same rule; a catch-up `as_of` in the past expires nothing new.
-    let out = app
-        .dir
-        .command(&["cron", "points-expiry", "--at", &Utc::now().to_rfc3339()])
-        .envs(e2e::secrets())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    app.fire_cron("points-expiry", &Utc::now().to_rfc3339());
     assert_eq!(
         count(
             &app,

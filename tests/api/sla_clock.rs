@@ -55,17 +55,7 @@ fn set_back(app: &App, id: i64, at: &str) {
 
 /// Fires the `sla-clock` cron component as the scheduler would at `at`.
 fn fire(app: &App, at: &str) {
-    let out = app
-        .dir
-        .command(&["cron", "sla-clock", "--at", at])
-        .envs(e2e::secrets())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    app.fire_cron("sla-clock", at);
 }
 
 /// The ticket's recorded clock events: (kind, due_at, notify), in due order.

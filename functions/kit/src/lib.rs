@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod cards;
+pub mod cron;
 pub mod db;
 pub mod idempotency;
 pub mod points;

@@ -19,32 +19,21 @@ wit_bindgen::generate!({
     path: "../../wit/deps/spin-cron",
 });
 
-use chrono::{DateTime, Utc};
-use vip_kit::db::Db;
 use vip_kit::points::{run_expiry, PROGRAM};
-use vip_kit::Problem;
 
 struct PointsExpiry;
 
-fn failed(p: Problem) -> Error {
-    Error::Other(format!("{}: {}", p.title, p.detail))
-}
-
 impl Guest for PointsExpiry {
     fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        let as_of = i64::try_from(metadata.timestamp)
-            .ok()
-            .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-            .ok_or_else(|| Error::Other(format!("bad event time {}", metadata.timestamp)))?;
-        let now = vip_kit::now();
-        let db = Db::open().map_err(failed)?;
-        let program = PROGRAM.load(&db, now).map_err(failed)?.document;
-        let run = run_expiry(&db, &program, as_of, "scheduler:cron", now).map_err(failed)?;
-        println!(
-            "points expiry as of {}: {} members with credits due, {} expired, {} points",
-            run.as_of, run.members_with_credits_due, run.members_expired, run.points_expired
-        );
-        Ok(())
+        vip_kit::cron::run(metadata.timestamp, |db, as_of, now| {
+            let program = PROGRAM.load(db, now)?.document;
+            let run = run_expiry(db, &program, as_of, "scheduler:cron", now)?;
+            Ok(format!(
+                "points expiry as of {}: {} members with credits due, {} expired, {} points",
+                run.as_of, run.members_with_credits_due, run.members_expired, run.points_expired
+            ))
+        })
+        .map_err(Error::Other)
     }
 }
 

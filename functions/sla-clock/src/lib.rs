@@ -20,32 +20,22 @@ wit_bindgen::generate!({
     path: "../../wit/deps/spin-cron",
 });
 
-use chrono::{DateTime, Utc};
-use vip_kit::db::Db;
+use vip_kit::sla_sweep;
 use vip_kit::tickets::PROGRAM;
-use vip_kit::{sla_sweep, Problem};
 
 struct SlaClock;
 
-fn failed(p: Problem) -> Error {
-    Error::Other(format!("{}: {}", p.title, p.detail))
-}
-
 impl Guest for SlaClock {
     fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        let as_of = i64::try_from(metadata.timestamp)
-            .ok()
-            .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-            .ok_or_else(|| Error::Other(format!("bad event time {}", metadata.timestamp)))?;
-        let now = vip_kit::now();
-        let db = Db::open().map_err(failed)?;
-        let program = PROGRAM.load(&db, now).map_err(failed)?.document;
-        let run = sla_sweep::run(&db, &program, as_of, "scheduler:cron", now).map_err(failed)?;
-        println!(
-            "sla sweep as of {}: {} tickets, {} events recorded, {} tickets moved",
-            run.as_of, run.tickets_swept, run.events_recorded, run.tickets_moved
-        );
-        Ok(())
+        vip_kit::cron::run(metadata.timestamp, |db, as_of, now| {
+            let program = PROGRAM.load(db, now)?.document;
+            let run = sla_sweep::run(db, &program, as_of, "scheduler:cron", now)?;
+            Ok(format!(
+                "sla sweep as of {}: {} tickets, {} events recorded, {} tickets moved",
+                run.as_of, run.tickets_swept, run.events_recorded, run.tickets_moved
+            ))
+        })
+        .map_err(Error::Other)
     }
 }
 

@@ -1,19 +1,17 @@
-//! Deadline computations per second, natively (`scripts/bench.sh sla`):
-//! `add_business` on the default Madrid calendar with holidays, from starts
-//! spread over two years (both DST changes, year ends), for the durations of
-//! the default targets table (1 h to 24 h, and 1 to 20 business days of 9 h).
-//! A benchmark, not a test: it reports and asserts nothing.
+//! The deadline workload both deadline benchmarks run: natively
+//! (`shared/examples/sla_bench`) and inside a wasm component
+//! (`bench/guests/deadlines`). `add_business` on the default Madrid calendar
+//! with holidays, from starts spread over two years (both DST changes, year
+//! ends), for the durations of the default targets table (1 h to 24 h, and 1
+//! to 20 business days of 9 h).
 
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vip_domain::calendar::Calendar;
 
-fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+/// Runs `n` deadline computations: (seconds, checksum of the due instants).
+pub fn run(n: usize) -> (f64, i64) {
     let holidays: Vec<NaiveDate> = [
         "2026-01-01",
         "2026-01-06",
@@ -47,18 +45,13 @@ fn main() {
     let span = 2 * 365 * 86_400_i64;
     let mut checksum = 0_i64;
     let started = Instant::now();
-    for i in 0..n {
+    for (i, d) in (0..n).zip(hours.iter().cycle()) {
         // A cheap spread of start times (minute resolution) and durations.
         let offset = (i as i64).wrapping_mul(7_919 * 60) % span;
         let start = DateTime::<Utc>::from_timestamp(base + offset, 0).unwrap_or_default();
-        let d = hours[i % hours.len()];
-        if let Some(due) = calendar.add_business(start, d) {
+        if let Some(due) = calendar.add_business(start, *d) {
             checksum = checksum.wrapping_add(due.timestamp());
         }
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{n} deadline computations (add_business, business calendar) in {secs:.3} s: {:.0} per second (checksum {checksum})",
-        n as f64 / secs
-    );
+    (started.elapsed().as_secs_f64(), checksum)
 }

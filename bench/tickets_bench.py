@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The SLA sweep on the real app. Run via scripts/bench.sh tickets [N].
+
+N open tickets (default 100,000) are seeded straight into the state database
+(gold plan on the default Madrid calendar; 5 % very_high on natural time, 25 %
+high, 40 % medium, 30 % low; opened over the 30 days before AS_OF; one in five
+waiting on the customer since an hour after intake). Then, inside the wasm
+component (POST /api/v1/tickets/sla-sweep, state on disk):
+
+1. the first sweep as of AS_OF: a month of catch-up, every warning, breach,
+   follow-up, escalation, reminder and automatic close recorded;
+2. the immediate rerun (0 writes): the cost of the every-minute sweep when
+   nothing new is due;
+3. a sweep one minute later: the steady state.
+
+Each ticket's sweep computes its deadlines: the 75 % and 100 % instants of
+both clocks and four follow-ups (pending tickets: reminder and close instead),
+so the rerun's time per ticket bounds the cost of a deadline computation
+inside wasm from above (it also reads the tickets, pauses and recorded keys)."""
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+from common import DURABILITY, ROOT, Host, app_env, state_locations, timed_call
+
+SCHEDULER = "bench-scheduler-key-00001"
+ENV = app_env(f"scheduler={SCHEDULER},staff=bench-staff-key-000000001")
+MANIFEST = os.path.join(ROOT, "spin.toml")
+AS_OF = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+# Gold targets of DOMAIN.md §4 in minutes (business; very_high natural).
+TARGETS = {"very_high": (60, 480), "high": (120, 1080), "medium": (240, 2700), "low": (480, 5400)}
+DEADLINES_PER_TICKET = 8
+
+
+def stamp(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def sweep(base, at):
+    return timed_call(base, "POST", f"/api/v1/tickets/sla-sweep?as_of={stamp(at)}", SCHEDULER)
+
+
+def prepare(parent):
+    """A state with the schema, the tickets programme and the default calendar."""
+    state = tempfile.mkdtemp(prefix="bench-tickets-", dir=parent)
+    host = Host(MANIFEST, parent, ENV, state=state)
+    sweep(host.base, AS_OF)
+    host.stop()
+    return state
+
+
+def seed(database, n):
+    rng = random.Random(6)
+    db = sqlite3.connect(database)
+    tickets, pauses = [], []
+    for i in range(1, n + 1):
+        priority = rng.choices(list(TARGETS), weights=[5, 25, 40, 30])[0]
+        first, resolution = TARGETS[priority]
+        opened = AS_OF - timedelta(minutes=rng.randrange(30 * 24 * 60))
+        pending = rng.random() < 0.2
+        state = "pending_customer" if pending else rng.choice(["new", "open"])
+        at = stamp(opened)
+        tickets.append((i, f"C{i % 20000:06d}", priority, 1 if priority == "very_high" else 0, first, resolution,
+                        state, opened.strftime("%Y-%m"), at))
+        if pending:
+            pauses.append((i, stamp(opened + timedelta(hours=1))))
+    db.executemany(
+        "INSERT INTO tickets (id, customer_id, kind, channel, subject, description, priority, sla_priority, complaint,"
+        " key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes, state,"
+        " month, counts_towards_limit, opened_at, opened_by, last_team_feedback_at, updated_at, updated_by)"
+        " VALUES (?1, ?2, 'incident', 'web_form', 'bench', '', ?3, ?3, 0, 0, 'gold', 'default', ?4, ?5, ?6, ?7,"
+        " ?8, 0, ?9, 'bench', ?9, ?9, 'bench')", tickets)
+    db.executemany("INSERT INTO ticket_pauses (ticket_id, from_at) VALUES (?, ?)", pauses)
+    db.commit()
+    db.close()
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    label, parent = state_locations()[-1]
+    state = prepare(parent)
+    try:
+        seed(os.path.join(state, "sqlite_db.db"), n)
+        host = Host(MANIFEST, parent, ENV, state=state)
+        runs = [("first sweep (a month of catch-up)", *sweep(host.base, AS_OF)),
+                ("immediate rerun (0 writes)", *sweep(host.base, AS_OF)),
+                ("one minute later", *sweep(host.base, AS_OF + timedelta(minutes=1)))]
+        host.stop()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    print(f"\nSLA sweep over {n} open tickets inside the wasm component, state on {label}, "
+          f"SQLite durability={DURABILITY}\n")
+    print("| run | seconds | tickets swept | events recorded | tickets moved |")
+    print("|---|---|---|---|---|")
+    for name, secs, r in runs:
+        print(f"| {name} | {secs:.2f} | {r['tickets_swept']} | {r['events_recorded']} | {r['tickets_moved']} |")
+    rerun = runs[1][1]
+    print(f"\nrerun: {rerun / n * 1e6:.1f} µs per ticket; at {DEADLINES_PER_TICKET} deadline computations per "
+          f"ticket, at least {n * DEADLINES_PER_TICKET / rerun:,.0f} per second inside wasm (including the reads)")
+    print("events by kind (first sweep):", runs[0][2]["events_by_kind"])
+
+
+if __name__ == "__main__":
+    main()
