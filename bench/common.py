@@ -76,7 +76,7 @@ class Host:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [HOST, "up", "--from", manifest, "--state-dir", self.state,
-             "--listen", "127.0.0.1:0", "--durability", DURABILITY],
+             "--listen", "127.0.0.1:0", "--durability", DURABILITY, "--no-cron"],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         self.base = None
         for _ in range(600):

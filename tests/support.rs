@@ -69,11 +69,14 @@ impl App {
         self.start_with(&[])
     }
 
-    /// Starts the host with extra `up` arguments.
+    /// Starts the host with extra `up` arguments, without its cron
+    /// schedules: tests fire the cron components at chosen times
+    /// (`fire_cron`), never at the wall clock's minute.
     pub fn start_with(&self, extra: &[&str]) -> Host {
         let secrets = secrets();
         let env: Vec<(&str, &str)> = secrets.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.dir.up(extra, &env).unwrap_or_else(|e| panic!("{e}"))
+        let args: Vec<&str> = extra.iter().copied().chain(["--no-cron"]).collect();
+        self.dir.up(&args, &env).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Fires cron component `component` once, as its scheduler would at `at`

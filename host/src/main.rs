@@ -72,6 +72,12 @@ enum Command {
         /// Requests declaring a larger body (Content-Length) get 413 before any guest runs.
         #[arg(long, default_value_t = 16 << 20)]
         max_request_bytes: u64,
+        /// Serve HTTP only, without the cron schedules: when another instance
+        /// or an external scheduler fires the jobs (`spin-local cron`, or the
+        /// jobs' HTTP routes), and for tests and benchmarks that fire them
+        /// explicitly at chosen times.
+        #[arg(long)]
+        no_cron: bool,
     },
     /// Fire one cron event of a component and exit (status 1 if it fails).
     Cron {
@@ -181,7 +187,8 @@ fn main() -> ExitCode {
             run,
             listen,
             max_request_bytes,
-        } => runtime().and_then(|rt| rt.block_on(up(run, listen, max_request_bytes))),
+            no_cron,
+        } => runtime().and_then(|rt| rt.block_on(up(run, listen, max_request_bytes, no_cron))),
         Command::Cron { component, at, run } => {
             runtime().and_then(|rt| rt.block_on(cron_once(run, component, at)))
         }
@@ -218,15 +225,25 @@ fn listen_on(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-async fn up(run: RunOptions, listen: SocketAddr, max_request_bytes: u64) -> Result<()> {
+async fn up(
+    run: RunOptions,
+    listen: SocketAddr,
+    max_request_bytes: u64,
+    no_cron: bool,
+) -> Result<()> {
     let listener = listen_on(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let app = Arc::new(run.load(|m, id| {
         m.http_triggers.iter().any(|t| t.component == id)
-            || m.cron_triggers.iter().any(|t| t.component == id)
+            || (!no_cron && m.cron_triggers.iter().any(|t| t.component == id))
     })?);
     let http = Arc::new(HttpTrigger::new(app.clone(), max_request_bytes)?);
     let mut schedules = Vec::new();
-    for t in &app.manifest.cron_triggers {
+    let cron_triggers = if no_cron {
+        &[][..]
+    } else {
+        &app.manifest.cron_triggers[..]
+    };
+    for t in cron_triggers {
         schedules.push(Schedule::new(
             CronHandler::new(app.clone(), &t.component)?,
             &t.cron_expression,
@@ -239,6 +256,9 @@ async fn up(run: RunOptions, listen: SocketAddr, max_request_bytes: u64) -> Resu
     for line in http.describe_routes(&base) {
         banner.push_str(&line);
         banner.push('\n');
+    }
+    if no_cron && !app.manifest.cron_triggers.is_empty() {
+        banner.push_str("Cron schedules: off (--no-cron)\n");
     }
     if !schedules.is_empty() {
         banner.push_str("Cron schedules (UTC):\n");

@@ -398,6 +398,23 @@ fn cron_schedules_fire_while_up_runs() {
 }
 
 #[test]
+fn no_cron_serves_http_without_the_schedules() {
+    let app = app(CRON);
+    let host = app
+        .up(&["--no-cron"], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(2500));
+    // The ticker (every second) creates its table on its first event: none ran.
+    let r = host.post(
+        "/?op=sql",
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'ticks'",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r.body)["rows"][0][0], 0, "{}", host.output());
+    assert!(host.output().contains("Cron schedules: off (--no-cron)"));
+}
+
+#[test]
 fn a_trapping_guest_gets_500_and_the_host_keeps_serving() {
     let app = app(PROBE);
     let host = up(&app);
