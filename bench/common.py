@@ -17,12 +17,14 @@ DURATION = os.environ.get("BENCH_DURATION", "10s")
 DURABILITY = os.environ.get("BENCH_DURABILITY", "full")
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 # The local development card signing key (an Ed25519 seed), as scripts/run.sh uses.
+DEV_PAYMENT_WEBHOOK_SECRET = "whsec_ZGV2LXBheW1lbnQtd2ViaG9vay1zZWNyZXQ="
 DEV_CARD_SIGNING_KEY = "3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d16649cd9e946"
 
 
 def app_env(api_keys):
     """The secret variables the app needs."""
-    return {"SPIN_VARIABLE_API_KEYS": api_keys, "SPIN_VARIABLE_CARD_SIGNING_KEY": DEV_CARD_SIGNING_KEY}
+    return {"SPIN_VARIABLE_API_KEYS": api_keys, "SPIN_VARIABLE_CARD_SIGNING_KEY": DEV_CARD_SIGNING_KEY,
+            "SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS": DEV_PAYMENT_WEBHOOK_SECRET}
 
 
 def per_thread_lua(base_env, request):

@@ -4,8 +4,8 @@
 # `spin-local up` (e.g. --listen 127.0.0.1:8080).
 #
 # Unless SPIN_VARIABLE_API_KEYS is set, local development keys are used, one
-# per role, and a development card signing key (see the README); never use
-# them anywhere else.
+# per role, a development card signing key and payment webhook secret (see
+# the README); never use them anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -16,5 +16,9 @@ fi
 if [ -z "${SPIN_VARIABLE_CARD_SIGNING_KEY:-}" ]; then
   export SPIN_VARIABLE_CARD_SIGNING_KEY=3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d16649cd9e946
   echo "run: signing card payloads with the local development key" >&2
+fi
+if [ -z "${SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS:-}" ]; then
+  export SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS=whsec_ZGV2LXBheW1lbnQtd2ViaG9vay1zZWNyZXQ=
+  echo "run: verifying payment webhooks with the local development secret" >&2
 fi
 exec target/release/spin-local up --from spin.toml "$@"

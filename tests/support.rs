@@ -38,6 +38,9 @@ pub fn api_keys() -> String {
 pub const CARD_SIGNING_KEY: &str =
     "966c02a3f018ca7d34f99199fc0edcf3b655499c69a3a7bda014943da0faad76";
 
+/// The payment processor's webhook secret in tests (Standard Webhooks).
+pub const PAYMENT_WEBHOOK_SECRET: &str = "whsec_dGVzdC1wYXltZW50LXByb2Nlc3Nvci1rZXktMDAx";
+
 /// The secret variables the app needs, as environment variables.
 pub fn secrets() -> Vec<(&'static str, String)> {
     vec![
@@ -45,6 +48,10 @@ pub fn secrets() -> Vec<(&'static str, String)> {
         (
             "SPIN_VARIABLE_CARD_SIGNING_KEY",
             CARD_SIGNING_KEY.to_string(),
+        ),
+        (
+            "SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS",
+            PAYMENT_WEBHOOK_SECRET.to_string(),
         ),
     ]
 }

@@ -11,6 +11,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::validation::Errors;
+use crate::zone::Zone;
 
 /// When a step falls due for a billing month's invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +62,8 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DunningProgram {
+    /// The zone whose calendar days the ladder counts.
+    pub zone: Zone,
     /// Invoices are issued by this day of the month (VIP first).
     pub issue_day: u32,
     /// Payment is due on this day.
@@ -82,6 +85,7 @@ pub fn default_dunning_program() -> DunningProgram {
         action,
     };
     DunningProgram {
+        zone: Zone::EUROPE_MADRID,
         issue_day: 2,
         due_day: 5,
         steps: vec![
@@ -189,6 +193,39 @@ impl DunningProgram {
                     .unwrap_or(month),
                 d,
             ),
+        }
+    }
+}
+
+impl Action {
+    /// The service event a step is, if it moves the customer's service.
+    pub fn service_event(self) -> Option<crate::service::ServiceEvent> {
+        use crate::service::ServiceEvent as E;
+        match self {
+            Action::Remind => None,
+            Action::SuspensionNotice => Some(E::Notice),
+            Action::Suspend => Some(E::Suspend),
+            Action::Pickup => Some(E::Pickup),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Remind => "remind",
+            Action::SuspensionNotice => "suspension_notice",
+            Action::Suspend => "suspend",
+            Action::Pickup => "pickup",
+        }
+    }
+}
+
+impl DunningProgram {
+    /// Who a step's notice goes to: reminders to the customer, the rest to
+    /// the department list.
+    pub fn recipients(&self, action: Action) -> Vec<String> {
+        match action {
+            Action::Remind => vec!["customer".into()],
+            _ => self.notice_list.clone(),
         }
     }
 }

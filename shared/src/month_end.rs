@@ -41,6 +41,10 @@ impl Month {
         Ok(Month { first_day })
     }
 
+    pub fn first_day(&self) -> NaiveDate {
+        self.first_day
+    }
+
     pub fn of(date: NaiveDate) -> Self {
         Month {
             first_day: date.with_day(1).unwrap_or(date),

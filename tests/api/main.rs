@@ -2,6 +2,7 @@
 //! built by the bootstrap, served by the host over real HTTP.
 
 mod cards;
+mod collections;
 mod conventions;
 mod eligibility;
 mod health;

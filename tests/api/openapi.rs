@@ -22,6 +22,7 @@ fn declared_roles(method: &str, path: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("{method} {path} is documented but not declared"));
     match op.access {
         Access::Public => vec!["public".to_string()],
+        Access::Signed => vec!["webhook-signature".to_string()],
         Access::Roles(roles) => roles.iter().map(|r| r.as_str().to_string()).collect(),
     }
 }
@@ -56,7 +57,14 @@ fn the_document_is_valid_and_matches_the_routes_served() {
                 .replace("{reward}", "1")
                 .replace("{redemption}", "1")
                 .replace("{calendar}", "default")
-                .replace("{ticket}", "1");
+                .replace("{ticket}", "1")
+                .replace("{invoice}", "1");
+            if roles == ["webhook-signature"] {
+                // Partners sign instead of presenting a key: unsigned is a 401.
+                let r = call(&host, None, &method.to_uppercase(), &concrete, None);
+                problem(&r, 401, "invalid-webhook-signature");
+                continue;
+            }
             if roles == ["public"] {
                 assert_eq!(
                     call(&host, None, &method.to_uppercase(), &concrete, None).status,

@@ -10,6 +10,9 @@ use crate::auth::Role;
 pub enum Access {
     /// Anyone, without a key (health, the OpenAPI document).
     Public,
+    /// A partner's webhook: no bearer key, a Standard Webhooks signature
+    /// instead, checked by the handler (`crate::webhooks::verified`).
+    Signed,
     /// Callers whose key is bound to one of these roles.
     Roles(&'static [Role]),
 }
@@ -81,6 +84,14 @@ const TICKET_OPENERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Rol
 
 /// The customer's side replies and reopens; the team answers, asks, escalates, resolves, closes.
 const TICKET_EVENT_SENDERS: Access = Access::Roles(&[
+    Role::Staff,
+    Role::CustomerSuccess,
+    Role::Webform,
+    Role::Chatbot,
+]);
+
+/// Promises to pay come through the customer's channels, staff and customer success.
+const COMMITMENT_TAKERS: Access = Access::Roles(&[
     Role::Staff,
     Role::CustomerSuccess,
     Role::Webform,
@@ -438,6 +449,77 @@ pub const OPERATIONS: &[Operation] = &[
         "POST",
         "/api/v1/tickets/{ticket}/split",
         STAFF,
+        false,
+    ),
+    op(
+        "collections",
+        "GET",
+        "/api/v1/program/collections",
+        TIER_READERS,
+        false,
+    ),
+    op(
+        "collections",
+        "PUT",
+        "/api/v1/program/collections",
+        STAFF,
+        false,
+    ),
+    op("collections", "POST", "/api/v1/invoices", STAFF, false),
+    op(
+        "collections",
+        "POST",
+        "/api/v1/invoices/issue",
+        SCHEDULERS,
+        false,
+    ),
+    op(
+        "collections",
+        "GET",
+        "/api/v1/invoices/{invoice}",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "collections",
+        "POST",
+        "/api/v1/invoices/{invoice}/receipt",
+        STAFF,
+        false,
+    ),
+    op(
+        "collections",
+        "POST",
+        "/api/v1/invoices/{invoice}/payments",
+        STAFF,
+        false,
+    ),
+    op(
+        "collections",
+        "POST",
+        "/api/v1/invoices/{invoice}/commitments",
+        COMMITMENT_TAKERS,
+        false,
+    ),
+    op(
+        "collections",
+        "GET",
+        "/api/v1/customers/{id}/collections/preview",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "collections",
+        "POST",
+        "/api/v1/dunning/runs",
+        SCHEDULERS,
+        false,
+    ),
+    op(
+        "collections",
+        "POST",
+        "/api/v1/webhooks/payments",
+        Access::Signed,
         false,
     ),
 ];

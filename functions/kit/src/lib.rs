@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod cards;
+pub mod collections;
 pub mod cron;
 pub mod db;
 pub mod idempotency;
@@ -28,6 +29,7 @@ pub mod router;
 pub mod settings;
 pub mod sla_sweep;
 pub mod tickets;
+pub mod webhooks;
 
 pub use problem::Problem;
 pub use router::{serve, Binding, Ctx};

@@ -267,7 +267,7 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
             )
         })?;
     let principal = match op.access {
-        Access::Public => None,
+        Access::Public | Access::Signed => None,
         Access::Roles(roles) => {
             let principal = KeyRing::from_variables()?
                 .authenticate(req.header("authorization").and_then(|h| h.as_str()))?;

@@ -1,0 +1,82 @@
+//! The `collections` component (DOMAIN.md §5; seed 001): monthly invoices
+//! (issued for every member, or one by staff), the collector's receipt
+//! confirmation, payments from staff and from the payment processor's
+//! signed webhook (idempotent by payment id, partial payments add up),
+//! payment commitments, the month preview ("what happens on which date if
+//! nothing is paid"), and the dunning run for schedulers (the `dunning` cron
+//! component runs the same `vip_kit::collections::run` daily). (No
+//! `forbid(unsafe_code)`: spin-sdk's export macro emits the component's
+//! `unsafe` ABI glue; this crate's own code has none.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod invoices;
+mod payments;
+
+use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http_component;
+use vip_kit::collections::PROGRAM;
+use vip_kit::db::Db;
+use vip_kit::{Binding, Ctx, Problem};
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    ("GET /api/v1/program/collections", program),
+    ("PUT /api/v1/program/collections", replace_program),
+    ("POST /api/v1/invoices", invoices::create),
+    ("POST /api/v1/invoices/issue", invoices::issue),
+    ("GET /api/v1/invoices/{invoice}", invoices::get),
+    ("POST /api/v1/invoices/{invoice}/receipt", invoices::receipt),
+    (
+        "POST /api/v1/invoices/{invoice}/payments",
+        payments::by_staff,
+    ),
+    (
+        "POST /api/v1/invoices/{invoice}/commitments",
+        payments::commit,
+    ),
+    (
+        "GET /api/v1/customers/{id}/collections/preview",
+        invoices::preview,
+    ),
+    ("POST /api/v1/dunning/runs", run),
+    ("POST /api/v1/webhooks/payments", payments::webhook),
+];
+
+fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    PROGRAM.get(ctx)
+}
+
+fn replace_program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    PROGRAM.put(ctx)
+}
+
+/// `POST /api/v1/dunning/runs?as_of=`: the daily dunning run, for external
+/// schedulers and catch-up.
+fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let run = vip_kit::collections::run(&db, &program, as_of, &ctx.actor(), ctx.now)?;
+    Ok(vip_kit::json(200, &run))
+}
+
+#[http_component]
+fn handle(req: Request) -> impl IntoResponse {
+    vip_kit::serve(req, "collections", HANDLERS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("collections", super::HANDLERS);
+    }
+}
