@@ -367,3 +367,105 @@ fn payment_webhooks_are_verified_and_a_replay_applies_nothing() {
     let p = problem(&pay(&host, id, "x-2", "-1.00"), 400, "validation-error");
     assert_eq!(fields(&p), vec!["amount.amount"]);
 }
+
+/// 10,000 unpaid October invoices, straight into the state database.
+fn seed_invoices(app: &App, n: usize) {
+    let mut db = app.database();
+    let tx = db.transaction().unwrap();
+    for i in 0..n {
+        tx.execute(
+            "INSERT INTO invoices (customer_id, month, amount_minor, currency, due_on, issued_at, issued_by)
+             VALUES (?, '2026-10', 90000, 'USD', '2026-10-05', '2026-10-01T06:00:00.000Z', 'test')",
+            [format!("K{i:05}")],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+/// A recorded step: invoice, step, due date, the status it moved to.
+type Step = (i64, String, String, Option<String>);
+
+/// Everything the run decides, without when it was recorded: the steps, and
+/// the counts of notices, audit rows and suspended customers.
+fn outcome(app: &App) -> (Vec<Step>, i64, i64, i64) {
+    let db = app.database();
+    let mut q = db
+        .prepare("SELECT invoice_id, step, due_on, moves_to FROM dunning_actions ORDER BY invoice_id, step")
+        .unwrap();
+    let steps = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let one = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    (
+        steps,
+        one("SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'dunning.%'"),
+        one("SELECT COUNT(*) FROM audit_events WHERE action LIKE 'dunning.%' OR action LIKE 'service.%'"),
+        one("SELECT COUNT(*) FROM service_status WHERE status = 'suspended'"),
+    )
+}
+
+const RUN: &str = "/api/v1/dunning/runs?as_of=2026-10-27T12:00:00Z";
+
+#[test]
+fn a_dunning_run_killed_half_way_finishes_on_the_rerun_with_nothing_twice() {
+    const N: usize = 10_000;
+    // The uninterrupted run, for comparison.
+    let (calm, calm_host) = boot();
+    seed_invoices(&calm, N);
+    assert_eq!(
+        call(&calm_host, Some("scheduler"), "POST", RUN, None).status,
+        200
+    );
+    let expected = outcome(&calm);
+    assert_eq!(expected.0.len(), 5 * N);
+    assert_eq!(
+        (expected.1, expected.2, expected.3),
+        (5 * N as i64, 7 * N as i64, N as i64)
+    );
+
+    let (app, host) = boot();
+    seed_invoices(&app, N);
+    let pid = host.pid();
+    let base = host.base.clone();
+    let runner = std::thread::spawn(move || {
+        // The host dies under this request: its answer does not matter.
+        let _ = std::panic::catch_unwind(|| {
+            let auth = format!("Bearer {}", e2e::key("scheduler"));
+            spin_local_harness::request(&base, "POST", RUN, &[("authorization", &auth)], b"")
+        });
+    });
+    let started = std::time::Instant::now();
+    let mut written = 0;
+    while written == 0 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        written = count(&app, "SELECT COUNT(*) FROM dunning_actions");
+    }
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    let _ = runner.join();
+    drop(host);
+    let partial = count(&app, "SELECT COUNT(*) FROM dunning_actions");
+    assert!(
+        partial > 0 && partial < 5 * N as i64,
+        "the kill should land mid-run: {partial} of {} steps written",
+        5 * N
+    );
+    // Every step written so far came with its notice and audit row.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'dunning.%'"
+        ),
+        partial
+    );
+    // Restart on the same state and run again: the same final state, nothing twice.
+    let host = app.start();
+    let rerun = json(&call(&host, Some("scheduler"), "POST", RUN, None));
+    assert_eq!(rerun["steps_recorded"], 5 * N as i64 - partial, "{rerun}");
+    assert_eq!(outcome(&app), expected);
+}
