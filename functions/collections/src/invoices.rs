@@ -169,12 +169,10 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             rows.push((text(m, 0)?, amount));
         }
     }
-    let mut issued = 0;
-    for chunk in rows.chunks(ISSUE_BATCH) {
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-        let mut params = Vec::with_capacity(chunk.len() * 7);
-        for (customer, amount) in chunk {
-            params.extend([
+    let values: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|(customer, amount)| {
+            vec![
                 Value::Text(customer.clone()),
                 Value::Text(month.to_string()),
                 Value::Integer(amount.minor()),
@@ -182,19 +180,18 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 Value::Text(due_on.clone()),
                 timestamp(ctx.now),
                 Value::Text(ctx.actor()),
-            ]);
-        }
-        issued += db
-            .exec(
-                &format!(
-                    "INSERT INTO invoices (customer_id, month, amount_minor, currency, due_on, issued_at, issued_by)
-                     VALUES {values} ON CONFLICT (customer_id, month) DO NOTHING RETURNING id"
-                ),
-                &params,
-            )?
-            .rows
-            .len();
-    }
+            ]
+        })
+        .collect();
+    let issued = db
+        .exec_rows(
+            "INSERT INTO invoices (customer_id, month, amount_minor, currency, due_on, issued_at, issued_by)
+             VALUES {rows} ON CONFLICT (customer_id, month) DO NOTHING RETURNING id",
+            &[],
+            &values,
+            ISSUE_BATCH,
+        )?
+        .len();
     Ok(vip_kit::json(
         200,
         &json!({"month": month.to_string(), "due_on": due_on, "issued": issued}),

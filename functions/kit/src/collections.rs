@@ -187,12 +187,10 @@ fn write(
     now: DateTime<Utc>,
     run: &mut DunningRun,
 ) -> Result<u64, Problem> {
-    let mut moved = 0;
-    for chunk in pending.chunks(WRITE_CHUNK) {
-        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-        let mut params = vec![Value::Text(actor.into()), timestamp(now)];
-        for p in chunk {
-            params.extend([
+    let rows: Vec<Vec<Value>> = pending
+        .iter()
+        .map(|p| {
+            vec![
                 Value::Integer(p.invoice),
                 Value::Text(p.step.step.clone()),
                 Value::Text(p.step.action.as_str().into()),
@@ -203,26 +201,27 @@ fn write(
                     .map_or(Value::Null, |s| Value::Text(s.as_str().into())),
                 Value::Text(p.customer.clone()),
                 Value::Text(p.seen.as_str().into()),
-            ]);
-        }
-        let written = db.exec(
-            &format!(
-                "INSERT INTO dunning_actions (invoice_id, step, action, due_on, why, notify, moves_to, recorded_at, recorded_by)
-                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
-                 FROM (VALUES {rows}) AS v
-                 WHERE (SELECT paid_at FROM invoices WHERE id = v.column1) IS NULL
-                   AND COALESCE((SELECT status FROM service_status WHERE customer_id = v.column8), 'active') = v.column9
-                 ON CONFLICT DO NOTHING
-                 RETURNING action, moves_to"
-            ),
-            &params,
-        )?;
-        for row in &written.rows {
-            run.steps_recorded += 1;
-            *run.steps_by_action.entry(text(row, 0)?).or_default() += 1;
-            if crate::db::opt_text(row, 1).is_some() {
-                moved += 1;
-            }
+            ]
+        })
+        .collect();
+    let written = db.exec_rows(
+        "INSERT INTO dunning_actions (invoice_id, step, action, due_on, why, notify, moves_to, recorded_at, recorded_by)
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
+         FROM (VALUES {rows}) AS v
+         WHERE (SELECT paid_at FROM invoices WHERE id = v.column1) IS NULL
+           AND COALESCE((SELECT status FROM service_status WHERE customer_id = v.column8), 'active') = v.column9
+         ON CONFLICT DO NOTHING
+         RETURNING action, moves_to",
+        &[Value::Text(actor.into()), timestamp(now)],
+        &rows,
+        WRITE_CHUNK,
+    )?;
+    let mut moved = 0;
+    for row in &written {
+        run.steps_recorded += 1;
+        *run.steps_by_action.entry(text(row, 0)?).or_default() += 1;
+        if crate::db::opt_text(row, 1).is_some() {
+            moved += 1;
         }
     }
     run.service_moves += moved;

@@ -27,6 +27,34 @@ impl Db {
     pub fn first(&self, sql: &str, params: &[Value]) -> Result<Option<RowResult>, Problem> {
         Ok(self.exec(sql, params)?.rows.into_iter().next())
     }
+
+    /// A multi-row statement over `rows`, `per_statement` rows at a time:
+    /// `{rows}` in `sql` becomes the chunk's `(?, …)` tuples, bound after the
+    /// `fixed` parameters (which `sql` numbers `?1`, `?2`, …). Answers every
+    /// `RETURNING` row. Each statement is atomic on its own.
+    pub fn exec_rows(
+        &self,
+        sql: &str,
+        fixed: &[Value],
+        rows: &[Vec<Value>],
+        per_statement: usize,
+    ) -> Result<Vec<RowResult>, Problem> {
+        let mut out = Vec::new();
+        for chunk in rows.chunks(per_statement.max(1)) {
+            let tuples = chunk
+                .iter()
+                .map(|r| format!("({})", vec!["?"; r.len()].join(", ")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let params: Vec<Value> = fixed
+                .iter()
+                .cloned()
+                .chain(chunk.iter().flatten().cloned())
+                .collect();
+            out.extend(self.exec(&sql.replace("{rows}", &tuples), &params)?.rows);
+        }
+        Ok(out)
+    }
 }
 
 fn column<'a, T: TryFrom<&'a Value>>(

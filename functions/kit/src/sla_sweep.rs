@@ -222,12 +222,10 @@ fn write(
     now: DateTime<Utc>,
     run: &mut SweepRun,
 ) -> Result<u64, Problem> {
-    let mut moved = 0;
-    for chunk in pending.chunks(WRITE_CHUNK) {
-        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-        let mut params = vec![Value::Text(actor.into()), timestamp(now)];
-        for p in chunk {
-            params.extend([
+    let rows: Vec<Vec<Value>> = pending
+        .iter()
+        .map(|p| {
+            vec![
                 Value::Integer(p.ticket),
                 Value::Text(p.event.key.clone()),
                 Value::Text(p.event.kind.clone()),
@@ -239,25 +237,26 @@ fn write(
                 Value::Text(p.event.reason.clone()),
                 Value::Text(p.seen_updated_at.clone()),
                 Value::Text(p.seen_state.into()),
-            ]);
-        }
-        let written = db.exec(
-            &format!(
-                "INSERT INTO ticket_clock_events (ticket_id, key, kind, due_at, notify, moves_to, reason, recorded_at, recorded_by)
-                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
-                 FROM (VALUES {rows}) AS v
-                 WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id = v.column1 AND t.updated_at = v.column8 AND t.state = v.column9)
-                 ON CONFLICT DO NOTHING
-                 RETURNING kind, moves_to"
-            ),
-            &params,
-        )?;
-        for row in &written.rows {
-            run.events_recorded += 1;
-            *run.events_by_kind.entry(text(row, 0)?).or_default() += 1;
-            if opt_text(row, 1).is_some() {
-                moved += 1;
-            }
+            ]
+        })
+        .collect();
+    let written = db.exec_rows(
+        "INSERT INTO ticket_clock_events (ticket_id, key, kind, due_at, notify, moves_to, reason, recorded_at, recorded_by)
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
+         FROM (VALUES {rows}) AS v
+         WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id = v.column1 AND t.updated_at = v.column8 AND t.state = v.column9)
+         ON CONFLICT DO NOTHING
+         RETURNING kind, moves_to",
+        &[Value::Text(actor.into()), timestamp(now)],
+        &rows,
+        WRITE_CHUNK,
+    )?;
+    let mut moved = 0;
+    for row in &written {
+        run.events_recorded += 1;
+        *run.events_by_kind.entry(text(row, 0)?).or_default() += 1;
+        if opt_text(row, 1).is_some() {
+            moved += 1;
         }
     }
     run.tickets_moved += moved;
