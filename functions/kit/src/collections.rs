@@ -105,28 +105,19 @@ pub fn run(
         service_moves: 0,
         steps_by_action: BTreeMap::new(),
     };
-    let mut after = 0;
-    loop {
-        let invoices = db.exec(
-            "SELECT i.id, i.customer_id, i.month, COALESCE(s.status, 'active')
-             FROM invoices i LEFT JOIN service_status s ON s.customer_id = i.customer_id
-             WHERE i.paid_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?",
-            &[Value::Integer(after), Value::Integer(BATCH)],
-        )?;
-        let (Some(first), Some(last)) = (invoices.rows.first(), invoices.rows.last()) else {
-            break;
-        };
-        let range = [
-            Value::Integer(int(first, 0)?),
-            Value::Integer(int(last, 0)?),
-        ];
-        let pending = batch(db, program, &invoices.rows, &range, day)?;
-        let moved = write(db, &pending, actor, now, &mut run)?;
-        if moved == 0 {
-            run.unpaid_invoices += invoices.rows.len() as u64;
-            after = int(last, 0)?;
-        }
-    }
+    // A batch in which a customer's status moved is read again: what
+    // follows a move is judged from the moved status.
+    let unpaid = db.in_batches(
+        "SELECT i.id, i.customer_id, i.month, COALESCE(s.status, 'active')
+         FROM invoices i LEFT JOIN service_status s ON s.customer_id = i.customer_id
+         WHERE i.paid_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?",
+        BATCH,
+        |invoices, range| {
+            let pending = batch(db, program, invoices, range, day)?;
+            write(db, &pending, actor, now, &mut run)
+        },
+    )?;
+    run.unpaid_invoices = unpaid;
     Ok(run)
 }
 

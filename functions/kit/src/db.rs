@@ -28,6 +28,36 @@ impl Db {
         Ok(self.exec(sql, params)?.rows.into_iter().next())
     }
 
+    /// Walks rows in id order, `batch` at a time: `sql` selects them with the
+    /// last id seen and the limit as its two parameters, the id in column 0.
+    /// `step` handles a batch (with its first and last id) and answers how
+    /// many rows it moved; a batch that moved any is read again, since what
+    /// follows a move is computed from the moved rows. Answers how many rows
+    /// the settled batches held.
+    pub fn in_batches(
+        &self,
+        sql: &str,
+        batch: i64,
+        mut step: impl FnMut(&[RowResult], &[Value; 2]) -> Result<u64, Problem>,
+    ) -> Result<u64, Problem> {
+        let mut after = 0;
+        let mut settled = 0;
+        loop {
+            let rows = self.exec(sql, &[Value::Integer(after), Value::Integer(batch)])?;
+            let (Some(first), Some(last)) = (rows.rows.first(), rows.rows.last()) else {
+                return Ok(settled);
+            };
+            let range = [
+                Value::Integer(int(first, 0)?),
+                Value::Integer(int(last, 0)?),
+            ];
+            if step(&rows.rows, &range)? == 0 {
+                settled += rows.rows.len() as u64;
+                after = int(last, 0)?;
+            }
+        }
+    }
+
     /// A multi-row statement over `rows`, `per_statement` rows at a time:
     /// `{rows}` in `sql` becomes the chunk's `(?, …)` tuples, bound after the
     /// `fixed` parameters (which `sql` numbers `?1`, `?2`, …). Answers every
@@ -94,6 +124,14 @@ pub fn timestamp_text(t: chrono::DateTime<chrono::Utc>) -> String {
 
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> Value {
     Value::Text(timestamp_text(t))
+}
+
+/// An optional time column this code stored.
+pub fn opt_timestamp(
+    row: &RowResult,
+    i: usize,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Problem> {
+    opt_text(row, i).as_deref().map(parse_timestamp).transpose()
 }
 
 /// A time this code stored; a failure is a real fault.

@@ -24,7 +24,8 @@ use vip_domain::sweep::{due_events, Recipient, SweepEvent, Sweepable, Tracked};
 use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
 
 use crate::db::{
-    int, opt_text, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db, Value,
+    int, opt_text, opt_timestamp, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db,
+    Value,
 };
 use crate::tickets::{calendar, pause_at};
 use crate::Problem;
@@ -49,10 +50,6 @@ pub struct SweepRun {
 const COLUMNS: &str =
     "id, kind, state, calendar_id, natural_time, first_response_minutes, resolution_minutes,
     opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at";
-
-fn opt_time(row: &RowResult, i: usize) -> Result<Option<DateTime<Utc>>, Problem> {
-    opt_text(row, i).as_deref().map(parse_timestamp).transpose()
-}
 
 /// An event to write, with the ticket as the sweep read it.
 struct Pending {
@@ -103,30 +100,19 @@ pub fn run(
         now,
         compiled: HashMap::new(),
     };
-    let mut after = 0;
-    loop {
-        let tickets = db.exec(
-            &format!(
-                "SELECT {COLUMNS} FROM tickets WHERE state <> 'closed' AND id > ? ORDER BY id LIMIT ?"
-            ),
-            &[Value::Integer(after), Value::Integer(BATCH)],
-        )?;
-        let (Some(first), Some(last)) = (tickets.rows.first(), tickets.rows.last()) else {
-            break;
-        };
-        let range = [
-            Value::Integer(int(first, 0)?),
-            Value::Integer(int(last, 0)?),
-        ];
-        let pending = batch(db, program, &tickets.rows, &range, &mut schedules, as_of)?;
-        let moved = write(db, &pending, actor, now, &mut run)?;
-        if moved == 0 {
-            run.tickets_swept += tickets.rows.len() as u64;
-            after = int(last, 0)?;
-        }
-        // Otherwise the same tickets again: what follows a move is computed
-        // from the moved ticket (and a closed one drops out).
-    }
+    // A batch in which a ticket moved is read again: what follows a move
+    // is computed from the moved ticket (and a closed one drops out).
+    let swept = db.in_batches(
+        &format!(
+            "SELECT {COLUMNS} FROM tickets WHERE state <> 'closed' AND id > ? ORDER BY id LIMIT ?"
+        ),
+        BATCH,
+        |tickets, range| {
+            let pending = batch(db, program, tickets, range, &mut schedules, as_of)?;
+            write(db, &pending, actor, now, &mut run)
+        },
+    )?;
+    run.tickets_swept = swept;
     Ok(run)
 }
 
@@ -185,8 +171,8 @@ fn batch(
         };
         let ticket = Sweepable {
             state,
-            first_response: tracked(int(row, 5)?, opt_time(row, 8)?),
-            resolution: tracked(int(row, 6)?, opt_time(row, 9)?),
+            first_response: tracked(int(row, 5)?, opt_timestamp(row, 8)?),
+            resolution: tracked(int(row, 6)?, opt_timestamp(row, 9)?),
             last_team_feedback: parse_timestamp(&text(row, 10)?)?,
             pending_since,
         };

@@ -11,7 +11,7 @@ use vip_domain::calendar::Calendar;
 use vip_domain::sla::Pause;
 use vip_domain::tickets::{default_tickets_program, TicketsProgram};
 
-use crate::db::{int, json_column, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use crate::db::{int, json_column, opt_timestamp, parse_timestamp, text, timestamp, Db, Value};
 use crate::settings::Document;
 use crate::Problem;
 
@@ -105,10 +105,7 @@ pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar,
 pub fn pause_at(row: &RowResult, i: usize) -> Result<Pause, Problem> {
     Ok(Pause {
         from: parse_timestamp(&text(row, i)?)?,
-        to: opt_text(row, i + 1)
-            .as_deref()
-            .map(parse_timestamp)
-            .transpose()?,
+        to: opt_timestamp(row, i + 1)?,
     })
 }
 

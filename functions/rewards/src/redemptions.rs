@@ -20,7 +20,9 @@ use vip_domain::rewards::{
     Refusal, Settlement,
 };
 use vip_kit::body::read_json;
-use vip_kit::db::{int, json_column, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::db::{
+    int, json_column, opt_text, opt_timestamp, parse_timestamp, text, timestamp, Db, Value,
+};
 use vip_kit::points::{member_tier, standing, PROGRAM};
 use vip_kit::{Ctx, Problem};
 
@@ -54,13 +56,7 @@ fn from_row(row: &RowResult, now: DateTime<Utc>) -> Result<Redemption, Problem> 
     let fulfil_by = opt_text(row, 15);
     let overdue = match state {
         RedemptionState::Requested if parse_timestamp(&review_due)? < now => Some("review"),
-        RedemptionState::Approved
-            if fulfil_by
-                .as_deref()
-                .map(parse_timestamp)
-                .transpose()?
-                .is_some_and(|t| t < now) =>
-        {
+        RedemptionState::Approved if opt_timestamp(row, 15)?.is_some_and(|t| t < now) => {
             Some("fulfilment")
         }
         _ => None,

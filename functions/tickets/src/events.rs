@@ -7,19 +7,18 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use spin_sdk::http::Response;
-use vip_domain::calendar::Clock;
 use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::tickets::{transition, TicketEvent, TicketState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{
-    int, json_column, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value,
+    int, json_column, opt_text, opt_timestamp, parse_enum, text, timestamp, Db, Value,
 };
 use vip_kit::{Ctx, Problem};
 
-use vip_kit::tickets::{calendar, pauses, PROGRAM};
+use vip_kit::tickets::PROGRAM;
 
-use crate::intake::{load, view, COLUMNS};
+use crate::intake::{load, view, TicketClocks, COLUMNS};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,12 +65,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let program = PROGRAM.load(&db, now)?.document;
     let row = load(&db, id)?;
     let from: TicketState = parse_enum(text(&row, 18)?)?;
-    let time = |i: usize| {
-        opt_text(&row, i)
-            .as_deref()
-            .map(parse_timestamp)
-            .transpose()
-    };
+    let time = |i: usize| opt_timestamp(&row, i);
     let resolved_at = time(22)?;
     let window = Duration::days(i64::from(program.clock_rules.reopen_days));
     let within = resolved_at.is_some_and(|r| now - r <= window);
@@ -84,7 +78,8 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     })?;
     // The pauses after this event: the clocks stop while waiting on the
     // customer or resolved, and run again when the ticket is worked on.
-    let mut ps: Vec<Pause> = pauses(&db, id)?;
+    let clocks = TicketClocks::load(&db, id, &row, now)?;
+    let mut ps: Vec<Pause> = clocks.pauses.clone();
     if !from.clocks_run() && to.clocks_run() {
         if let Some(open) = ps.last_mut().filter(|p| p.to.is_none()) {
             open.to = Some(now);
@@ -95,13 +90,10 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             to: None,
         });
     }
-    let stored = calendar(&db, &text(&row, 12)?, now)?;
-    let schedule = stored.calendar.compile();
-    let clock = Clock::on(int(&row, 13)? == 1, &schedule);
-    let started = parse_timestamp(&text(&row, 19)?)?;
+    let clock = clocks.clock();
     let due = |minutes: i64| {
         SlaClock {
-            started,
+            started: clocks.started,
             pauses: ps.clone(),
             target: Duration::minutes(minutes),
         }

@@ -6,19 +6,19 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use spin_sdk::http::Response;
 use spin_sdk::sqlite::RowResult;
-use vip_domain::calendar::Clock;
-use vip_domain::calendar::Schedule;
+use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::customer::{CustomerId, SupportPlan};
 use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::tickets::{Intake, Opener, Refusal, TicketKind, TicketsProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{
-    int, opt_text, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db, Value,
+    int, opt_text, opt_timestamp, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db,
+    Value,
 };
 use vip_kit::{Ctx, Problem};
 
-use vip_kit::tickets::{calendar, pauses, PROGRAM};
+use vip_kit::tickets::{calendar, pauses, StoredCalendar, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.get(ctx)
@@ -333,37 +333,55 @@ fn explain(
     })
 }
 
+/// What a ticket's clocks run on: its calendar (compiled once), natural or
+/// business time, its start and its pauses.
+pub(crate) struct TicketClocks {
+    pub stored: StoredCalendar,
+    schedule: Schedule,
+    pub natural: bool,
+    pub started: DateTime<Utc>,
+    pub pauses: Vec<Pause>,
+}
+
+impl TicketClocks {
+    /// For ticket `id`, read as `row` (`COLUMNS`).
+    pub fn load(db: &Db, id: i64, row: &RowResult, now: DateTime<Utc>) -> Result<Self, Problem> {
+        let stored = calendar(db, &text(row, 12)?, now)?;
+        Ok(TicketClocks {
+            schedule: stored.calendar.compile(),
+            stored,
+            natural: int(row, 13)? == 1,
+            started: parse_timestamp(&text(row, 19)?)?,
+            pauses: pauses(db, id)?,
+        })
+    }
+
+    pub fn clock(&self) -> Clock<'_> {
+        Clock::on(self.natural, &self.schedule)
+    }
+}
+
 /// `GET /api/v1/tickets/{ticket}/sla`: why each clock is due when it is:
 /// start, pauses, calendar and clock, target, time used and left, due.
 pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("ticket", "ticket")?;
     let db = Db::open()?;
     let row = load(&db, id)?;
-    let calendar_id = text(&row, 12)?;
-    let stored = calendar(&db, &calendar_id, ctx.now)?;
-    let schedule = stored.calendar.compile();
-    let natural = int(&row, 13)? == 1;
-    let clock = Clock::on(natural, &schedule);
-    let pauses = pauses(&db, id)?;
-    let started = parse_timestamp(&text(&row, 19)?)?;
-    let met = |i: usize| {
-        opt_text(&row, i)
-            .as_deref()
-            .map(parse_timestamp)
-            .transpose()
-    };
+    let clocks = TicketClocks::load(&db, id, &row, ctx.now)?;
+    let (clock, started, pauses) = (clocks.clock(), clocks.started, &clocks.pauses);
+    let stored = &clocks.stored;
     Ok(vip_kit::json(
         200,
         &json!({
             "ticket_id": id,
-            "calendar": { "id": calendar_id, "zone": stored.calendar.zone, "version": stored.version },
-            "counted_in": if natural { "natural time (24×7): very_high incidents only" } else { "business hours of the calendar" },
+            "calendar": { "id": stored.id, "zone": stored.calendar.zone, "version": stored.version },
+            "counted_in": if clocks.natural { "natural time (24×7): very_high incidents only" } else { "business hours of the calendar" },
             "sla_priority": text(&row, 8)?,
             "support_plan": text(&row, 11)?,
             "now": timestamp_text(ctx.now),
             "clocks": [
-                explain("first_response", started, &pauses, int(&row, 14)?, met(21)?, &clock, ctx.now),
-                explain("resolution", started, &pauses, int(&row, 15)?, met(22)?, &clock, ctx.now),
+                explain("first_response", started, pauses, int(&row, 14)?, opt_timestamp(&row, 21)?, &clock, ctx.now),
+                explain("resolution", started, pauses, int(&row, 15)?, opt_timestamp(&row, 22)?, &clock, ctx.now),
             ],
         }),
     ))

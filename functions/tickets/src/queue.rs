@@ -6,9 +6,7 @@ use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::sla::Priority;
 use vip_domain::tickets::TicketState;
-use vip_kit::db::{
-    opt_text, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db, Value,
-};
+use vip_kit::db::{opt_timestamp, parse_enum, text, timestamp, timestamp_text, Db, Value};
 use vip_kit::tickets::PROGRAM;
 use vip_kit::{Ctx, Problem};
 
@@ -83,10 +81,7 @@ pub fn queue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let next_due = opt_text(row, 25)
-                .as_deref()
-                .map(parse_timestamp)
-                .transpose()?;
+            let next_due = opt_timestamp(row, 25)?;
             let mut item = view(row, &program)?;
             let queue = json!({
                 "position": i + 1,
