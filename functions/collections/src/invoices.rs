@@ -188,7 +188,7 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "INSERT INTO invoices (customer_id, month, amount_minor, currency, due_on, issued_at, issued_by)
              VALUES {rows} ON CONFLICT (customer_id, month) DO NOTHING RETURNING id",
             &[],
-            &values,
+            values,
             ISSUE_BATCH,
         )?
         .len();

@@ -204,7 +204,7 @@ fn write(
          ON CONFLICT DO NOTHING
          RETURNING action, moves_to",
         &[Value::Text(actor.into()), timestamp(now)],
-        &rows,
+        rows,
         WRITE_CHUNK,
     )?;
     let mut moved = 0;

@@ -66,21 +66,20 @@ impl Db {
         &self,
         sql: &str,
         fixed: &[Value],
-        rows: &[Vec<Value>],
+        rows: Vec<Vec<Value>>,
         per_statement: usize,
     ) -> Result<Vec<RowResult>, Problem> {
         let mut out = Vec::new();
-        for chunk in rows.chunks(per_statement.max(1)) {
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement.max(1)).collect();
             let tuples = chunk
                 .iter()
                 .map(|r| format!("({})", vec!["?"; r.len()].join(", ")))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let params: Vec<Value> = fixed
-                .iter()
-                .cloned()
-                .chain(chunk.iter().flatten().cloned())
-                .collect();
+            let mut params = fixed.to_vec();
+            params.extend(chunk.into_iter().flatten());
             out.extend(self.exec(&sql.replace("{rows}", &tuples), &params)?.rows);
         }
         Ok(out)

@@ -234,7 +234,7 @@ fn write(
          ON CONFLICT DO NOTHING
          RETURNING kind, moves_to",
         &[Value::Text(actor.into()), timestamp(now)],
-        &rows,
+        rows,
         WRITE_CHUNK,
     )?;
     let mut moved = 0;
