@@ -3,6 +3,7 @@ the host's per-request log lines. Benchmarks assert nothing; they report."""
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -166,3 +167,37 @@ def timed_call(base, method, path, key, body=None):
     started = time.perf_counter()
     out = urllib.request.urlopen(req, timeout=600).read()
     return time.perf_counter() - started, json.loads(out)
+
+
+def seeded_runs(manifest, env, warm_up, seed, calls):
+    """Times a job on a state on disk. A first host applies the migrations and
+    `warm_up(base)` stores the programme documents; `seed(database)` fills the
+    state directly (its answer is returned as `seeded`); a second host answers
+    `calls(base)`: the runs as (label, seconds, answer). The state is removed
+    afterwards. Answers (state label, seeded, runs)."""
+    label, parent = state_locations()[-1]
+    state = tempfile.mkdtemp(prefix="bench-state-", dir=parent)
+    try:
+        host = Host(manifest, parent, env, state=state)
+        try:
+            warm_up(host.base)
+        finally:
+            host.stop()
+        seeded = seed(os.path.join(state, "sqlite_db.db"))
+        host = Host(manifest, parent, env, state=state)
+        try:
+            runs = calls(host.base)
+        finally:
+            host.stop()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    return label, seeded, runs
+
+
+def runs_table(heading, columns, runs):
+    """A job's runs as a table: label, seconds, then the answer's `columns`."""
+    print(f"\n{heading}, SQLite durability={DURABILITY}\n")
+    print("| run | seconds | " + " | ".join(c.replace("_", " ") for c in columns) + " |")
+    print("|---" * (len(columns) + 2) + "|")
+    for name, secs, answer in runs:
+        print(f"| {name} | {secs:.3f} | " + " | ".join(str(answer[c]) for c in columns) + " |")

@@ -11,12 +11,10 @@ are seeded straight into the state database. Then, inside the wasm component
 2. the immediate rerun: 0 writes;
 3. the run as of 6 November: the pickup step."""
 import os
-import shutil
 import sqlite3
 import sys
-import tempfile
 
-from common import DURABILITY, ROOT, Host, app_env, state_locations, timed_call
+from common import ROOT, app_env, runs_table, seeded_runs, timed_call
 
 SCHEDULER = "bench-scheduler-key-00001"
 ENV = app_env(f"scheduler={SCHEDULER},staff=bench-staff-key-000000001")
@@ -25,15 +23,6 @@ MANIFEST = os.path.join(ROOT, "spin.toml")
 
 def run(base, as_of):
     return timed_call(base, "POST", f"/api/v1/dunning/runs?as_of={as_of}", SCHEDULER)
-
-
-def prepare(parent):
-    """A state with the schema and the collections programme."""
-    state = tempfile.mkdtemp(prefix="bench-dunning-", dir=parent)
-    host = Host(MANIFEST, parent, ENV, state=state)
-    run(host.base, "2026-10-01T05:00:00Z")
-    host.stop()
-    return state
 
 
 def seed(database, n):
@@ -48,24 +37,15 @@ def seed(database, n):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    label, parent = state_locations()[-1]
-    state = prepare(parent)
-    try:
-        seed(os.path.join(state, "sqlite_db.db"), n)
-        host = Host(MANIFEST, parent, ENV, state=state)
-        runs = [("as of 27 October (5 steps each)", *run(host.base, "2026-10-27T12:00:00Z")),
-                ("immediate rerun (0 writes)", *run(host.base, "2026-10-27T12:00:00Z")),
-                ("as of 6 November (pickup)", *run(host.base, "2026-11-06T12:00:00Z"))]
-        host.stop()
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-    print(f"\ndunning run over {n} unpaid invoices inside the wasm component, state on {label}, "
-          f"SQLite durability={DURABILITY}\n")
-    print("| run | seconds | unpaid invoices | steps recorded | service moves |")
-    print("|---|---|---|---|---|")
-    for name, secs, r in runs:
-        print(f"| {name} | {secs:.2f} | {r['unpaid_invoices']} | {r['steps_recorded']} | {r['service_moves']} |")
-
+    label, _, runs = seeded_runs(
+        MANIFEST, ENV,
+        lambda base: run(base, "2026-10-01T05:00:00Z"),  # the collections programme
+        lambda database: seed(database, n),
+        lambda base: [("as of 27 October (5 steps each)", *run(base, "2026-10-27T12:00:00Z")),
+                      ("immediate rerun (0 writes)", *run(base, "2026-10-27T12:00:00Z")),
+                      ("as of 6 November (pickup)", *run(base, "2026-11-06T12:00:00Z"))])
+    runs_table(f"dunning run over {n} unpaid invoices inside the wasm component, state on {label}",
+               ["unpaid_invoices", "steps_recorded", "service_moves"], runs)
 
 if __name__ == "__main__":
     main()

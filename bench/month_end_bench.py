@@ -5,14 +5,12 @@ times POST /api/v1/eligibility/month-end for one month and the immediate
 rerun. State on disk. Run via scripts/bench.sh month-end [N] (default 100000)."""
 import json
 import os
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import urllib.request
 
-from common import DURABILITY, ROOT, Host, app_env, state_locations
+from common import ROOT, app_env, runs_table, seeded_runs
 
 KEY = "bench-staff-key-000000001"
 ENV = app_env(f"staff={KEY}")
@@ -47,27 +45,15 @@ def seed(database, n):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    label, parent = state_locations()[-1]
-    state = tempfile.mkdtemp(prefix="bench-month-end-", dir=parent)
-    try:
-        host = Host(MANIFEST, parent, ENV, state=state)  # applies migrations, seeds the rules
-        request(host.base, "GET", "/api/v1/program/eligibility-rules")
-        host.stop()
-        seed(os.path.join(state, "sqlite_db.db"), n)
-        host = Host(MANIFEST, parent, ENV, state=state)
-        first, run = request(host.base, "POST", "/api/v1/eligibility/month-end?month=2026-01")
-        again, rerun = request(host.base, "POST", "/api/v1/eligibility/month-end?month=2026-01")
-        host.stop()
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-    print(f"\nmonth-end over {n} customers inside the wasm component, state on {label}, "
-          f"SQLite durability={DURABILITY}\n")
-    print("| run | seconds | evaluated | vip | became_vip |")
-    print("|---|---|---|---|---|")
-    print(f"| first close of 2026-01 | {first:.2f} | {run['evaluated']} | {run['vip']} | {run['became_vip']} |")
-    print(f"| immediate rerun (recorded run returned, 0 writes) | {again:.3f} | {rerun['evaluated']} | "
-          f"{rerun['vip']} | {rerun['became_vip']} |")
-
+    month_end = "/api/v1/eligibility/month-end?month=2026-01"
+    label, _, runs = seeded_runs(
+        MANIFEST, ENV,
+        lambda base: request(base, "GET", "/api/v1/program/eligibility-rules"),  # seeds the rules
+        lambda database: seed(database, n),
+        lambda base: [("first close of 2026-01", *request(base, "POST", month_end)),
+                      ("immediate rerun (recorded run returned, 0 writes)", *request(base, "POST", month_end))])
+    runs_table(f"month-end over {n} customers inside the wasm component, state on {label}",
+               ["evaluated", "vip", "became_vip"], runs)
 
 if __name__ == "__main__":
     main()

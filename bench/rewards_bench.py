@@ -15,7 +15,8 @@ import sqlite3
 import sys
 import tempfile
 
-from common import DURABILITY, ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, state_locations, table, timed_call
+from common import (ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, runs_table, seeded_runs, state_locations, table,
+                    timed_call)
 
 STAFF = "bench-staff-key-000000001"
 FORM = "bench-form-key-0000000001"
@@ -36,12 +37,17 @@ def call(base, method, path, body=None, key=STAFF):
     return timed_call(base, method, path, key, body)
 
 
+def warm_up(base):
+    """The programme documents and reward 1."""
+    call(base, "POST", "/api/v1/rewards", {"name": "Course discount", "kind": "digital", "cost": 100})
+    call(base, "GET", "/api/v1/program/points")
+
+
 def prepare(parent):
     """A state with the schema, the programme documents and reward 1."""
     state = tempfile.mkdtemp(prefix="bench-rewards-", dir=parent)
     host = Host(MANIFEST, parent, ENV, state=state)
-    call(host.base, "POST", "/api/v1/rewards", {"name": "Course discount", "kind": "digital", "cost": 100})
-    call(host.base, "GET", "/api/v1/program/points")
+    warm_up(host.base)
     host.stop()
     return state
 
@@ -115,22 +121,14 @@ def seed_ledger(database, rows):
 
 
 def expiry(rows):
-    label, parent = state_locations()[-1]
-    state = prepare(parent)
-    try:
-        members = seed_ledger(os.path.join(state, "sqlite_db.db"), rows)
-        host = Host(MANIFEST, parent, ENV, state=state)
-        first, run = call(host.base, "POST", "/api/v1/points/expiry")
-        again, rerun = call(host.base, "POST", "/api/v1/points/expiry")
-        host.stop()
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-    print(f"\npoints expiry over {rows} ledger rows ({members} members) inside the wasm component, "
-          f"state on {label}, SQLite durability={DURABILITY}\n")
-    print("| run | seconds | members with credits due | members expired | points expired |")
-    print("|---|---|---|---|---|")
-    for name, secs, r in [("first run", first, run), ("immediate rerun (0 writes)", again, rerun)]:
-        print(f"| {name} | {secs:.2f} | {r['members_with_credits_due']} | {r['members_expired']} | {r['points_expired']} |")
+    expire = "/api/v1/points/expiry"
+    label, members, runs = seeded_runs(
+        MANIFEST, ENV, warm_up,
+        lambda database: seed_ledger(database, rows),
+        lambda base: [("first run", *call(base, "POST", expire)),
+                      ("immediate rerun (0 writes)", *call(base, "POST", expire))])
+    runs_table(f"points expiry over {rows} ledger rows ({members} members) inside the wasm component, state on {label}",
+               ["members_with_credits_due", "members_expired", "points_expired"], runs)
 
 
 def main():

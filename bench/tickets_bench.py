@@ -19,13 +19,11 @@ instants of both clocks, follow-ups up to the first not yet due; reminder and
 close while waiting)."""
 import os
 import random
-import shutil
 import sqlite3
 import sys
-import tempfile
 from datetime import datetime, timedelta, timezone
 
-from common import DURABILITY, ROOT, Host, app_env, state_locations, timed_call
+from common import ROOT, app_env, runs_table, seeded_runs, timed_call
 
 SCHEDULER = "bench-scheduler-key-00001"
 ENV = app_env(f"scheduler={SCHEDULER},staff=bench-staff-key-000000001")
@@ -41,15 +39,6 @@ def stamp(t):
 
 def sweep(base, at):
     return timed_call(base, "POST", f"/api/v1/tickets/sla-sweep?as_of={stamp(at)}", SCHEDULER)
-
-
-def prepare(parent):
-    """A state with the schema, the tickets programme and the default calendar."""
-    state = tempfile.mkdtemp(prefix="bench-tickets-", dir=parent)
-    host = Host(MANIFEST, parent, ENV, state=state)
-    sweep(host.base, AS_OF)
-    host.stop()
-    return state
 
 
 def seed(database, n):
@@ -80,27 +69,18 @@ def seed(database, n):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    label, parent = state_locations()[-1]
-    state = prepare(parent)
-    try:
-        seed(os.path.join(state, "sqlite_db.db"), n)
-        host = Host(MANIFEST, parent, ENV, state=state)
-        runs = [("first sweep (a month of catch-up)", *sweep(host.base, AS_OF)),
-                ("immediate rerun (0 writes)", *sweep(host.base, AS_OF)),
-                ("one minute later", *sweep(host.base, AS_OF + timedelta(minutes=1)))]
-        host.stop()
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-    print(f"\nSLA sweep over {n} open tickets inside the wasm component, state on {label}, "
-          f"SQLite durability={DURABILITY}\n")
-    print("| run | seconds | tickets swept | events recorded | tickets moved |")
-    print("|---|---|---|---|---|")
-    for name, secs, r in runs:
-        print(f"| {name} | {secs:.2f} | {r['tickets_swept']} | {r['events_recorded']} | {r['tickets_moved']} |")
-    rerun = runs[1][1]
-    print(f"\nrerun: {rerun / runs[1][2]['tickets_swept'] * 1e6:.1f} µs per ticket swept")
+    label, _, runs = seeded_runs(
+        MANIFEST, ENV,
+        lambda base: sweep(base, AS_OF),  # the tickets programme and the default calendar
+        lambda database: seed(database, n),
+        lambda base: [("first sweep (a month of catch-up)", *sweep(base, AS_OF)),
+                      ("immediate rerun (0 writes)", *sweep(base, AS_OF)),
+                      ("one minute later", *sweep(base, AS_OF + timedelta(minutes=1)))])
+    runs_table(f"SLA sweep over {n} open tickets inside the wasm component, state on {label}",
+               ["tickets_swept", "events_recorded", "tickets_moved"], runs)
+    rerun = runs[1]
+    print(f"\nrerun: {rerun[1] / rerun[2]['tickets_swept'] * 1e6:.1f} µs per ticket swept")
     print("events by kind (first sweep):", runs[0][2]["events_by_kind"])
-
 
 if __name__ == "__main__":
     main()
