@@ -2,7 +2,6 @@
 //! collector's receipt confirmation, the invoice with its payments,
 //! commitments and recorded steps, and the month preview.
 
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
@@ -12,7 +11,7 @@ use vip_domain::dunning::{due_steps, last_day};
 use vip_domain::money::{Currency, Money};
 use vip_domain::month_end::Month;
 use vip_kit::body::read_json;
-use vip_kit::collections::PROGRAM;
+use vip_kit::collections::{commitments_of, PROGRAM};
 use vip_kit::db::{int, opt_text, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
 
@@ -250,17 +249,7 @@ pub fn preview(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let (invoice_view, commitments, recorded) = match &invoice {
         Some(row) => {
             let id = int(row, 0)?;
-            let commitments = db
-                .exec(
-                    "SELECT pay_by FROM payment_commitments WHERE invoice_id = ? ORDER BY seq",
-                    &[Value::Integer(id)],
-                )?
-                .rows
-                .iter()
-                .map(|r| {
-                    NaiveDate::parse_from_str(&text(r, 0)?, "%Y-%m-%d").map_err(Problem::internal)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let commitments = commitments_of(&db, id)?;
             let recorded: Vec<(String, String)> = db
                 .exec(
                     "SELECT step, recorded_at FROM dunning_actions WHERE invoice_id = ?",

@@ -14,7 +14,7 @@ use vip_domain::money::Money;
 use vip_domain::service::{transition, ServiceEvent, ServiceStatus};
 use vip_domain::tiers::PurchaseId;
 use vip_kit::body::{parse_json, read_json};
-use vip_kit::collections::PROGRAM;
+use vip_kit::collections::{commitments_of, PROGRAM};
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
 
@@ -233,15 +233,7 @@ pub fn commit(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         ));
     }
     let month = vip_kit::collections::month_start(&text(&row, 2)?)?;
-    let earlier = db
-        .exec(
-            "SELECT pay_by FROM payment_commitments WHERE invoice_id = ? ORDER BY seq",
-            &[Value::Integer(invoice)],
-        )?
-        .rows
-        .iter()
-        .map(|r| NaiveDate::parse_from_str(&text(r, 0)?, "%Y-%m-%d").map_err(Problem::internal))
-        .collect::<Result<Vec<_>, _>>()?;
+    let earlier = commitments_of(&db, invoice)?;
     let today = program.zone.date_of(ctx.now);
     check_commitment(&program, month, &earlier, today, body.pay_by).map_err(refused)?;
     let made = db.first(

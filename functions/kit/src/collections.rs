@@ -59,7 +59,15 @@ pub fn month_start(month: &str) -> Result<NaiveDate, Problem> {
         .map_err(Problem::internal)
 }
 
-/// An invoice's commitments, in the order made, by invoice id.
+/// One invoice's commitments, in the order made.
+pub fn commitments_of(db: &Db, invoice: i64) -> Result<Vec<NaiveDate>, Problem> {
+    let id = Value::Integer(invoice);
+    Ok(commitments(db, &[id.clone(), id])?
+        .remove(&invoice)
+        .unwrap_or_default())
+}
+
+/// The commitments of the invoices in an id range, in the order made, by invoice id.
 fn commitments(db: &Db, range: &[Value; 2]) -> Result<HashMap<i64, Vec<NaiveDate>>, Problem> {
     let mut out: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
     for row in db
