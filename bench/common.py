@@ -25,7 +25,13 @@ DEV_CARD_SIGNING_KEY = "3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d1664
 def app_env(api_keys):
     """The secret variables the app needs."""
     return {"SPIN_VARIABLE_API_KEYS": api_keys, "SPIN_VARIABLE_CARD_SIGNING_KEY": DEV_CARD_SIGNING_KEY,
-            "SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS": DEV_PAYMENT_WEBHOOK_SECRET}
+            "SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS": DEV_PAYMENT_WEBHOOK_SECRET,
+            # Partners: nothing listens there; the benchmarks do not run the suspension component.
+            "SPIN_VARIABLE_PROVISIONING_ORIGIN": "http://127.0.0.1:9",
+            "SPIN_VARIABLE_NOTIFICATION_ORIGIN": "http://127.0.0.1:9",
+            "SPIN_VARIABLE_PROVISIONING_WEBHOOK_SECRET": DEV_PAYMENT_WEBHOOK_SECRET,
+            "SPIN_VARIABLE_NOTIFICATION_WEBHOOK_SECRET": DEV_PAYMENT_WEBHOOK_SECRET,
+            "SPIN_VARIABLE_PARTNER_WEBHOOK_SECRETS": DEV_PAYMENT_WEBHOOK_SECRET}
 
 
 def per_thread_lua(base_env, request):

@@ -4,7 +4,8 @@
 # `spin-local up` (e.g. --listen 127.0.0.1:8080).
 #
 # Unless SPIN_VARIABLE_API_KEYS is set, local development keys are used, one
-# per role, a development card signing key and payment webhook secret (see
+# per role, a development card signing key, payment webhook secret and partner
+# endpoints and secrets (see
 # the README); never use them anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +22,15 @@ if [ -z "${SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS:-}" ]; then
   export SPIN_VARIABLE_PAYMENT_WEBHOOK_SECRETS=whsec_ZGV2LXBheW1lbnQtd2ViaG9vay1zZWNyZXQ=
   echo "run: verifying payment webhooks with the local development secret" >&2
 fi
+# Partners: service orders and notices go to local development endpoints
+# (nothing listens there until you run one: calls are retried with backoff),
+# signed and verified with development secrets.
+: "${SPIN_VARIABLE_PROVISIONING_ORIGIN:=http://127.0.0.1:3001}"
+: "${SPIN_VARIABLE_NOTIFICATION_ORIGIN:=http://127.0.0.1:3001}"
+: "${SPIN_VARIABLE_PROVISIONING_WEBHOOK_SECRET:=whsec_ZGV2LXByb3Zpc2lvbmluZy1zZWNyZXQ=}"
+: "${SPIN_VARIABLE_NOTIFICATION_WEBHOOK_SECRET:=whsec_ZGV2LW5vdGlmaWNhdGlvbi1zZWNyZXQ=}"
+: "${SPIN_VARIABLE_PARTNER_WEBHOOK_SECRETS:=whsec_ZGV2LXBhcnRuZXItc2VjcmV0}"
+export SPIN_VARIABLE_PROVISIONING_ORIGIN SPIN_VARIABLE_NOTIFICATION_ORIGIN \
+  SPIN_VARIABLE_PROVISIONING_WEBHOOK_SECRET SPIN_VARIABLE_NOTIFICATION_WEBHOOK_SECRET \
+  SPIN_VARIABLE_PARTNER_WEBHOOK_SECRETS
 exec target/release/spin-local up --from spin.toml "$@"

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 pub use spin_local_harness::{AppDir, Host, Response};
+use vip_domain::webhooks::Secret;
+
+pub mod partner;
 
 /// One key per role, as `SPIN_VARIABLE_API_KEYS` gives them to the app.
 pub const ROLES: [(&str, &str); 7] = [
@@ -41,6 +44,37 @@ pub const CARD_SIGNING_KEY: &str =
 /// The payment processor's webhook secret in tests (Standard Webhooks).
 pub const PAYMENT_WEBHOOK_SECRET: &str = "whsec_dGVzdC1wYXltZW50LXByb2Nlc3Nvci1rZXktMDAx";
 
+/// What the provisioning system signs with, and what the app signs its orders with.
+pub const PROVISIONING_WEBHOOK_SECRET: &str = "whsec_dGVzdC1wcm92aXNpb25pbmcta2V5LTAwMQ==";
+/// What the app signs its notices with.
+pub const NOTIFICATION_WEBHOOK_SECRET: &str = "whsec_dGVzdC1ub3RpZmljYXRpb24ta2V5LTAwMQ==";
+/// What the provisioning and engineering partners sign their confirmations with.
+pub const PARTNER_WEBHOOK_SECRET: &str = "whsec_dGVzdC1wYXJ0bmVyLWtleS0wMDE=";
+
+/// The variables the app needs, as environment variables. Partner calls go
+/// to `partners` (an origin, `http://127.0.0.1:<port>`).
+pub fn variables(partners: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SPIN_VARIABLE_PROVISIONING_ORIGIN", partners.to_string()),
+        ("SPIN_VARIABLE_NOTIFICATION_ORIGIN", partners.to_string()),
+        (
+            "SPIN_VARIABLE_PROVISIONING_WEBHOOK_SECRET",
+            PROVISIONING_WEBHOOK_SECRET.to_string(),
+        ),
+        (
+            "SPIN_VARIABLE_NOTIFICATION_WEBHOOK_SECRET",
+            NOTIFICATION_WEBHOOK_SECRET.to_string(),
+        ),
+        (
+            "SPIN_VARIABLE_PARTNER_WEBHOOK_SECRETS",
+            PARTNER_WEBHOOK_SECRET.to_string(),
+        ),
+    ]
+    .into_iter()
+    .chain(secrets())
+    .collect()
+}
+
 /// The secret variables the app needs, as environment variables.
 pub fn secrets() -> Vec<(&'static str, String)> {
     vec![
@@ -60,15 +94,25 @@ pub fn manifest() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml")
 }
 
+/// Where partner calls go unless a test runs partners: nothing listens.
+pub const NO_PARTNERS: &str = "http://127.0.0.1:9";
+
 /// The application with its state directory; restartable.
 pub struct App {
     pub dir: AppDir,
+    env: Vec<(&'static str, String)>,
 }
 
 impl App {
     pub fn new() -> Self {
+        App::with_partners(NO_PARTNERS)
+    }
+
+    /// The application calling its partners at `origin`.
+    pub fn with_partners(origin: &str) -> Self {
         App {
             dir: AppDir::existing(spin_local_harness::default_binary(), &manifest()),
+            env: variables(origin),
         }
     }
 
@@ -80,8 +124,7 @@ impl App {
     /// schedules: tests fire the cron components at chosen times
     /// (`fire_cron`), never at the wall clock's minute.
     pub fn start_with(&self, extra: &[&str]) -> Host {
-        let secrets = secrets();
-        let env: Vec<(&str, &str)> = secrets.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let args: Vec<&str> = extra.iter().copied().chain(["--no-cron"]).collect();
         self.dir.up(&args, &env).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -92,7 +135,7 @@ impl App {
         let out = self
             .dir
             .command(&["cron", component, "--at", at])
-            .envs(secrets())
+            .envs(self.env.iter().cloned())
             .output()
             .expect("run spin-local cron");
         assert!(
@@ -172,6 +215,34 @@ pub fn post_check(
         "/api/v1/eligibility/check",
         Some(body),
         &key,
+    )
+}
+
+/// A webhook delivery to `path`, signed per Standard Webhooks with `secret`
+/// as message `id` at `timestamp` (Unix seconds).
+pub fn signed(
+    host: &Host,
+    path: &str,
+    id: &str,
+    timestamp: i64,
+    body: &Value,
+    secret: &str,
+) -> Response {
+    let text = body.to_string();
+    let signature = Secret::parse(secret)
+        .unwrap()
+        .sign(id, timestamp, text.as_bytes());
+    let ts = timestamp.to_string();
+    host.request(
+        "POST",
+        path,
+        &[
+            ("content-type", "application/json"),
+            ("webhook-id", id),
+            ("webhook-timestamp", &ts),
+            ("webhook-signature", &signature),
+        ],
+        text.as_bytes(),
     )
 }
 

@@ -28,6 +28,7 @@ pub mod points;
 pub mod rewards;
 pub mod service;
 pub mod sla;
+pub mod suspension;
 pub mod sweep;
 pub mod tickets;
 pub mod tiers;

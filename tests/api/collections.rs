@@ -5,7 +5,6 @@
 use chrono::{Datelike, Utc};
 use e2e::{boot, call, fields, json, problem, App, Host, PAYMENT_WEBHOOK_SECRET};
 use serde_json::{json, Value};
-use vip_domain::webhooks::Secret;
 
 fn store(host: &Host, id: &str) {
     let r = call(
@@ -275,21 +274,13 @@ fn a_commitment_defers_the_suspension_and_is_renegotiated_once() {
 }
 
 fn signed(host: &Host, id: &str, timestamp: i64, body: &Value, secret: &str) -> e2e::Response {
-    let text = body.to_string();
-    let signature = Secret::parse(secret)
-        .unwrap()
-        .sign(id, timestamp, text.as_bytes());
-    let ts = timestamp.to_string();
-    host.request(
-        "POST",
+    e2e::signed(
+        host,
         "/api/v1/webhooks/payments",
-        &[
-            ("content-type", "application/json"),
-            ("webhook-id", id),
-            ("webhook-timestamp", &ts),
-            ("webhook-signature", &signature),
-        ],
-        text.as_bytes(),
+        id,
+        timestamp,
+        body,
+        secret,
     )
 }
 

@@ -13,4 +13,5 @@ mod openapi;
 mod rewards;
 mod schema;
 mod sla_clock;
+mod suspension;
 mod tickets;

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use e2e::{call, customer, json, post_check, secrets, Host};
+use e2e::{call, customer, json, post_check, variables, Host, NO_PARTNERS};
 use serde_json::json;
 
 #[test]
@@ -15,7 +15,7 @@ fn spin_up_script_sets_up_the_schema_and_tolerates_reruns() {
     for (round, expected) in [(1, 201), (2, 200)] {
         let mut cmd = Command::new(root.join("scripts/spin-up.sh"));
         cmd.env("SPIN_BIN", spin_local_harness::default_binary())
-            .envs(secrets())
+            .envs(variables(NO_PARTNERS))
             .arg("--state-dir")
             .arg(state.path())
             .args(["--listen", "127.0.0.1:0", "--migrations"])

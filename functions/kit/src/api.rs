@@ -98,6 +98,16 @@ const COMMITMENT_TAKERS: Access = Access::Roles(&[
     Role::Chatbot,
 ]);
 
+/// Customers ask to leave through their channels, staff and customer success.
+const LEAVE_TAKERS: Access = Access::Roles(&[
+    Role::Staff,
+    Role::CustomerSuccess,
+    Role::Webform,
+    Role::Chatbot,
+]);
+/// Sales (staff) or customer success record that a customer was kept.
+const RETAINERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
+
 const fn op(
     component: &'static str,
     method: &'static str,
@@ -519,6 +529,76 @@ pub const OPERATIONS: &[Operation] = &[
         "collections",
         "POST",
         "/api/v1/webhooks/payments",
+        Access::Signed,
+        false,
+    ),
+    op(
+        "suspension",
+        "GET",
+        "/api/v1/program/suspension",
+        TIER_READERS,
+        false,
+    ),
+    op(
+        "suspension",
+        "PUT",
+        "/api/v1/program/suspension",
+        STAFF,
+        false,
+    ),
+    op(
+        "suspension",
+        "GET",
+        "/api/v1/customers/{id}/service",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "suspension",
+        "POST",
+        "/api/v1/customers/{id}/service/reconnection",
+        STAFF,
+        false,
+    ),
+    op(
+        "suspension",
+        "POST",
+        "/api/v1/customers/{id}/service/disconnection",
+        LEAVE_TAKERS,
+        false,
+    ),
+    op(
+        "suspension",
+        "POST",
+        "/api/v1/customers/{id}/service/powered-off",
+        STAFF,
+        false,
+    ),
+    op(
+        "suspension",
+        "POST",
+        "/api/v1/customers/{id}/service/retained",
+        RETAINERS,
+        false,
+    ),
+    op(
+        "suspension",
+        "GET",
+        "/api/v1/service-orders/{order}",
+        CASE_READERS,
+        false,
+    ),
+    op(
+        "suspension",
+        "POST",
+        "/api/v1/suspension/runs",
+        SCHEDULERS,
+        false,
+    ),
+    op(
+        "suspension",
+        "POST",
+        "/api/v1/webhooks/service-orders",
         Access::Signed,
         false,
     ),

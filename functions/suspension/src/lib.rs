@@ -1,0 +1,161 @@
+//! The `suspension` component (DOMAIN.md §6; seed 001), HTTP and cron in one
+//! component, as ARCHITECTURE.md lists it: it executes what a customer's
+//! service moves order, and delivers the notice outbox.
+//!
+//! - Orders: every move to `suspended`, to a reconnection status or to
+//!   `disconnected` opens one `vip_suspension` order (`orders`); a direct
+//!   service's goes to provisioning at once, a third-party service's to
+//!   engineering first. The provisioning system is called with a signed
+//!   webhook (`outbound`), retried with backoff until it accepts; its
+//!   confirmation (and engineering's) arrive as signed webhooks and close
+//!   the order, which tells the department list.
+//! - Service: reconnection on a payment, a dispute or a plan; disconnection
+//!   requests and equipment powered off, with the sales and recovery windows
+//!   on a business calendar (`service`).
+//! - Notices: every outbox row is delivered to the notification webhook at
+//!   least once, with its id as `webhook-id` (`outbox`).
+//!
+//! The run (`POST /api/v1/suspension/runs?as_of=`, and the cron event every
+//! minute) does all of it in order: windows that passed, orders to open,
+//! calls due, notices due. Each part is idempotent, so a run fired twice or
+//! cut short and run again neither loses nor repeats anything. (No
+//! `forbid(unsafe_code)`: the export macros emit the component's `unsafe`
+//! ABI glue; this crate's own code has none.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod orders;
+mod outbound;
+mod outbox;
+mod service;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http_component;
+use vip_domain::suspension::{default_suspension_program, SuspensionProgram};
+use vip_kit::db::Db;
+use vip_kit::settings::Document;
+use vip_kit::{Binding, Ctx, Problem};
+
+/// The suspension programme: notice list, retries, retention windows.
+pub const PROGRAM: Document<SuspensionProgram> = Document {
+    name: "suspension",
+    key: "program",
+    default: default_suspension_program,
+    validate: SuspensionProgram::validate,
+    in_use: None,
+};
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    ("GET /api/v1/program/suspension", program),
+    ("PUT /api/v1/program/suspension", replace_program),
+    ("GET /api/v1/customers/{id}/service", service::get),
+    (
+        "POST /api/v1/customers/{id}/service/reconnection",
+        service::reconnect,
+    ),
+    (
+        "POST /api/v1/customers/{id}/service/disconnection",
+        service::request_disconnection,
+    ),
+    (
+        "POST /api/v1/customers/{id}/service/powered-off",
+        service::powered_off,
+    ),
+    (
+        "POST /api/v1/customers/{id}/service/retained",
+        service::retained,
+    ),
+    ("GET /api/v1/service-orders/{order}", orders::get),
+    ("POST /api/v1/suspension/runs", run_now),
+    ("POST /api/v1/webhooks/service-orders", orders::webhook),
+];
+
+fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    PROGRAM.get(ctx)
+}
+
+fn replace_program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    PROGRAM.put(ctx)
+}
+
+/// What one run did.
+#[derive(Debug, Serialize)]
+struct Run {
+    as_of: String,
+    retention_moves: u64,
+    orders_opened: u64,
+    calls: outbound::Tally,
+    notices: outbound::Tally,
+}
+
+fn run(db: &Db, as_of: DateTime<Utc>, now: DateTime<Utc>, actor: &str) -> Result<Run, Problem> {
+    let program = PROGRAM.load(db, now)?.document;
+    let retention_moves = service::lapse_windows(db, &program, as_of, actor)?;
+    let orders_opened = orders::open(db, &program, None, as_of, actor)?;
+    let calls = orders::call_provisioning(db, &program, as_of, now)?;
+    let notices = outbox::deliver(db, &program, as_of, now)?;
+    Ok(Run {
+        as_of: vip_kit::db::timestamp_text(as_of),
+        retention_moves,
+        orders_opened,
+        calls,
+        notices,
+    })
+}
+
+/// `POST /api/v1/suspension/runs?as_of=`: the run, for external schedulers
+/// and catch-up.
+fn run_now(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let db = Db::open()?;
+    Ok(vip_kit::json(200, &run(&db, as_of, ctx.now, &ctx.actor())?))
+}
+
+#[http_component]
+fn handle(req: Request) -> impl IntoResponse {
+    vip_kit::serve(req, "suspension", HANDLERS)
+}
+
+mod cron {
+    //! The cron export (`fermyon:spin-cron`), bound from its WIT: the trigger
+    //! plugin's SDK is not on crates.io.
+    wit_bindgen::generate!({
+        world: "fermyon:spin-cron/spin-cron",
+        path: "../../wit/deps/spin-cron",
+    });
+
+    struct Suspension;
+
+    impl Guest for Suspension {
+        fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
+            vip_kit::cron::run(metadata.timestamp, |db, as_of, now| {
+                let r = super::run(db, as_of, now, "scheduler:cron")?;
+                Ok(format!(
+                    "suspension as of {}: {} retention moves, {} orders opened, calls {}, notices {}",
+                    r.as_of, r.retention_moves, r.orders_opened, r.calls, r.notices
+                ))
+            })
+            .map_err(Error::Other)
+        }
+    }
+
+    export!(Suspension);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("suspension", super::HANDLERS);
+    }
+}
