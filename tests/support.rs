@@ -218,6 +218,20 @@ pub fn post_check(
     )
 }
 
+/// Invoices `customer` for `month` (`YYYY-MM`) at `amount` USD, as staff; the invoice id.
+pub fn invoice(host: &Host, customer: &str, month: &str, amount: &str) -> i64 {
+    let r = call(
+        host,
+        Some("staff"),
+        "POST",
+        "/api/v1/invoices",
+        Some(&serde_json::json!({"customer_id": customer, "month": month,
+                     "amount": {"amount": amount, "currency": "USD"}})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    json(&r)["id"].as_i64().unwrap()
+}
+
 /// A webhook delivery to `path`, signed per Standard Webhooks with `secret`
 /// as message `id` at `timestamp` (Unix seconds).
 pub fn signed(

@@ -21,16 +21,7 @@ fn store(host: &Host, id: &str) {
 }
 
 fn invoice(host: &Host, customer: &str, month: &str) -> i64 {
-    let r = call(
-        host,
-        Some("staff"),
-        "POST",
-        "/api/v1/invoices",
-        Some(&json!({"customer_id": customer, "month": month,
-                     "amount": {"amount": "900.00", "currency": "USD"}})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    json(&r)["id"].as_i64().unwrap()
+    e2e::invoice(host, customer, month, "900.00")
 }
 
 fn pay(host: &Host, invoice: i64, id: &str, amount: &str) -> e2e::Response {

@@ -38,16 +38,7 @@ fn store(host: &Host, id: &str, delivery: &str) {
 }
 
 fn invoice(host: &Host, customer: &str, month: &str) -> i64 {
-    let r = call(
-        host,
-        Some("staff"),
-        "POST",
-        "/api/v1/invoices",
-        Some(&json!({"customer_id": customer, "month": month,
-                     "amount": {"amount": "50.00", "currency": "USD"}})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    json(&r)["id"].as_i64().unwrap()
+    e2e::invoice(host, customer, month, "50.00")
 }
 
 /// A customer with October unpaid, suspended by the dunning run of 27 October.

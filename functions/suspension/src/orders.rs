@@ -18,7 +18,7 @@ use vip_kit::body::parse_json;
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
 
-use crate::outbound::{Endpoint, Tally};
+use crate::outbound::{next_try, Endpoint, Tally};
 
 /// Moves read per statement, and calls made per batch.
 const BATCH: i64 = 200;
@@ -189,14 +189,7 @@ pub fn call_provisioning(
             },
         });
         let outcome = endpoint.post(&format!("order-{id}"), body.to_string().as_bytes(), now);
-        let failures = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
-        let (next, error) = match &outcome {
-            Ok(()) => (Value::Null, Value::Null),
-            Err(e) => (
-                timestamp(program.retry.next_attempt(failures, as_of)),
-                Value::Text(e.clone()),
-            ),
-        };
+        let (next, error) = next_try(&program.retry, attempts + 1, &outcome, as_of);
         db.exec(
             "UPDATE service_orders SET call_attempts = call_attempts + 1, call_next_at = ?,
                     call_last_error = ?, call_sent_at = CASE WHEN ? IS NULL THEN ? ELSE call_sent_at END

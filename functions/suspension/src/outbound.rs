@@ -14,7 +14,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use spin_sdk::http::{Method, Request, Response};
+use vip_domain::suspension::RetryPolicy;
 use vip_domain::webhooks::Secret;
+use vip_kit::db::{timestamp, Value};
 use vip_kit::Problem;
 
 /// Consecutive failures after which a run stops calling an endpoint.
@@ -59,6 +61,23 @@ impl Endpoint {
             200..=299 => Ok(()),
             status => Err(format!("{} answered {status}", self.url)),
         }
+    }
+}
+
+/// After try number `attempts` (counting this one) at `as_of`: when to try
+/// again and the error to keep, both NULL once the call succeeded.
+pub fn next_try(
+    retry: &RetryPolicy,
+    attempts: i64,
+    outcome: &Result<(), String>,
+    as_of: DateTime<Utc>,
+) -> (Value, Value) {
+    match outcome {
+        Ok(()) => (Value::Null, Value::Null),
+        Err(e) => (
+            timestamp(retry.next_attempt(u32::try_from(attempts).unwrap_or(u32::MAX), as_of)),
+            Value::Text(e.clone()),
+        ),
     }
 }
 

@@ -11,7 +11,7 @@ use vip_domain::suspension::SuspensionProgram;
 use vip_kit::db::{int, text, timestamp, Db, Value};
 use vip_kit::Problem;
 
-use crate::outbound::{Endpoint, Tally};
+use crate::outbound::{next_try, Endpoint, Tally};
 
 /// Notices read per statement.
 const BATCH: i64 = 200;
@@ -80,14 +80,7 @@ fn record(
     as_of: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), Problem> {
-    let failures = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
-    let (next, error) = match outcome {
-        Ok(()) => (Value::Null, Value::Null),
-        Err(e) => (
-            timestamp(program.retry.next_attempt(failures, as_of)),
-            Value::Text(e.clone()),
-        ),
-    };
+    let (next, error) = next_try(&program.retry, attempts + 1, outcome, as_of);
     db.exec(
         "INSERT INTO outbox_deliveries (id, attempts, next_at, last_error) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at,

@@ -268,38 +268,20 @@ fn start_retention(
 /// to leave (`{at?, note?}`): collections' balance is reported, sales have
 /// their business days, then recovery.
 pub fn request_disconnection(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let body: RetentionStart = read_json(ctx.req)?;
-    let db = Db::open()?;
-    let (id, from) = customer(&db, ctx.param("id"))?;
-    let actor = ctx.actor();
-    let view = start_retention(
-        ctx,
-        &db,
-        &id,
-        from,
-        RetentionCause::DisconnectionRequest,
-        &body,
-        &actor,
-    )?;
-    Ok(vip_kit::json(201, &view))
+    open_retention(ctx, RetentionCause::DisconnectionRequest)
 }
 
 /// `POST /api/v1/customers/{id}/service/powered-off`: a suspended customer's
 /// equipment was seen powered off (`{at?, note?}`).
 pub fn powered_off(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    open_retention(ctx, RetentionCause::PoweredOff)
+}
+
+fn open_retention(ctx: &Ctx<'_>, cause: RetentionCause) -> Result<Response, Problem> {
     let body: RetentionStart = read_json(ctx.req)?;
     let db = Db::open()?;
     let (id, from) = customer(&db, ctx.param("id"))?;
-    let actor = ctx.actor();
-    let view = start_retention(
-        ctx,
-        &db,
-        &id,
-        from,
-        RetentionCause::PoweredOff,
-        &body,
-        &actor,
-    )?;
+    let view = start_retention(ctx, &db, &id, from, cause, &body, &ctx.actor())?;
     Ok(vip_kit::json(201, &view))
 }
 
