@@ -8,6 +8,7 @@
 #   scripts/bench.sh rewards [ROWS] redemptions per second; one expiry run over ROWS ledger rows (default 1000000)
 #   scripts/bench.sh tickets [N]  one SLA sweep over N open tickets (default 100000), its rerun, a minute later
 #   scripts/bench.sh dunning [N]  one dunning run over N unpaid invoices (default 100000), its rerun, the pickup
+#   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
 # Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +23,6 @@ case "${1:-host}" in
   rewards) exec python3 bench/rewards_bench.py "${@:2}" ;;
   tickets) exec python3 bench/tickets_bench.py "${@:2}" ;;
   dunning) exec python3 bench/dunning_bench.py "${@:2}" ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|dunning [N]|sla [N]]" >&2; exit 2 ;;
+  suspension) exec python3 bench/suspension_bench.py "${@:2}" ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|dunning [N]|suspension [N]|sla [N]]" >&2; exit 2 ;;
 esac

@@ -526,6 +526,35 @@ fn a_disconnection_request_runs_out_sales_then_recovery_on_business_days() {
         Some(&json!({})),
     );
     problem(&r, 403, "forbidden");
+
+    // The windows' calendar is programme data: it must exist, and a calendar
+    // the programme counts on is not deleted.
+    let staff = |method: &str, path: &str, body: Option<&Value>| {
+        call(&host, Some("staff"), method, path, body)
+    };
+    let mut program = json(&staff("GET", "/api/v1/program/suspension", None))["program"].clone();
+    program["calendar"] = json!("ops");
+    let r = staff("PUT", "/api/v1/program/suspension", Some(&program));
+    assert_eq!(r.status, 200, "{}", r.body);
+    store(&host, "S-CAL", "direct");
+    let r = retention(&host, "S-CAL", "disconnection", json!({}));
+    problem(&r, 422, "calendar-missing");
+    let default = json(&staff("GET", "/api/v1/calendars/default", None))["calendar"].clone();
+    let r = staff("PUT", "/api/v1/calendars/ops", Some(&default));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        retention(&host, "S-CAL", "disconnection", json!({})).status,
+        201
+    );
+    let p = problem(
+        &staff("DELETE", "/api/v1/calendars/ops", None),
+        409,
+        "calendar-in-use",
+    );
+    assert!(p["detail"]
+        .as_str()
+        .unwrap()
+        .contains("suspension programme"));
 }
 
 #[test]

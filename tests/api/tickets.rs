@@ -766,7 +766,7 @@ fn a_customer_may_have_their_own_calendar_and_a_calendar_in_use_is_not_deleted()
         p["detail"]
             .as_str()
             .unwrap()
-            .contains("ticket not closed or by a customer"),
+            .contains("a ticket not closed, a customer"),
         "{p}"
     );
     problem(&delete("default"), 409, "calendar-in-use");

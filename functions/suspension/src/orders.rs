@@ -111,9 +111,7 @@ pub fn open(
             ),
             &params,
         )?;
-        if moves.rows.is_empty() {
-            return Ok(opened);
-        }
+        let before = opened;
         for row in &moves.rows {
             let status: ServiceStatus = parse_enum(text(row, 1)?)?;
             let delivery = match opt_text(row, 4) {
@@ -149,6 +147,10 @@ pub fn open(
             )?;
             opened += u64::from(inserted.is_some());
         }
+        // Every move read orders something; none opened means none is left.
+        if opened == before {
+            return Ok(opened);
+        }
     }
 }
 
@@ -162,52 +164,77 @@ pub fn call_provisioning(
     now: DateTime<Utc>,
 ) -> Result<Tally, Problem> {
     let mut tally = Tally::default();
-    let due = db.exec(
-        &format!(
-            "SELECT {COLUMNS} FROM service_orders
-             WHERE call_next_at IS NOT NULL AND (call_attempts = 0 OR call_next_at <= ?)
-             ORDER BY id LIMIT {BATCH}"
-        ),
-        &[timestamp(as_of)],
-    )?;
-    if due.rows.is_empty() {
-        return Ok(tally);
-    }
-    let endpoint = Endpoint::configured("provisioning_url", "provisioning_webhook_secret")?;
-    for row in &due.rows {
-        let id = int(row, 0)?;
-        let attempts = int(row, 11)?;
-        let body = json!({
-            "type": format!("service_order.{}", text(row, 3)?),
-            "timestamp": vip_kit::db::timestamp_text(now),
-            "data": {
-                "order_id": id,
-                "customer_id": text(row, 1)?,
-                "action": text(row, 3)?,
-                "delivery": text(row, 4)?,
-                "status": text(row, 5)?,
-            },
-        });
-        let outcome = endpoint.post(&format!("order-{id}"), body.to_string().as_bytes(), now);
-        let (next, error) = next_try(&program.retry, attempts + 1, &outcome, as_of);
-        db.exec(
-            "UPDATE service_orders SET call_attempts = call_attempts + 1, call_next_at = ?,
-                    call_last_error = ?, call_sent_at = CASE WHEN ? IS NULL THEN ? ELSE call_sent_at END
-             WHERE id = ? AND call_attempts = ? AND call_next_at IS NOT NULL",
-            &[
-                next,
-                error.clone(),
-                error,
-                timestamp(now),
-                Value::Integer(id),
-                Value::Integer(attempts),
-            ],
+    let mut endpoint = None;
+    let mut after = 0;
+    loop {
+        // Keyset by id: a failed call is not read again in this run.
+        let due = db.exec(
+            &format!(
+                "SELECT {COLUMNS} FROM service_orders
+                 WHERE call_next_at IS NOT NULL AND (call_attempts = 0 OR call_next_at <= ?)
+                   AND id > ? ORDER BY id LIMIT {BATCH}"
+            ),
+            &[timestamp(as_of), Value::Integer(after)],
         )?;
-        if !tally.count(&outcome) {
-            break;
+        if due.rows.is_empty() {
+            return Ok(tally);
+        }
+        let endpoint = match &endpoint {
+            Some(e) => e,
+            None => endpoint.insert(Endpoint::configured(
+                "provisioning_url",
+                "provisioning_webhook_secret",
+            )?),
+        };
+        for row in &due.rows {
+            after = int(row, 0)?;
+            if !call(db, program, endpoint, row, as_of, now, &mut tally)? {
+                return Ok(tally);
+            }
         }
     }
-    Ok(tally)
+}
+
+/// Calls the provisioning system for one order and records the outcome;
+/// false once the run should stop calling.
+fn call(
+    db: &Db,
+    program: &SuspensionProgram,
+    endpoint: &Endpoint,
+    row: &RowResult,
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) -> Result<bool, Problem> {
+    let id = int(row, 0)?;
+    let attempts = int(row, 11)?;
+    let body = json!({
+        "type": format!("service_order.{}", text(row, 3)?),
+        "timestamp": vip_kit::db::timestamp_text(now),
+        "data": {
+            "order_id": id,
+            "customer_id": text(row, 1)?,
+            "action": text(row, 3)?,
+            "delivery": text(row, 4)?,
+            "status": text(row, 5)?,
+        },
+    });
+    let outcome = endpoint.post(&format!("order-{id}"), body.to_string().as_bytes(), now);
+    let (next, error) = next_try(&program.retry, attempts + 1, &outcome, as_of);
+    db.exec(
+        "UPDATE service_orders SET call_attempts = call_attempts + 1, call_next_at = ?,
+                call_last_error = ?, call_sent_at = CASE WHEN ? IS NULL THEN ? ELSE call_sent_at END
+         WHERE id = ? AND call_attempts = ? AND call_next_at IS NOT NULL",
+        &[
+            next,
+            error.clone(),
+            error,
+            timestamp(now),
+            Value::Integer(id),
+            Value::Integer(attempts),
+        ],
+    )?;
+    Ok(tally.count(&outcome))
 }
 
 #[derive(Deserialize)]

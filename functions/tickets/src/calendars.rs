@@ -103,7 +103,8 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 }
 
 /// `DELETE /api/v1/calendars/{calendar}`: 204, or 409 `calendar-in-use`
-/// while the programme, a customer or a ticket not closed counts on it.
+/// while the tickets or suspension programme, a customer or a ticket not
+/// closed counts on it.
 /// Stamped with who deletes it first, so the delete trigger audits them.
 pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = calendar_id(ctx)?;
@@ -125,7 +126,9 @@ pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     const UNUSED: &str = "id = ?1
         AND NOT EXISTS (SELECT 1 FROM tickets WHERE calendar_id = ?1 AND state <> 'closed')
-        AND NOT EXISTS (SELECT 1 FROM customers WHERE json_extract(facts, '$.support_calendar') = ?1)";
+        AND NOT EXISTS (SELECT 1 FROM customers WHERE json_extract(facts, '$.support_calendar') = ?1)
+        AND NOT EXISTS (SELECT 1 FROM program_settings
+                        WHERE name = 'suspension' AND json_extract(document, '$.calendar') = ?1)";
     let params = [
         Value::Text(id.clone()),
         timestamp(ctx.now),
@@ -148,7 +151,7 @@ pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     match deleted {
         Some(_) => Ok(Response::builder().status(204).build()),
         None => Err(in_use(
-            "counted on by a ticket not closed or by a customer".into(),
+            "counted on by a ticket not closed, a customer, or the suspension programme's retention windows".into(),
         )),
     }
 }

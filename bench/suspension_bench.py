@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""The suspension run on the real app. Run via scripts/bench.sh suspension [N].
+
+N direct-service customers (default 10,000) are seeded straight into the
+state database as suspended, with N undelivered notices in the outbox. A
+loopback partner (a Python HTTP server, one thread per connection) accepts
+every call. Then, inside the wasm component (POST /api/v1/suspension/runs,
+state on disk):
+
+1. the first run: N orders opened, N signed provisioning calls, N signed
+   notice deliveries;
+2. the immediate rerun: nothing due, 0 writes (it still scans the N
+   suspended customers for moves without an order)."""
+import os
+import sqlite3
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from common import ROOT, app_env, runs_table, seeded_runs, timed_call
+
+SCHEDULER = "bench-scheduler-key-00001"
+MANIFEST = os.path.join(ROOT, "spin.toml")
+
+
+class Partner(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        else:  # chunked
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                self.rfile.read(size + 2)
+                if size == 0:
+                    break
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def seed(database, n):
+    db = sqlite3.connect(database)
+    at = "2026-10-27T12:00:00.000Z"
+    db.executemany(
+        "INSERT INTO customers (id, legal_name, facts, created_at, updated_at, updated_by)"
+        " VALUES (?, 'Bench', '{\"service_delivery\":\"direct\"}', ?, ?, 'bench')",
+        ((f"B{i:07d}", at, at) for i in range(n)))
+    db.executemany(
+        "INSERT INTO service_status (customer_id, status, updated_at, updated_by, reason)"
+        " VALUES (?, 'suspended', ?, 'bench', 'unpaid')",
+        ((f"B{i:07d}", at) for i in range(n)))
+    db.executemany(
+        "INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)"
+        " VALUES (?, 'bench.notice', ?, '{\"to\":[\"sales_manager\"]}', ?)",
+        ((f"bench-{i}", f"B{i:07d}", at) for i in range(n)))
+    db.commit()
+    db.close()
+
+
+def flat(answer):
+    return {"orders_opened": answer["orders_opened"], "calls": answer["calls"]["delivered"],
+            "notices": answer["notices"]["delivered"],
+            "failed": answer["calls"]["failed"] + answer["notices"]["failed"]}
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    env = {**app_env(f"scheduler={SCHEDULER},staff=bench-staff-key-000000001"),
+           "SPIN_VARIABLE_PROVISIONING_ORIGIN": origin, "SPIN_VARIABLE_NOTIFICATION_ORIGIN": origin}
+
+    def run(base):
+        secs, answer = timed_call(base, "POST", "/api/v1/suspension/runs?as_of=2026-10-27T12:05:00Z", SCHEDULER)
+        return secs, flat(answer)
+
+    label, _, runs = seeded_runs(
+        MANIFEST, env,
+        lambda base: timed_call(base, "GET", "/api/v1/program/suspension", "bench-staff-key-000000001"),
+        lambda database: seed(database, n),
+        lambda base: [("first run", *run(base)), ("immediate rerun (0 writes)", *run(base))])
+    server.shutdown()
+    runs_table(f"suspension run over {n} suspended direct customers and {n} notices, inside the wasm"
+               f" component, calling a loopback partner, state on {label}",
+               ["orders_opened", "calls", "notices", "failed"], runs)
+
+
+if __name__ == "__main__":
+    main()
