@@ -18,7 +18,7 @@ use vip_kit::body::parse_json;
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
 
-use crate::outbound::{next_try, Endpoint, Tally};
+use crate::outbound::{deliver_due, next_try, Endpoint, Tally};
 
 /// Moves read per statement, and calls made per batch.
 const BATCH: i64 = 200;
@@ -163,40 +163,30 @@ pub fn call_provisioning(
     as_of: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Tally, Problem> {
-    let mut tally = Tally::default();
-    let mut endpoint = None;
-    let mut after = 0;
-    loop {
-        // Keyset by id: a failed call is not read again in this run.
-        let due = db.exec(
-            &format!(
-                "SELECT {COLUMNS} FROM service_orders
-                 WHERE call_next_at IS NOT NULL AND (call_attempts = 0 OR call_next_at <= ?)
-                   AND id > ? ORDER BY id LIMIT {BATCH}"
-            ),
-            &[timestamp(as_of), Value::Integer(after)],
-        )?;
-        if due.rows.is_empty() {
-            return Ok(tally);
-        }
-        let endpoint = match &endpoint {
-            Some(e) => e,
-            None => endpoint.insert(Endpoint::configured(
-                "provisioning_url",
-                "provisioning_webhook_secret",
-            )?),
-        };
-        for row in &due.rows {
-            after = int(row, 0)?;
-            if !call(db, program, endpoint, row, as_of, now, &mut tally)? {
-                return Ok(tally);
-            }
-        }
-    }
+    deliver_due(
+        ("provisioning_url", "provisioning_webhook_secret"),
+        0,
+        |after| {
+            // Keyset by id: a failed call is not read again in this run.
+            Ok(db
+                .exec(
+                    &format!(
+                        "SELECT {COLUMNS} FROM service_orders
+                         WHERE call_next_at IS NOT NULL AND (call_attempts = 0 OR call_next_at <= ?)
+                           AND id > ? ORDER BY id LIMIT {BATCH}"
+                    ),
+                    &[timestamp(as_of), Value::Integer(*after)],
+                )?
+                .rows)
+        },
+        |endpoint, row, after| {
+            *after = int(row, 0)?;
+            call(db, program, endpoint, row, as_of, now)
+        },
+    )
 }
 
-/// Calls the provisioning system for one order and records the outcome;
-/// false once the run should stop calling.
+/// Calls the provisioning system for one order and records the outcome.
 fn call(
     db: &Db,
     program: &SuspensionProgram,
@@ -204,8 +194,7 @@ fn call(
     row: &RowResult,
     as_of: DateTime<Utc>,
     now: DateTime<Utc>,
-    tally: &mut Tally,
-) -> Result<bool, Problem> {
+) -> Result<Result<(), String>, Problem> {
     let id = int(row, 0)?;
     let attempts = int(row, 11)?;
     let body = json!({
@@ -234,7 +223,7 @@ fn call(
             Value::Integer(attempts),
         ],
     )?;
-    Ok(tally.count(&outcome))
+    Ok(outcome)
 }
 
 #[derive(Deserialize)]

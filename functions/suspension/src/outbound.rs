@@ -14,6 +14,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::sqlite::RowResult;
 use vip_domain::suspension::RetryPolicy;
 use vip_domain::webhooks::Secret;
 use vip_kit::db::{timestamp, Value};
@@ -60,6 +61,37 @@ impl Endpoint {
         match *response.status() {
             200..=299 => Ok(()),
             status => Err(format!("{} answered {status}", self.url)),
+        }
+    }
+}
+
+/// Delivers what is due to the endpoint of variables `url` and `secret`:
+/// `read(cursor)` reads the next batch after the cursor (empty: done);
+/// `deliver(endpoint, row, cursor)` moves the cursor past the row, makes its
+/// call, records the outcome and answers it. The endpoint is configured only
+/// if something is due; the run stops calling once it pauses.
+pub fn deliver_due<K>(
+    (url, secret): (&str, &str),
+    mut cursor: K,
+    mut read: impl FnMut(&K) -> Result<Vec<RowResult>, Problem>,
+    mut deliver: impl FnMut(&Endpoint, &RowResult, &mut K) -> Result<Result<(), String>, Problem>,
+) -> Result<Tally, Problem> {
+    let mut tally = Tally::default();
+    let mut endpoint = None;
+    loop {
+        let due = read(&cursor)?;
+        if due.is_empty() {
+            return Ok(tally);
+        }
+        let endpoint = match &endpoint {
+            Some(e) => e,
+            None => endpoint.insert(Endpoint::configured(url, secret)?),
+        };
+        for row in &due {
+            let outcome = deliver(endpoint, row, &mut cursor)?;
+            if !tally.count(&outcome) {
+                return Ok(tally);
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use vip_domain::suspension::SuspensionProgram;
 use vip_kit::db::{int, text, timestamp, Db, Value};
 use vip_kit::Problem;
 
-use crate::outbound::{next_try, Endpoint, Tally};
+use crate::outbound::{deliver_due, next_try, Tally};
 
 /// Notices read per statement.
 const BATCH: i64 = 200;
@@ -23,38 +23,31 @@ pub fn deliver(
     as_of: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Tally, Problem> {
-    let mut tally = Tally::default();
-    let mut endpoint = None;
-    let mut after = (String::new(), String::new());
-    loop {
-        // Keyset over (created_at, id): a failed notice is not read twice in a run.
-        let due = db.exec(
-            &format!(
-                "SELECT o.id, o.kind, o.customer_id, o.payload, o.created_at, COALESCE(d.attempts, 0)
-                 FROM notice_outbox o LEFT JOIN outbox_deliveries d ON d.id = o.id
-                 WHERE o.delivered_at IS NULL AND (o.created_at, o.id) > (?, ?)
-                   AND (d.next_at IS NULL OR d.next_at <= ?)
-                 ORDER BY o.created_at, o.id LIMIT {BATCH}"
-            ),
-            &[
-                Value::Text(after.0.clone()),
-                Value::Text(after.1.clone()),
-                timestamp(as_of),
-            ],
-        )?;
-        if due.rows.is_empty() {
-            return Ok(tally);
-        }
-        let endpoint = match &endpoint {
-            Some(e) => e,
-            None => endpoint.insert(Endpoint::configured(
-                "notification_url",
-                "notification_webhook_secret",
-            )?),
-        };
-        for row in &due.rows {
+    deliver_due(
+        ("notification_url", "notification_webhook_secret"),
+        (String::new(), String::new()),
+        |after| {
+            // Keyset over (created_at, id): a failed notice is not read twice in a run.
+            Ok(db
+                .exec(
+                    &format!(
+                        "SELECT o.id, o.kind, o.customer_id, o.payload, o.created_at, COALESCE(d.attempts, 0)
+                         FROM notice_outbox o LEFT JOIN outbox_deliveries d ON d.id = o.id
+                         WHERE o.delivered_at IS NULL AND (o.created_at, o.id) > (?, ?)
+                           AND (d.next_at IS NULL OR d.next_at <= ?)
+                         ORDER BY o.created_at, o.id LIMIT {BATCH}"
+                    ),
+                    &[
+                        Value::Text(after.0.clone()),
+                        Value::Text(after.1.clone()),
+                        timestamp(as_of),
+                    ],
+                )?
+                .rows)
+        },
+        |endpoint, row, after| {
             let id = text(row, 0)?;
-            after = (text(row, 4)?, id.clone());
+            *after = (text(row, 4)?, id.clone());
             let payload: serde_json::Value =
                 serde_json::from_str(&text(row, 3)?).map_err(Problem::internal)?;
             let body = json!({
@@ -64,11 +57,9 @@ pub fn deliver(
             });
             let outcome = endpoint.post(&id, body.to_string().as_bytes(), now);
             record(db, program, &id, int(row, 5)?, &outcome, as_of, now)?;
-            if !tally.count(&outcome) {
-                return Ok(tally);
-            }
-        }
-    }
+            Ok(outcome)
+        },
+    )
 }
 
 fn record(
