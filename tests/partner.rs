@@ -1,7 +1,8 @@
 //! A partner on a loopback port (the provisioning system and the
 //! notification receiver), speaking just enough HTTP/1.1: it records every
 //! call (path, Standard Webhooks headers, body) and answers 200, or 503 for
-//! the failures a test asks for, to prove retries.
+//! the failures a test asks for, to prove retries, or nothing for a while
+//! (a partner that hangs), to prove timeouts. Each connection has its thread.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -18,7 +19,7 @@ pub struct Call {
     pub timestamp: String,
     pub signature: String,
     pub body: String,
-    /// What the partner answered.
+    /// What the partner answered (0: it hung).
     pub status: u16,
 }
 
@@ -33,6 +34,8 @@ struct State {
     calls: Vec<Call>,
     /// Calls still to fail, by path.
     failures: HashMap<String, u32>,
+    /// Calls still to hang, by path.
+    hangs: HashMap<String, u32>,
 }
 
 pub struct Partner {
@@ -49,7 +52,8 @@ impl Partner {
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                serve(stream, &shared);
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || serve(stream, &state));
             }
         });
         Partner { origin, state }
@@ -62,6 +66,11 @@ impl Partner {
             .unwrap()
             .failures
             .insert(path.to_string(), n);
+    }
+
+    /// The next `n` calls to `path` get no answer for a few seconds.
+    pub fn hang_next(&self, path: &str, n: u32) {
+        self.state.lock().unwrap().hangs.insert(path.to_string(), n);
     }
 
     /// The calls received at `path`, in order.
@@ -116,12 +125,19 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     };
     let status = {
         let mut state = state.lock().unwrap();
-        let status = match state.failures.get_mut(&path) {
+        let take = |counts: &mut HashMap<String, u32>| match counts.get_mut(&path) {
             Some(n) if *n > 0 => {
                 *n -= 1;
-                503
+                true
             }
-            _ => 200,
+            _ => false,
+        };
+        let status = if take(&mut state.hangs) {
+            0
+        } else if take(&mut state.failures) {
+            503
+        } else {
+            200
         };
         let header = |n: &str| headers.get(n).cloned().unwrap_or_default();
         state.calls.push(Call {
@@ -134,6 +150,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         });
         status
     };
+    if status == 0 {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        return;
+    }
     let mut stream = reader.into_inner();
     let _ = write!(
         stream,

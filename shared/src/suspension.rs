@@ -203,8 +203,16 @@ pub struct SuspensionProgram {
     /// Told when a customer leaves with a balance (the legal handoff).
     pub legal: String,
     pub retry: RetryPolicy,
+    /// A partner call taking longer than this (to connect, to answer, between
+    /// bytes) fails and is retried. Defaulted for documents stored before it.
+    #[serde(default = "default_call_timeout")]
+    pub call_timeout_seconds: u32,
     pub disconnection_request: RetentionWindows,
     pub powered_off: RetentionWindows,
+}
+
+fn default_call_timeout() -> u32 {
+    10
 }
 
 pub fn default_suspension_program() -> SuspensionProgram {
@@ -227,6 +235,7 @@ pub fn default_suspension_program() -> SuspensionProgram {
             factor: 2,
             max_delay_seconds: 3600,
         },
+        call_timeout_seconds: default_call_timeout(),
         disconnection_request: RetentionWindows {
             sales_business_days: 3,
             recovery_business_days: 3,
@@ -259,6 +268,9 @@ impl SuspensionProgram {
         if self.retry.first_retry_seconds == 0 || self.retry.factor == 0 {
             errors.add("retry", "first_retry_seconds and factor must be at least 1");
         }
+        if !(1..=120).contains(&self.call_timeout_seconds) {
+            errors.add("call_timeout_seconds", "from 1 to 120");
+        }
         if self.retry.max_delay_seconds < self.retry.first_retry_seconds {
             errors.add("retry.max_delay_seconds", "at least first_retry_seconds");
         }
@@ -273,6 +285,10 @@ impl SuspensionProgram {
             }
         }
         errors.finish(())
+    }
+
+    pub fn call_timeout(&self) -> Duration {
+        Duration::seconds(i64::from(self.call_timeout_seconds))
     }
 
     pub fn windows(&self, cause: RetentionCause) -> &RetentionWindows {
@@ -448,6 +464,7 @@ mod tests {
         p.business_day_hours = 0;
         p.notice_list.clear();
         p.retry.factor = 0;
+        p.call_timeout_seconds = 0;
         p.powered_off.recovery_business_days = 0;
         let e = p.validate().unwrap_err();
         assert_eq!(
@@ -457,6 +474,7 @@ mod tests {
                 "business_day_hours",
                 "notice_list",
                 "retry",
+                "call_timeout_seconds",
                 "powered_off"
             ]
         );

@@ -599,3 +599,49 @@ fn equipment_powered_off_gives_sales_three_days_and_recovery_five() {
         "invalid-service-transition",
     );
 }
+
+#[test]
+fn a_partner_that_does_not_answer_times_out_and_is_called_again() {
+    let (partner, _app, host) = boot_with_partner();
+    let mut program = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/program/suspension",
+        None,
+    ))["program"]
+        .clone();
+    assert_eq!(program["call_timeout_seconds"], 10);
+    program["call_timeout_seconds"] = json!(1);
+    let r = call(
+        &host,
+        Some("staff"),
+        "PUT",
+        "/api/v1/program/suspension",
+        Some(&program),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    suspended(&host, "S-HANG", "direct");
+    partner.hang_next(ORDERS, 1);
+    let started = std::time::Instant::now();
+    let r = run(&host, "2026-10-27T12:05:00Z");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the run waited {:?} for a partner that hangs",
+        started.elapsed()
+    );
+    assert_eq!(r["calls"]["failed"], 1, "{r}");
+    let call = &order_of(&host, "S-HANG")["provisioning_call"];
+    assert!(
+        call["last_error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("timeout"),
+        "{call}"
+    );
+    assert_eq!(call["next_at"], "2026-10-27T12:06:00.000Z");
+    assert_eq!(run(&host, "2026-10-27T12:06:00Z")["calls"]["delivered"], 1);
+    let statuses: Vec<u16> = partner.calls(ORDERS).iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [0, 200]);
+}

@@ -208,7 +208,12 @@ fn call(
             "status": text(row, 5)?,
         },
     });
-    let outcome = endpoint.post(&format!("order-{id}"), body.to_string().as_bytes(), now);
+    let outcome = endpoint.post(
+        &format!("order-{id}"),
+        body.to_string().as_bytes(),
+        now,
+        program.call_timeout(),
+    );
     let (next, error) = next_try(&program.retry, attempts + 1, &outcome, as_of);
     db.exec(
         "UPDATE service_orders SET call_attempts = call_attempts + 1, call_next_at = ?,

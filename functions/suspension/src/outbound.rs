@@ -4,17 +4,20 @@
 //! configured by two variables (its URL and its secret). The host allows
 //! only the origins in `allowed_outbound_hosts`.
 //!
-//! A call succeeds on any 2xx. The `webhook-id` is stable for a message
+//! A call succeeds on any 2xx, within the programme's timeout. The `webhook-id` is stable for a message
 //! (an order, a notice), so a receiver drops a repeat: delivery is at least
 //! once. After a few failures in a row a run stops calling that endpoint
 //! (it is down), and what is left is tried by the next run.
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::sqlite::RowResult;
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::{
+    Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+};
 use vip_domain::suspension::RetryPolicy;
 use vip_domain::webhooks::Secret;
 use vip_kit::db::{timestamp, Value};
@@ -42,26 +45,94 @@ impl Endpoint {
         })
     }
 
-    /// POSTs `body` as message `id`, signed at `now`.
-    pub fn post(&self, id: &str, body: &[u8], now: DateTime<Utc>) -> Result<(), String> {
-        let request = Request::builder()
-            .method(Method::Post)
-            .uri(&self.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", now.timestamp().to_string())
-            .header(
+    /// POSTs `body` as message `id`, signed at `now`; a call that takes
+    /// longer than `timeout` (to connect, to the first byte, between bytes)
+    /// fails. Written on `wasi:http` directly: spin-sdk's `send` takes no
+    /// request options, and the runtime's default timeouts are minutes.
+    pub fn post(
+        &self,
+        id: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let headers = [
+            ("content-type", "application/json".to_string()),
+            ("webhook-id", id.to_string()),
+            ("webhook-timestamp", now.timestamp().to_string()),
+            (
                 "webhook-signature",
                 self.secret.sign(id, now.timestamp(), body),
-            )
-            .body(body.to_vec())
-            .build();
-        let response: Response = spin_sdk::http::run(spin_sdk::http::send(request))
-            .map_err(|e| format!("{} unreachable: {e}", self.url))?;
-        match *response.status() {
-            200..=299 => Ok(()),
-            status => Err(format!("{} answered {status}", self.url)),
+            ),
+        ];
+        match post(&self.url, &headers, body, timeout) {
+            Ok(200..=299) => Ok(()),
+            Ok(status) => Err(format!("{} answered {status}", self.url)),
+            Err(e) => Err(format!("{} unreachable: {e}", self.url)),
         }
+    }
+}
+
+/// One POST on `wasi:http`, waiting for the response status.
+fn post(
+    url: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+    timeout: Duration,
+) -> Result<u16, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("`{url}` has no scheme"))?;
+    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
+    let fields = Fields::from_list(
+        &headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| format!("headers: {e:?}"))?;
+    let request = OutgoingRequest::new(fields);
+    let scheme = match scheme {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        other => Scheme::Other(other.to_string()),
+    };
+    request
+        .set_method(&Method::Post)
+        .and_then(|()| request.set_scheme(Some(&scheme)))
+        .and_then(|()| request.set_authority(Some(authority)))
+        .and_then(|()| request.set_path_with_query(Some(path)))
+        .map_err(|()| format!("`{url}` is not a valid request target"))?;
+    let outgoing = request
+        .body()
+        .map_err(|()| "the request body was taken".to_string())?;
+    let options = RequestOptions::new();
+    let nanos = u64::try_from(timeout.num_nanoseconds().unwrap_or(i64::MAX)).unwrap_or(u64::MAX);
+    for set in [
+        RequestOptions::set_connect_timeout,
+        RequestOptions::set_first_byte_timeout,
+        RequestOptions::set_between_bytes_timeout,
+    ] {
+        set(&options, Some(nanos)).map_err(|()| "the runtime refused a timeout".to_string())?;
+    }
+    let response = outgoing_handler::handle(request, Some(options)).map_err(|e| e.to_string())?;
+    {
+        let stream = outgoing
+            .write()
+            .map_err(|()| "the request body is not writable".to_string())?;
+        // `blocking-write-and-flush` takes at most 4096 bytes a call.
+        for chunk in body.chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| format!("writing the body: {e:?}"))?;
+        }
+    }
+    OutgoingBody::finish(outgoing, None).map_err(|e| e.to_string())?;
+    response.subscribe().block();
+    match response.get() {
+        Some(Ok(Ok(r))) => Ok(r.status()),
+        Some(Ok(Err(e))) => Err(e.to_string()),
+        Some(Err(())) | None => Err("no response".into()),
     }
 }
 

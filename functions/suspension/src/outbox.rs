@@ -55,7 +55,12 @@ pub fn deliver(
                 "timestamp": text(row, 4)?,
                 "data": {"notice_id": id, "customer_id": text(row, 2)?, "notice": payload},
             });
-            let outcome = endpoint.post(&id, body.to_string().as_bytes(), now);
+            let outcome = endpoint.post(
+                &id,
+                body.to_string().as_bytes(),
+                now,
+                program.call_timeout(),
+            );
             record(db, program, &id, int(row, 5)?, &outcome, as_of, now)?;
             Ok(outcome)
         },
