@@ -265,9 +265,11 @@ pub fn due_steps(
             let mut date = scheduled;
             let mut why = match s.when {
                 When::DayOfMonth(d) => format!("day {d} of the billing month"),
-                When::DaysPastDue(n) => {
-                    format!("{n} days past the due date {}", program.due_date(month))
-                }
+                When::DaysPastDue(n) => format!(
+                    "{n} day{} past the due date {}",
+                    if n == 1 { "" } else { "s" },
+                    program.due_date(month)
+                ),
                 When::NextMonthDay(d) => format!("day {d} of the following month"),
             };
             if let (true, Some(promise), Some(first)) = (
@@ -401,6 +403,14 @@ mod tests {
                 ("suspension_notice", d("2026-11-26")),
                 ("suspension", d("2026-11-27")),
                 ("pickup", d("2026-12-06")),
+            ]
+        );
+        let whys: Vec<&str> = all.iter().map(|s| s.why.as_str()).collect();
+        assert_eq!(
+            whys[..2],
+            [
+                "1 day past the due date 2026-11-05",
+                "8 days past the due date 2026-11-05"
             ]
         );
         // As of the 26th: the notice, not yet the suspension.
