@@ -7,13 +7,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::dunning::{check_commitment, CommitmentRefusal};
 use vip_domain::money::Money;
 use vip_domain::service::{transition, ServiceEvent, ServiceStatus};
 use vip_domain::tiers::PurchaseId;
-use vip_kit::body::{parse_json, read_json};
+use vip_kit::body::read_json;
 use vip_kit::collections::{commitments_of, PROGRAM};
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
@@ -135,14 +134,6 @@ pub fn by_staff(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PaymentEvent {
-    #[serde(rename = "type")]
-    kind: String,
-    data: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PaymentReceived {
     invoice_id: i64,
     payment_id: String,
@@ -156,41 +147,31 @@ struct PaymentReceived {
 /// applied). A replayed `webhook-id` is acknowledged and applies nothing;
 /// other event types are acknowledged and ignored.
 pub fn webhook(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let delivery = webhooks::verified(ctx, "payment_webhook_secrets")?;
-    let db = Db::open()?;
-    if webhooks::seen(&db, &delivery)? {
-        return Ok(vip_kit::json(
-            200,
-            &json!({"webhook_id": delivery, "applied": false, "why": "this delivery was applied already"}),
-        ));
-    }
-    let event: PaymentEvent = parse_json(ctx.req.body())?;
-    if event.kind != "payment.received" {
-        webhooks::applied(&db, &delivery, "payments", ctx.now)?;
-        return Ok(vip_kit::json(
-            200,
-            &json!({"webhook_id": delivery, "applied": false, "why": format!("event type `{}` is not handled", event.kind)}),
-        ));
-    }
-    let data: PaymentReceived = parse_json(event.data.to_string().as_bytes())?;
-    let payment = Payment {
-        payment_id: data.payment_id,
-        amount: data.amount,
-        received_at: data.received_at,
-    };
-    let (_, invoice) = record(
+    webhooks::receive(
         ctx,
-        &db,
-        data.invoice_id,
-        &payment,
-        &format!("webhook:{delivery}"),
-        "partner:payments",
-    )?;
-    webhooks::applied(&db, &delivery, "payments", ctx.now)?;
-    Ok(vip_kit::json(
-        200,
-        &json!({"webhook_id": delivery, "applied": true, "invoice": invoice}),
-    ))
+        "payment_webhook_secrets",
+        "payments",
+        |db, delivery, event| {
+            if event.kind != "payment.received" {
+                return Ok(None);
+            }
+            let data: PaymentReceived = event.data()?;
+            let payment = Payment {
+                payment_id: data.payment_id,
+                amount: data.amount,
+                received_at: data.received_at,
+            };
+            let (_, invoice) = record(
+                ctx,
+                db,
+                data.invoice_id,
+                &payment,
+                &format!("webhook:{delivery}"),
+                "partner:payments",
+            )?;
+            Ok(Some(("invoice", invoice)))
+        },
+    )
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,7 @@ pub enum Access {
     /// Anyone, without a key (health, the OpenAPI document).
     Public,
     /// A partner's webhook: no bearer key, a Standard Webhooks signature
-    /// instead, checked by the handler (`crate::webhooks::verified`).
+    /// instead, checked by the handler (`crate::webhooks::receive`).
     Signed,
     /// Callers whose key is bound to one of these roles.
     Roles(&'static [Role]),

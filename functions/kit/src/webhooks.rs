@@ -9,10 +9,65 @@
 //! only means the partner's retry applies nothing twice either.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::Response;
 use vip_domain::webhooks::{verify, Headers, Secret, DEFAULT_TOLERANCE_SECONDS};
 
+use crate::body::parse_json;
 use crate::db::{timestamp, Db, Value};
 use crate::{Ctx, Problem};
+
+/// A partner event: `{"type": …, "data": {…}}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: String,
+    data: serde_json::Value,
+}
+
+impl Event {
+    /// The event's `data` as the type its `type` names.
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        parse_json(self.data.to_string().as_bytes())
+    }
+}
+
+/// What applying an event answered: the response field and its value, or
+/// `None` for an event type that is not handled (acknowledged, ignored).
+pub type Applied = Option<(&'static str, serde_json::Value)>;
+
+/// Receives a partner event signed with the secrets of `variable`: 401 if
+/// the signature does not check out; a replayed `webhook-id` is acknowledged
+/// and applies nothing; otherwise `apply(db, webhook_id, event)` applies it
+/// and its receipt is recorded from `source`. A failed application records
+/// no receipt, so the partner's retry is applied.
+pub fn receive(
+    ctx: &Ctx<'_>,
+    variable: &str,
+    source: &str,
+    apply: impl FnOnce(&Db, &str, &Event) -> Result<Applied, Problem>,
+) -> Result<Response, Problem> {
+    let delivery = verified(ctx, variable)?;
+    let db = Db::open()?;
+    if seen(&db, &delivery)? {
+        return Ok(crate::json(
+            200,
+            &json!({"webhook_id": delivery, "applied": false, "why": "this delivery was applied already"}),
+        ));
+    }
+    let event: Event = parse_json(ctx.req.body())?;
+    let applied = apply(&db, &delivery, &event)?;
+    record(&db, &delivery, source, ctx.now)?;
+    let body = match applied {
+        Some((field, value)) => json!({"webhook_id": delivery, "applied": true, field: value}),
+        None => json!({"webhook_id": delivery, "applied": false,
+                       "why": format!("event type `{}` is not handled", event.kind)}),
+    };
+    Ok(crate::json(200, &body))
+}
 
 fn refused(detail: impl Into<String>) -> Problem {
     Problem::new(
@@ -25,7 +80,7 @@ fn refused(detail: impl Into<String>) -> Problem {
 
 /// The delivery's `webhook-id` once its signature checks out against the
 /// secrets in `variable`.
-pub fn verified(ctx: &Ctx<'_>, variable: &str) -> Result<String, Problem> {
+fn verified(ctx: &Ctx<'_>, variable: &str) -> Result<String, Problem> {
     let configured = spin_sdk::variables::get(variable).unwrap_or_default();
     let secrets: Vec<Secret> = configured
         .split(',')
@@ -49,8 +104,8 @@ pub fn verified(ctx: &Ctx<'_>, variable: &str) -> Result<String, Problem> {
     .map_err(|r| refused(r.to_string()))
 }
 
-/// Whether delivery `id` from `source` was applied already.
-pub fn seen(db: &Db, id: &str) -> Result<bool, Problem> {
+/// Whether delivery `id` was applied already.
+fn seen(db: &Db, id: &str) -> Result<bool, Problem> {
     Ok(db
         .first(
             "SELECT 1 FROM webhook_receipts WHERE id = ?",
@@ -60,7 +115,7 @@ pub fn seen(db: &Db, id: &str) -> Result<bool, Problem> {
 }
 
 /// Records that delivery `id` was applied.
-pub fn applied(db: &Db, id: &str, source: &str, now: DateTime<Utc>) -> Result<(), Problem> {
+fn record(db: &Db, id: &str, source: &str, now: DateTime<Utc>) -> Result<(), Problem> {
     db.exec(
         "INSERT INTO webhook_receipts (id, source, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
         &[

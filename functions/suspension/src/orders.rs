@@ -14,7 +14,6 @@ use vip_domain::suspension::{
     confirm, first_stage, ordered_by, Confirmation, OrderStage, SuspensionProgram,
     ORDERING_STATUSES,
 };
-use vip_kit::body::parse_json;
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
 
@@ -233,14 +232,6 @@ fn call(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PartnerEvent {
-    #[serde(rename = "type")]
-    kind: String,
-    data: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct OrderConfirmed {
     order_id: i64,
 }
@@ -251,41 +242,24 @@ struct OrderConfirmed {
 /// signed or stale: 401, nothing applied. A replayed `webhook-id` is
 /// acknowledged and applies nothing; a confirmation out of turn is a 409.
 pub fn webhook(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let delivery = webhooks::verified(ctx, "partner_webhook_secrets")?;
-    let db = Db::open()?;
-    if webhooks::seen(&db, &delivery)? {
-        return Ok(vip_kit::json(
-            200,
-            &json!({"webhook_id": delivery, "applied": false, "why": "this delivery was applied already"}),
-        ));
-    }
-    let event: PartnerEvent = parse_json(ctx.req.body())?;
-    let by = match event.kind.as_str() {
-        "engineering.confirmed" => Confirmation::Engineering,
-        "provisioning.confirmed" => Confirmation::Provisioning,
-        "equipment.powered_off" => {
-            let applied = crate::service::powered_off_event(ctx, &db, &event.data)?;
-            webhooks::applied(&db, &delivery, "partners", ctx.now)?;
-            return Ok(vip_kit::json(
-                200,
-                &json!({"webhook_id": delivery, "applied": true, "service": applied}),
-            ));
-        }
-        other => {
-            webhooks::applied(&db, &delivery, "partners", ctx.now)?;
-            return Ok(vip_kit::json(
-                200,
-                &json!({"webhook_id": delivery, "applied": false, "why": format!("event type `{other}` is not handled")}),
-            ));
-        }
-    };
-    let data: OrderConfirmed = parse_json(event.data.to_string().as_bytes())?;
-    let order = confirmed(&db, data.order_id, by, ctx.now)?;
-    webhooks::applied(&db, &delivery, "partners", ctx.now)?;
-    Ok(vip_kit::json(
-        200,
-        &json!({"webhook_id": delivery, "applied": true, "order": order}),
-    ))
+    webhooks::receive(
+        ctx,
+        "partner_webhook_secrets",
+        "partners",
+        |db, _, event| {
+            let by = match event.kind.as_str() {
+                "engineering.confirmed" => Confirmation::Engineering,
+                "provisioning.confirmed" => Confirmation::Provisioning,
+                "equipment.powered_off" => {
+                    let service = crate::service::powered_off_event(ctx, db, event)?;
+                    return Ok(Some(("service", service)));
+                }
+                _ => return Ok(None),
+            };
+            let data: OrderConfirmed = event.data()?;
+            Ok(Some(("order", confirmed(db, data.order_id, by, ctx.now)?)))
+        },
+    )
 }
 
 /// Applies a confirmation to order `id`, guarded by the stage read.

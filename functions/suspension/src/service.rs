@@ -14,7 +14,7 @@ use vip_domain::customer::CustomerId;
 use vip_domain::money::{Currency, Money};
 use vip_domain::service::{transition, ReconnectionBasis, ServiceEvent, ServiceStatus};
 use vip_domain::suspension::{window_passed, RetentionCause, SuspensionProgram};
-use vip_kit::body::{parse_json, read_json};
+use vip_kit::body::read_json;
 use vip_kit::db::{int, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
 
@@ -308,9 +308,9 @@ struct PoweredOff {
 pub fn powered_off_event(
     ctx: &Ctx<'_>,
     db: &Db,
-    data: &serde_json::Value,
+    event: &vip_kit::webhooks::Event,
 ) -> Result<serde_json::Value, Problem> {
-    let event: PoweredOff = parse_json(data.to_string().as_bytes())?;
+    let event: PoweredOff = event.data()?;
     let (id, from) = customer(db, &event.customer_id)?;
     let start = RetentionStart {
         at: event.observed_at.map(|t| t.min(ctx.now)),
