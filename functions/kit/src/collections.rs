@@ -22,7 +22,7 @@ use vip_domain::dunning::{default_dunning_program, due_steps, DueStep, DunningPr
 use vip_domain::month_end::Month;
 use vip_domain::service::{transition, ServiceStatus};
 
-use crate::db::{int, parse_enum, text, timestamp, Db, Value};
+use crate::db::{count_written, int, parse_enum, text, timestamp, Db, Value};
 use crate::settings::Document;
 use crate::Problem;
 
@@ -215,14 +215,8 @@ fn write(
         rows,
         WRITE_CHUNK,
     )?;
-    let mut moved = 0;
-    for row in &written {
-        run.steps_recorded += 1;
-        *run.steps_by_action.entry(text(row, 0)?).or_default() += 1;
-        if crate::db::opt_text(row, 1).is_some() {
-            moved += 1;
-        }
-    }
+    let (recorded, moved) = count_written(&written, &mut run.steps_by_action)?;
+    run.steps_recorded += recorded;
     run.service_moves += moved;
     Ok(moved)
 }

@@ -86,6 +86,21 @@ impl Db {
     }
 }
 
+/// Counts rows a guarded write answered as `RETURNING kind, moves_to`: each
+/// is added to `by_kind`; answers how many were written and how many moved
+/// their subject (a non-null `moves_to`).
+pub fn count_written(
+    written: &[RowResult],
+    by_kind: &mut std::collections::BTreeMap<String, u64>,
+) -> Result<(u64, u64), Problem> {
+    let mut moved = 0;
+    for row in written {
+        *by_kind.entry(text(row, 0)?).or_default() += 1;
+        moved += u64::from(opt_text(row, 1).is_some());
+    }
+    Ok((written.len() as u64, moved))
+}
+
 fn column<'a, T: TryFrom<&'a Value>>(
     row: &'a RowResult,
     i: usize,

@@ -24,8 +24,8 @@ use vip_domain::sweep::{due_events, Recipient, SweepEvent, Sweepable, Tracked};
 use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
 
 use crate::db::{
-    int, opt_text, opt_timestamp, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db,
-    Value,
+    count_written, int, opt_timestamp, parse_enum, parse_timestamp, text, timestamp,
+    timestamp_text, Db, Value,
 };
 use crate::tickets::{calendar, pause_at};
 use crate::Problem;
@@ -237,14 +237,8 @@ fn write(
         rows,
         WRITE_CHUNK,
     )?;
-    let mut moved = 0;
-    for row in &written {
-        run.events_recorded += 1;
-        *run.events_by_kind.entry(text(row, 0)?).or_default() += 1;
-        if opt_text(row, 1).is_some() {
-            moved += 1;
-        }
-    }
+    let (recorded, moved) = count_written(&written, &mut run.events_by_kind)?;
+    run.events_recorded += recorded;
     run.tickets_moved += moved;
     Ok(moved)
 }
