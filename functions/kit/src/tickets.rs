@@ -101,6 +101,25 @@ pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar,
     select(db)?.ok_or_else(|| Problem::internal("the default calendar vanished"))
 }
 
+/// A stored calendar something counts on; a missing one is a 422
+/// `calendar-missing` whose detail says who counts on it (`whose`, e.g.
+/// "the tickets programme counts gold tickets on calendar").
+pub fn required_calendar(
+    db: &Db,
+    id: &str,
+    whose: &str,
+    now: DateTime<Utc>,
+) -> Result<StoredCalendar, Problem> {
+    calendar(db, id, now).map_err(|p| match p.status {
+        404 => Problem::unprocessable(
+            "calendar-missing",
+            "The calendar does not exist",
+            format!("{whose} `{id}`, which is not stored"),
+        ),
+        _ => p,
+    })
+}
+
 /// A pause from its `from_at, to_at` columns at `i`, `i + 1`.
 pub fn pause_at(row: &RowResult, i: usize) -> Result<Pause, Problem> {
     Ok(Pause {

@@ -4,9 +4,9 @@
 //! configured by two variables (its URL and its secret). The host allows
 //! only the origins in `allowed_outbound_hosts`.
 //!
-//! A call succeeds on any 2xx, within the programme's timeout. The `webhook-id` is stable for a message
-//! (an order, a notice), so a receiver drops a repeat: delivery is at least
-//! once. After a few failures in a row a run stops calling that endpoint
+//! A call succeeds on any 2xx, within the programme's timeout. The
+//! `webhook-id` is stable for a message (an order, a notice), so a receiver
+//! drops a repeat: delivery is at least once. After a few failures in a row a run stops calling that endpoint
 //! (it is down), and what is left is tried by the next run.
 
 use std::fmt;

@@ -222,20 +222,14 @@ fn start_retention(
         return Err(Problem::field("at", "must not be in the future"));
     }
     let program = PROGRAM.load(db, ctx.now)?.document;
-    let business = vip_kit::tickets::calendar(db, &program.calendar, ctx.now)
-        .map_err(|p| match p.status {
-            404 => Problem::unprocessable(
-                "calendar-missing",
-                "The business calendar is missing",
-                format!(
-                    "the suspension programme counts retention windows on calendar `{}`, which is not stored",
-                    program.calendar
-                ),
-            ),
-            _ => p,
-        })?
-        .calendar
-        .compile();
+    let business = vip_kit::tickets::required_calendar(
+        db,
+        &program.calendar,
+        "the suspension programme counts retention windows on calendar",
+        ctx.now,
+    )?
+    .calendar
+    .compile();
     let (sales_due, recovery_due) = program
         .retention_deadlines(cause, &business, at)
         .ok_or_else(|| Problem::internal("the business calendar has no working time ahead"))?;

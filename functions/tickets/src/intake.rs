@@ -18,7 +18,7 @@ use vip_kit::db::{
 };
 use vip_kit::{Ctx, Problem};
 
-use vip_kit::tickets::{calendar, pauses, StoredCalendar, PROGRAM};
+use vip_kit::tickets::{calendar, pauses, required_calendar, StoredCalendar, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.get(ctx)
@@ -220,13 +220,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             ),
         ),
     };
-    let stored = calendar(&db, &calendar_id, ctx.now).map_err(|_| {
-        Problem::unprocessable(
-            "calendar-missing",
-            "The ticket's calendar does not exist",
-            format!("{whose} `{calendar_id}`, which is not stored"),
-        )
-    })?;
+    let stored = required_calendar(&db, &calendar_id, &whose, ctx.now)?;
     let month = stored
         .calendar
         .zone
