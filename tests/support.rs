@@ -158,6 +158,23 @@ impl Default for App {
     }
 }
 
+/// Widens the programme's windows for tests that walk a fixed calendar
+/// (October and November 2026): invoices up to 120 months back, retention
+/// cases dated up to 3,660 days back. Without it those tests would start
+/// failing as the real clock moves past the defaults (12 months, 30 days).
+pub fn allow_history(host: &Host) {
+    for (path, field, key, value) in [
+        ("/api/v1/program/collections", "invoice_months", "back", 120),
+        ("/api/v1/program/suspension", "backdating", "max_days", 3660),
+    ] {
+        let r = call(host, Some("staff"), "GET", path, None);
+        let mut program = json(&r)["program"].clone();
+        program[field][key] = serde_json::json!(value);
+        let r = call(host, Some("staff"), "PUT", path, Some(&program));
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+    }
+}
+
 /// Boots a fresh app.
 pub fn boot() -> (App, Host) {
     let app = App::new();

@@ -1,5 +1,6 @@
 //! One log line per request or cron event: what ran, the outcome and the time
-//! taken. Never bodies, never query strings (they may carry personal data).
+//! taken. Never bodies, never query strings, and no path segment that could
+//! name a person (they may carry personal data: see [`redact_path`]).
 
 use std::io::Write;
 use std::time::Instant;
@@ -18,7 +19,7 @@ impl RequestLog {
     pub fn new(method: &str, path: &str) -> Self {
         RequestLog {
             method: method.to_string(),
-            path: path.to_string(),
+            path: redact_path(path),
             component: None,
             error: None,
         }
@@ -60,6 +61,31 @@ impl RequestLog {
     }
 }
 
+/// The path with every segment that could be data replaced by `*`: only
+/// route words (a lowercase letter, then lowercase letters, digits, `-`, `_`,
+/// `.`) are kept, so `/api/v1/customers/ana%40example.com/service` is logged
+/// as `/api/v1/customers/*/service`. Ids, emails, card and phone numbers are
+/// never in the log; the route column still says which operation ran.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let word = segment
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase())
+                && segment.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+                });
+            if word || segment.is_empty() {
+                segment
+            } else {
+                "*"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Writes the line of one cron event.
 pub fn cron_event(component: &str, timestamp: u64, outcome: &Result<(), String>, started: Instant) {
     let mut line = format!(
@@ -93,4 +119,27 @@ fn emit(mut line: String) {
     line.push('\n');
     // One write per line, so concurrent requests never interleave.
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn paths_are_logged_without_data() {
+        assert_eq!(
+            redact_path("/api/v1/customers/ana%40example.com/service"),
+            "/api/v1/customers/*/service"
+        );
+        assert_eq!(
+            redact_path("/api/v1/cards/4111111111111111"),
+            "/api/v1/cards/*"
+        );
+        assert_eq!(
+            redact_path("/api/v1/customers/C-77/"),
+            "/api/v1/customers/*/"
+        );
+        assert_eq!(redact_path("/api/v1/openapi.json"), "/api/v1/openapi.json");
+        assert_eq!(redact_path("/"), "/");
+    }
 }

@@ -38,7 +38,7 @@ use crate::engine::EngineLimits;
 use crate::manifest::Manifest;
 use crate::sqlite_pool::Durability;
 use crate::trigger::cron::{CronHandler, Schedule};
-use crate::trigger::http::HttpTrigger;
+use crate::trigger::http::{HttpTrigger, Limits};
 
 #[derive(Parser)]
 #[command(
@@ -69,9 +69,8 @@ enum Command {
         /// Address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
-        /// Requests declaring a larger body (Content-Length) get 413 before any guest runs.
-        #[arg(long, default_value_t = 16 << 20)]
-        max_request_bytes: u64,
+        #[command(flatten)]
+        http: HttpOptions,
         /// Serve HTTP only, without the cron schedules: when another instance
         /// or an external scheduler fires the jobs (`spin-local cron`, or the
         /// jobs' HTTP routes), and for tests and benchmarks that fire them
@@ -89,6 +88,35 @@ enum Command {
         #[command(flatten)]
         run: RunOptions,
     },
+}
+
+/// What the HTTP server accepts from a client before any guest runs.
+#[derive(Args)]
+struct HttpOptions {
+    /// Requests with a larger body (declared or sent) get 413 before any guest runs.
+    #[arg(long, default_value_t = 16 << 20)]
+    max_request_bytes: u64,
+    /// Largest request line plus headers, in bytes (at least 8192); larger get 431.
+    #[arg(long, default_value_t = 16 << 10, value_parser = clap::value_parser!(u64).range(8192..))]
+    max_header_bytes: u64,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body once its headers
+    /// are in; a slower one gets 408. No instance is held meanwhile.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+}
+
+impl HttpOptions {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_request_bytes: self.max_request_bytes,
+            max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -186,9 +214,9 @@ fn main() -> ExitCode {
         Command::Up {
             run,
             listen,
-            max_request_bytes,
+            http,
             no_cron,
-        } => runtime().and_then(|rt| rt.block_on(up(run, listen, max_request_bytes, no_cron))),
+        } => runtime().and_then(|rt| rt.block_on(up(run, listen, http.limits(), no_cron))),
         Command::Cron { component, at, run } => {
             runtime().and_then(|rt| rt.block_on(cron_once(run, component, at)))
         }
@@ -225,18 +253,13 @@ fn listen_on(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-async fn up(
-    run: RunOptions,
-    listen: SocketAddr,
-    max_request_bytes: u64,
-    no_cron: bool,
-) -> Result<()> {
+async fn up(run: RunOptions, listen: SocketAddr, limits: Limits, no_cron: bool) -> Result<()> {
     let listener = listen_on(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let app = Arc::new(run.load(|m, id| {
         m.http_triggers.iter().any(|t| t.component == id)
             || (!no_cron && m.cron_triggers.iter().any(|t| t.component == id))
     })?);
-    let http = Arc::new(HttpTrigger::new(app.clone(), max_request_bytes)?);
+    let http = Arc::new(HttpTrigger::new(app.clone(), limits)?);
     let mut schedules = Vec::new();
     let cron_triggers = if no_cron {
         &[][..]

@@ -76,6 +76,27 @@ pub struct DunningProgram {
     pub max_commitments: u32,
     /// How far after the day it is made a renegotiated commitment may fall.
     pub renegotiation_hours: u32,
+    /// Which billing months may be invoiced. Defaulted for documents stored before it.
+    #[serde(default)]
+    pub invoice_months: InvoiceMonths,
+}
+
+/// The billing months that may be invoiced, counted from the programme's
+/// current month: a month far away is a typing mistake (`0000-01`), and the
+/// next dunning run would walk an old one through its whole ladder at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceMonths {
+    /// Past months still invoiced late (a missed issue run, a correction).
+    pub back: u32,
+    /// Months invoiced ahead (billing in advance).
+    pub ahead: u32,
+}
+
+impl Default for InvoiceMonths {
+    fn default() -> Self {
+        InvoiceMonths { back: 12, ahead: 1 }
+    }
 }
 
 pub fn default_dunning_program() -> DunningProgram {
@@ -111,6 +132,7 @@ pub fn default_dunning_program() -> DunningProgram {
         .to_vec(),
         max_commitments: 2,
         renegotiation_hours: 24,
+        invoice_months: InvoiceMonths::default(),
     }
 }
 
@@ -168,6 +190,9 @@ impl DunningProgram {
                 );
             }
         }
+        if self.invoice_months.back > 120 || self.invoice_months.ahead > 12 {
+            errors.add("invoice_months", "back is 0 to 120 months, ahead 0 to 12");
+        }
         if self.max_commitments == 0 || self.renegotiation_hours == 0 {
             errors.add(
                 "max_commitments",
@@ -175,6 +200,31 @@ impl DunningProgram {
             );
         }
         errors.finish(())
+    }
+
+    /// Whether the billing month starting `month` may be invoiced on `today`
+    /// (both in the programme's zone); the error says which months may.
+    pub fn check_invoice_month(&self, month: NaiveDate, today: NaiveDate) -> Result<(), String> {
+        let current = first_of(today);
+        let earliest = current.checked_sub_months(chrono::Months::new(self.invoice_months.back));
+        let latest = current.checked_add_months(chrono::Months::new(self.invoice_months.ahead));
+        match (earliest, latest) {
+            (Some(earliest), Some(latest)) if (earliest..=latest).contains(&first_of(month)) => {
+                Ok(())
+            }
+            (earliest, latest) => {
+                let show = |d: Option<NaiveDate>| {
+                    d.map_or_else(|| "?".to_string(), |d| d.format("%Y-%m").to_string())
+                };
+                Err(format!(
+                    "must be from {} to {} ({} months back, {} ahead of this month)",
+                    show(earliest),
+                    show(latest),
+                    self.invoice_months.back,
+                    self.invoice_months.ahead
+                ))
+            }
+        }
     }
 
     /// The day payment is due for the invoice of `month`.
@@ -378,6 +428,26 @@ pub fn check_commitment(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn invoice_months_lie_in_a_window_around_this_month() {
+        let p = default_dunning_program();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let month = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+        assert!(p.check_invoice_month(month(2026, 11), today).is_ok());
+        assert!(p.check_invoice_month(month(2025, 11), today).is_ok());
+        assert!(p.check_invoice_month(month(2026, 12), today).is_ok());
+        let e = p.check_invoice_month(month(2025, 10), today).unwrap_err();
+        assert_eq!(
+            e,
+            "must be from 2025-11 to 2026-12 (12 months back, 1 ahead of this month)"
+        );
+        assert!(p.check_invoice_month(month(2027, 1), today).is_err());
+        assert!(p
+            .check_invoice_month(NaiveDate::from_ymd_opt(0, 1, 1).unwrap(), today)
+            .is_err());
+        assert!(p.check_invoice_month(month(9999, 12), today).is_err());
+    }
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

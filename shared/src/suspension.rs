@@ -209,10 +209,68 @@ pub struct SuspensionProgram {
     pub call_timeout_seconds: u32,
     pub disconnection_request: RetentionWindows,
     pub powered_off: RetentionWindows,
+    /// How far back a retention may be dated. Defaulted for documents stored before it.
+    #[serde(default)]
+    pub backdating: Backdating,
 }
 
 fn default_call_timeout() -> u32 {
     10
+}
+
+/// How far in the past a retention case may start (`at`): its windows count
+/// from then, so a date far back would skip sales' and recovery's days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backdating {
+    /// Operators (staff, customer success) and partners' signed events may
+    /// date a case up to this many days back: a request taken by phone on
+    /// Friday and entered on Monday.
+    pub max_days: u32,
+    /// The member's own channels (web form, chat bot) report "now": their
+    /// `at` may be at most this many minutes back (a form filled in slowly).
+    pub member_channel_minutes: u32,
+}
+
+impl Default for Backdating {
+    fn default() -> Self {
+        Backdating {
+            max_days: 30,
+            member_channel_minutes: 15,
+        }
+    }
+}
+
+/// Who dates a retention case, for [`SuspensionProgram::check_start`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dater {
+    /// Staff, customer success, or a partner's signed event.
+    Operator,
+    /// The member's web form or chat bot.
+    MemberChannel,
+}
+
+/// Why a retention case cannot start at the time given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartRefusal {
+    InFuture,
+    TooFarBack {
+        earliest: DateTime<Utc>,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for StartRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartRefusal::InFuture => write!(f, "must not be in the future"),
+            StartRefusal::TooFarBack { earliest, why } => write!(
+                f,
+                "must be no earlier than {} ({why})",
+                earliest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        }
+    }
 }
 
 pub fn default_suspension_program() -> SuspensionProgram {
@@ -236,6 +294,7 @@ pub fn default_suspension_program() -> SuspensionProgram {
             max_delay_seconds: 3600,
         },
         call_timeout_seconds: default_call_timeout(),
+        backdating: Backdating::default(),
         disconnection_request: RetentionWindows {
             sales_business_days: 3,
             recovery_business_days: 3,
@@ -284,7 +343,47 @@ impl SuspensionProgram {
                 errors.add(name, "each window is from 1 to 60 business days");
             }
         }
+        if !(0..=3660).contains(&self.backdating.max_days) {
+            errors.add("backdating.max_days", "from 0 to 3660");
+        }
+        if !(0..=1440).contains(&self.backdating.member_channel_minutes) {
+            errors.add("backdating.member_channel_minutes", "from 0 to 1440");
+        }
         errors.finish(())
+    }
+
+    /// Whether a retention case may start at `at`, dated by `dater`, at `now`.
+    pub fn check_start(
+        &self,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        dater: Dater,
+    ) -> Result<(), StartRefusal> {
+        if at > now {
+            return Err(StartRefusal::InFuture);
+        }
+        let (back, why) = match dater {
+            Dater::Operator => (
+                Duration::days(i64::from(self.backdating.max_days)),
+                format!(
+                    "a case may be dated at most {} days back",
+                    self.backdating.max_days
+                ),
+            ),
+            Dater::MemberChannel => (
+                Duration::minutes(i64::from(self.backdating.member_channel_minutes)),
+                format!(
+                    "the member's channels date a request now, give or take {} minutes; \
+                     an older request is entered by staff",
+                    self.backdating.member_channel_minutes
+                ),
+            ),
+        };
+        let earliest = now - back;
+        if at < earliest {
+            return Err(StartRefusal::TooFarBack { earliest, why });
+        }
+        Ok(())
     }
 
     pub fn call_timeout(&self) -> Duration {
@@ -347,6 +446,43 @@ pub fn window_passed(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn backdating_is_bounded_by_who_dates_the_case() {
+        let p = default_suspension_program();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-05T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ago = |d: Duration| now - d;
+        assert_eq!(p.check_start(now, now, Dater::MemberChannel), Ok(()));
+        assert_eq!(
+            p.check_start(ago(Duration::minutes(15)), now, Dater::MemberChannel),
+            Ok(())
+        );
+        let refused = p
+            .check_start(ago(Duration::minutes(16)), now, Dater::MemberChannel)
+            .unwrap_err();
+        assert!(matches!(refused, StartRefusal::TooFarBack { .. }));
+        assert!(
+            refused.to_string().contains("2026-11-05T09:45:00Z"),
+            "{refused}"
+        );
+        assert_eq!(
+            p.check_start(ago(Duration::days(30)), now, Dater::Operator),
+            Ok(())
+        );
+        let year_2000 = chrono::DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(matches!(
+            p.check_start(year_2000, now, Dater::Operator),
+            Err(StartRefusal::TooFarBack { .. })
+        ));
+        assert_eq!(
+            p.check_start(now + Duration::seconds(1), now, Dater::Operator),
+            Err(StartRefusal::InFuture)
+        );
+    }
     use super::*;
     use crate::calendar::Calendar;
     use chrono::TimeZone;

@@ -3,8 +3,15 @@
 //! by firing the `dunning` cron component with `--at`.
 
 use chrono::{Datelike, Utc};
-use e2e::{boot, call, fields, json, problem, App, Host, PAYMENT_WEBHOOK_SECRET};
+use e2e::{call, fields, json, problem, App, Host, PAYMENT_WEBHOOK_SECRET};
 use serde_json::{json, Value};
+
+/// A fresh app whose programme takes this file's fixed 2026 calendar.
+fn boot() -> (App, Host) {
+    let (app, host) = e2e::boot();
+    e2e::allow_history(&host);
+    (app, host)
+}
 
 fn store(host: &Host, id: &str) {
     let r = call(
@@ -328,22 +335,44 @@ fn payment_webhooks_are_verified_and_a_replay_applies_nothing() {
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payments"), 1);
     assert_eq!(count(&app, "SELECT paid_minor FROM invoices"), 90000);
-    // Bad payloads: unknown invoice 404, negative amount 400.
+    // Bad payloads can never be applied: acknowledged (so the processor
+    // stops retrying) with the refusal, recorded, nothing applied.
     let unknown = json!({"type": "payment.received",
         "data": {"invoice_id": 999, "payment_id": "psp-78", "amount": {"amount": "1.00", "currency": "USD"}}});
-    problem(
+    let refused = |r: &e2e::Response, slug: &str| {
+        assert_eq!(r.status, 200, "{}", r.body);
+        let ack = json(r);
+        assert_eq!(ack["applied"], false, "{ack}");
+        assert_eq!(
+            ack["refused"]["type"],
+            format!("https://vip-ops.dev/problems/{slug}"),
+            "{ack}"
+        );
+        ack
+    };
+    refused(
         &signed(&host, "msg_3", now, &unknown, PAYMENT_WEBHOOK_SECRET),
-        404,
         "not-found",
     );
     let negative = json!({"type": "payment.received",
         "data": {"invoice_id": id, "payment_id": "psp-79", "amount": {"amount": "-5.00", "currency": "USD"}}});
-    let p = problem(
+    let ack = refused(
         &signed(&host, "msg_4", now, &negative, PAYMENT_WEBHOOK_SECRET),
-        400,
         "validation-error",
     );
-    assert_eq!(fields(&p), vec!["amount.amount"]);
+    assert!(
+        ack["refused"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("amount.amount"),
+        "{ack}"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM webhook_refusals"),
+        2,
+        "both refusals are recorded"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments"), 1);
     // Staff see the same rules.
     problem(&pay(&host, 999, "x-1", "1.00"), 404, "not-found");
     let p = problem(&pay(&host, id, "x-2", "-1.00"), 400, "validation-error");

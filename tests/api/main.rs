@@ -5,6 +5,7 @@ mod cards;
 mod collections;
 mod conventions;
 mod eligibility;
+mod hardening;
 mod health;
 mod members;
 mod month_end;

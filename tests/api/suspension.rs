@@ -23,6 +23,7 @@ fn boot_with_partner() -> (Partner, App, Host) {
     let partner = Partner::start();
     let app = App::with_partners(&partner.origin);
     let host = app.start();
+    e2e::allow_history(&host);
     (partner, app, host)
 }
 

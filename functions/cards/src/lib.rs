@@ -19,7 +19,7 @@
 mod handlers;
 mod view;
 
-use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http::{IncomingRequest, IntoResponse};
 use spin_sdk::http_component;
 use vip_kit::Binding;
 
@@ -41,8 +41,8 @@ const HANDLERS: &[Binding] = &[
 ];
 
 #[http_component]
-fn handle(req: Request) -> impl IntoResponse {
-    vip_kit::serve(req, "cards", HANDLERS)
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "cards", HANDLERS).await
 }
 
 #[cfg(test)]

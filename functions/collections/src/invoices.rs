@@ -95,6 +95,9 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
+    program
+        .check_invoice_month(month.first_day(), program.zone.date_of(ctx.now))
+        .map_err(|m| Problem::field("month", m))?;
     db.first(
         "SELECT 1 FROM customers WHERE id = ?",
         &[Value::Text(customer.as_str().into())],
@@ -152,6 +155,9 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let month = month_query(ctx)?;
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
+    program
+        .check_invoice_month(month.first_day(), program.zone.date_of(ctx.now))
+        .map_err(|m| Problem::field("month", m))?;
     let due_on = program.due_date(month.first_day()).to_string();
     let members = db.exec(
         "SELECT m.customer_id, json_extract(c.facts, '$.monthly_plan_amount.amount'),

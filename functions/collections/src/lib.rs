@@ -20,7 +20,7 @@
 mod invoices;
 mod payments;
 
-use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_kit::collections::PROGRAM;
 use vip_kit::db::Db;
@@ -69,8 +69,8 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 }
 
 #[http_component]
-fn handle(req: Request) -> impl IntoResponse {
-    vip_kit::serve(req, "collections", HANDLERS)
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "collections", HANDLERS).await
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 //! and payment commitments. A payment is idempotent by its id: the same id
 //! again changes nothing (with other details it is a 409); partial payments
 //! add up, and the one that completes the amount marks the invoice paid
-//! (the INSERT's trigger). A customer with nothing left unpaid who was only
+//! (the INSERT's trigger). A payment above what is outstanding, or on a paid
+//! invoice, is refused (409, naming the outstanding amount) unless staff
+//! record the excess as an explicit credit (`"credit": true`); the guard is
+//! the INSERT's own condition, so two payments at once cannot both pass it. A customer with nothing left unpaid who was only
 //! noticed, or reconnected on a pending payment, is active again.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,6 +30,10 @@ struct Payment {
     amount: Money,
     #[serde(default)]
     received_at: Option<DateTime<Utc>>,
+    /// Staff only: accept an amount above the outstanding; the excess is a
+    /// credit (the invoice's `paid` exceeds its `amount`).
+    #[serde(default)]
+    credit: bool,
 }
 
 /// Records a payment of invoice `invoice`: 201, or 200 for a replay.
@@ -55,26 +62,31 @@ fn record(
     let inserted = db
         .first(
             "INSERT INTO payments (id, invoice_id, amount_minor, currency, received_at, source, recorded_at, recorded_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING 1",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+             WHERE EXISTS (SELECT 1 FROM invoices WHERE id = ?2 AND paid_at IS NULL
+                           AND (?9 OR amount_minor - paid_minor >= ?3))
+             ON CONFLICT (id) DO NOTHING RETURNING 1",
             &[
                 Value::Text(id.as_str().into()),
                 Value::Integer(invoice),
                 Value::Integer(payment.amount.minor()),
-                Value::Text(currency),
+                Value::Text(currency.clone()),
                 timestamp(received_at),
                 Value::Text(source.into()),
                 timestamp(ctx.now),
                 Value::Text(actor.into()),
+                Value::Integer(i64::from(payment.credit)),
             ],
         )?
         .is_some();
     if !inserted {
-        let stored = db
-            .first(
-                "SELECT invoice_id, amount_minor FROM payments WHERE id = ?",
-                &[Value::Text(id.as_str().into())],
-            )?
-            .ok_or_else(|| Problem::internal("a payment vanished"))?;
+        let Some(stored) = db.first(
+            "SELECT invoice_id, amount_minor FROM payments WHERE id = ?",
+            &[Value::Text(id.as_str().into())],
+        )?
+        else {
+            return Err(beyond_outstanding(db, invoice, &payment.amount)?);
+        };
         if int(&stored, 0)? != invoice || int(&stored, 1)? != payment.amount.minor() {
             return Err(Problem::conflict(
                 "payment-id-reused",
@@ -93,6 +105,32 @@ fn record(
         settle(db, &text(&row, 1)?, actor, ctx.now)?;
     }
     Ok((201, view(db, &load(db, invoice)?)?))
+}
+
+/// Why a payment of `amount` on `invoice` was not recorded: the invoice is
+/// paid, or the amount is more than what is outstanding.
+fn beyond_outstanding(db: &Db, invoice: i64, amount: &Money) -> Result<Problem, Problem> {
+    let row = load(db, invoice)?;
+    let outstanding = Money::from_minor(
+        (int(&row, 3)? - int(&row, 6)?).max(0),
+        amount.currency().clone(),
+    );
+    Ok(if opt_text(&row, 7).is_some() {
+        Problem::conflict(
+            "invoice-paid",
+            "The invoice is paid",
+            format!("invoice {invoice} is paid in full: nothing is outstanding"),
+        )
+    } else {
+        Problem::conflict(
+            "payment-exceeds-outstanding",
+            "The payment is more than what is outstanding",
+            format!(
+                "invoice {invoice} has {outstanding} outstanding; a payment of {amount} is more \
+                 (staff may record the excess as a credit with \"credit\": true)"
+            ),
+        )
+    })
 }
 
 /// With nothing left unpaid, the domain's `paid` move for the customer's
@@ -151,6 +189,7 @@ pub fn webhook(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         ctx,
         "payment_webhook_secrets",
         "payments",
+        webhooks::Refusals::Acknowledge,
         |db, delivery, event| {
             if event.kind != "payment.received" {
                 return Ok(None);
@@ -160,6 +199,7 @@ pub fn webhook(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 payment_id: data.payment_id,
                 amount: data.amount,
                 received_at: data.received_at,
+                credit: false,
             };
             let (_, invoice) = record(
                 ctx,

@@ -20,7 +20,7 @@ mod month_end;
 mod onboarding;
 mod program;
 
-use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_kit::{Binding, Ctx, Problem};
 
@@ -60,8 +60,8 @@ const HANDLERS: &[Binding] = &[
 ];
 
 #[http_component]
-fn handle(req: Request) -> impl IntoResponse {
-    vip_kit::serve(req, "eligibility", HANDLERS)
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "eligibility", HANDLERS).await
 }
 
 fn health(_: &mut Ctx<'_>) -> Result<Response, Problem> {

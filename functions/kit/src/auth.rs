@@ -125,9 +125,12 @@ impl KeyRing {
         let Some(header) = authorization else {
             return Err(Problem::unauthorized("send `Authorization: Bearer <key>`"));
         };
+        // The scheme is case-insensitive (RFC 9110 §11.1); the key is not.
         let Some(key) = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .trim()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim())
             .filter(|k| !k.is_empty())
         else {
             return Err(Problem::unauthorized(
@@ -181,6 +184,12 @@ mod tests {
             (Role::Partner, Some("acme"))
         );
         assert!(p.actor().starts_with("partner:acme#"));
+        for scheme in ["bearer", "BEARER", "BeArEr"] {
+            let p = ring
+                .authenticate(Some(&format!("{scheme} staff-key-0123456789")))
+                .unwrap();
+            assert_eq!(p.role, Role::Staff, "{scheme}");
+        }
     }
 
     #[test]
@@ -192,6 +201,8 @@ mod tests {
             Some("Bearer "),
             Some("Bearer nope-nope-nope-nope"),
             Some("Basic abc"),
+            Some("Bearerstaff-key-0123456789"),
+            Some("Bearer STAFF-KEY-0123456789"),
         ] {
             let e = ring.authenticate(header).unwrap_err();
             assert_eq!(e.status, 401, "{header:?}");

@@ -64,6 +64,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                 Some(i) => message.get(..i).unwrap_or(&message).to_string(),
                 None => message,
             };
+            let message = without_type_names(&message);
             let path = e.path().to_string();
             let field = if path == "." {
                 "body".to_string()
@@ -72,6 +73,39 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             };
             Err(Problem::field(&field, message))
         }
+    }
+}
+
+/// serde names the Rust type it expected (`expected struct CheckRequest`,
+/// `expected enum Kind`): callers get the JSON kind instead, never our
+/// internal names.
+fn without_type_names(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    loop {
+        let next = [
+            ("expected struct ", "expected a JSON object"),
+            (
+                "expected tuple struct ",
+                "expected a JSON value of another kind",
+            ),
+            ("expected unit struct ", "expected null"),
+            ("expected enum ", "expected one of the documented values"),
+        ]
+        .iter()
+        .filter_map(|(needle, kind)| rest.find(needle).map(|i| (i, *needle, *kind)))
+        .min_by_key(|(i, _, _)| *i);
+        let Some((i, needle, kind)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(rest.get(..i).unwrap_or_default());
+        out.push_str(kind);
+        let after = rest.get(i + needle.len()..).unwrap_or_default();
+        let name_end = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        rest = after.get(name_end..).unwrap_or_default();
     }
 }
 
@@ -102,6 +136,25 @@ mod tests {
         let e =
             parse_json::<Outer>(br#"{"name":"a","inner":{"amount":"1"}} trailing"#).unwrap_err();
         assert_eq!(e.slug, "malformed-json");
+    }
+
+    #[test]
+    fn rust_type_names_never_reach_the_caller() {
+        let e = parse_json::<Outer>(b"null").unwrap_err();
+        assert_eq!(
+            e.errors[0].message,
+            "invalid type: null, expected a JSON object"
+        );
+        let e = parse_json::<Outer>(br#"{"name":"a","inner":[1]}"#).unwrap_err();
+        assert!(
+            !e.errors[0].message.contains("Inner"),
+            "{}",
+            e.errors[0].message
+        );
+        assert_eq!(
+            without_type_names("expected enum Kind or expected struct A, fine"),
+            "expected one of the documented values or expected a JSON object, fine"
+        );
     }
 
     #[test]

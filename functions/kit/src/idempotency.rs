@@ -1,13 +1,17 @@
 //! `Idempotency-Key` for creating and spending POSTs: the first request with a
-//! key runs; a retry with the same key and the same body gets the first
-//! response again (header `Idempotent-Replayed: true`); the same key with a
-//! different body is a 422; a retry while the first is still running is a 409.
+//! key runs; a retry with the same key and the same request (method, path and
+//! the body's JSON meaning) gets the first response again, status and body,
+//! with header `Idempotent-Replayed: true`; the same key with a different
+//! request is a 422; a retry while the first is still running is a 409.
 //!
 //! A key is claimed with one atomic insert before the handler runs and
 //! completed with the response after; failures (non-2xx) release the claim so
-//! the client may retry. A claim left by a crash expires after a lease, and the
-//! handlers' own effects are single idempotent statements, so a takeover never
-//! applies anything twice.
+//! the client may retry. A claim left by a crash (the instance died before
+//! answering) is held for [`LEASE_SECONDS`], answering 409 meanwhile, then
+//! taken over by the next retry. The handlers' own effects are single
+//! idempotent statements keyed by the caller's key, so a takeover never
+//! applies anything twice: a handler that finds what the crashed attempt
+//! created answers as that attempt would have (201) and says it replayed.
 
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
@@ -35,14 +39,42 @@ pub fn key_of(req: &Request) -> Result<Option<String>, Problem> {
     Ok(Some(key.to_string()))
 }
 
+/// What makes two requests "the same": method, path and body. A JSON body
+/// counts by its meaning, not its bytes: object keys are sorted and
+/// insignificant whitespace dropped, so a client whose encoder orders keys
+/// differently on a retry is still recognised. Other bodies count byte for byte.
 fn fingerprint(req: &Request) -> String {
     let mut h = Sha256::new();
     h.update(method_name(req.method()).as_bytes());
     h.update(b" ");
     h.update(req.path().as_bytes());
     h.update(b"\n");
-    h.update(req.body());
+    match serde_json::from_slice::<serde_json::Value>(req.body()) {
+        Ok(value) => h.update(canonical_json(&value).as_bytes()),
+        Err(_) => h.update(req.body()),
+    }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `value` as compact JSON with every object's keys in sorted order.
+fn canonical_json(value: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match value {
+        J::Object(map) => {
+            let mut entries: Vec<(&String, &J)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", J::String(k.clone()), canonical_json(v)))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        J::Array(items) => {
+            let inner: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", inner.join(","))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 pub fn run(
@@ -133,4 +165,26 @@ pub fn run(
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_json;
+
+    #[test]
+    fn json_meaning_not_bytes() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "s"}}"#)
+                .unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#).unwrap();
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_eq!(
+            canonical_json(&b),
+            r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
+        );
+        let c: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"x":"s","y":[{"c":3,"d":2},1]},"b":1}"#).unwrap();
+        assert_ne!(canonical_json(&b), canonical_json(&c), "array order counts");
+    }
 }

@@ -46,6 +46,15 @@ pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Response {
         .build()
 }
 
+/// The answer of a request whose `Idempotency-Key` already created what it
+/// asks for (an earlier attempt crashed or failed after its effect): the
+/// status that attempt would have answered, marked as a replay.
+pub fn replayed<T: serde::Serialize>(status: u16, value: &T) -> Response {
+    let mut response = json(status, value);
+    response.set_header("idempotent-replayed", "true");
+    response
+}
+
 /// The wall clock, read once per request by the shell; the domain only ever
 /// receives time as an argument.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

@@ -2,8 +2,9 @@
 //! idempotency, run the handler, and turn every `Problem` into a response.
 //! No route runs without declaring who may call it.
 
-use chrono::{DateTime, Utc};
-use spin_sdk::http::{Method, Request, Response};
+use chrono::{DateTime, Datelike, Utc};
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{IncomingRequest, Method, Request, Response};
 
 use crate::api::{Access, Operation, OPERATIONS};
 use crate::auth::{KeyRing, Principal, Role};
@@ -126,11 +127,20 @@ impl Ctx<'_> {
             .replace("%3a", ":")
             .replace("%2B", "+")
             .replace("%2b", "+");
-        DateTime::parse_from_rfc3339(&decoded)
-            .map(|t| Some(t.with_timezone(&Utc)))
+        let at = DateTime::parse_from_rfc3339(&decoded)
+            .map(|t| t.with_timezone(&Utc))
             .map_err(|_| {
                 Problem::field(name, "must be an RFC 3339 time, like 2026-01-31T00:00:00Z")
-            })
+            })?;
+        // Far enough from both ends that anything computed from it (a
+        // deadline years ahead) still has a four-digit year.
+        if !(1970..=9000).contains(&at.year()) {
+            return Err(Problem::field(
+                name,
+                "must be a time from year 1970 to 9000",
+            ));
+        }
+        Ok(Some(at))
     }
 
     /// `If-Match: "7"` (or `7`): the version the caller read, if given.
@@ -224,26 +234,85 @@ pub fn assert_bound(component: &str, bindings: &[Binding]) {
     );
 }
 
-/// Serves one request with a component's handlers.
-pub fn serve(req: Request, component: &str, bindings: &[Binding]) -> Response {
+/// Serves one request with a component's handlers. Takes the raw incoming
+/// request because spin-sdk's `Request` keeps one value per header name: a
+/// request with two `Authorization` headers must be refused, not decided by
+/// whichever value the conversion kept (a proxy may have checked the other).
+pub async fn serve(incoming: IncomingRequest, component: &str, bindings: &[Binding]) -> Response {
+    let authorizations = incoming.headers().get("authorization").len();
+    let req = match Request::try_from_incoming_request(incoming).await {
+        Ok(req) => req,
+        Err(e) => {
+            return Problem::new(
+                400,
+                "incomplete-body",
+                "The body could not be read",
+                e.to_string(),
+            )
+            .into_response("")
+        }
+    };
     let path = req.path().to_string();
-    match dispatch(&req, component, bindings) {
+    let result = if authorizations > 1 {
+        Err(Problem::new(
+            400,
+            "ambiguous-authorization",
+            "More than one Authorization header",
+            "send exactly one Authorization header",
+        ))
+    } else {
+        dispatch(&req, component, bindings)
+    };
+    let response = match result {
         Ok(response) => response,
         Err(problem) => problem.into_response(&path),
+    };
+    if *req.method() == Method::Head {
+        return without_body(response);
     }
+    response
+}
+
+/// A `HEAD` answer: the `GET` answer's status and headers, no body.
+fn without_body(response: Response) -> Response {
+    let mut builder = Response::builder();
+    builder.status(*response.status());
+    for (name, value) in response.headers() {
+        if !name.eq_ignore_ascii_case("content-length") {
+            builder.header(name, value.as_str().unwrap_or_default());
+        }
+    }
+    builder.build()
+}
+
+/// How many literal segments a template has: where two templates match a
+/// path (`/invoices/issue`, `/invoices/{invoice}`), the more literal one names it.
+fn literal_segments(template: &str) -> usize {
+    template.split('/').filter(|s| !s.starts_with('{')).count()
 }
 
 fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Response, Problem> {
-    let method = method_name(req.method());
+    let method = match method_name(req.method()) {
+        // HEAD is GET without the body (RFC 9110 §9.3.2).
+        "HEAD" => "GET",
+        other => other,
+    };
     let path = req.path();
+    let matching: Vec<(&Operation, Vec<(&'static str, String)>)> = OPERATIONS
+        .iter()
+        .filter(|o| o.component == component)
+        .filter_map(|o| match_path(o.path, path).map(|params| (o, params)))
+        .collect();
+    let most_literal = matching.iter().map(|(o, _)| literal_segments(o.path)).max();
     let mut allowed = Vec::new();
     let mut found = None;
-    for op in OPERATIONS.iter().filter(|o| o.component == component) {
-        if let Some(params) = match_path(op.path, path) {
-            if op.method == method {
-                found = Some((op, params));
-                break;
-            }
+    for (op, params) in matching
+        .into_iter()
+        .filter(|(o, _)| Some(literal_segments(o.path)) == most_literal)
+    {
+        if op.method == method && found.is_none() {
+            found = Some((op, params));
+        } else if !allowed.contains(&op.method) {
             allowed.push(op.method);
         }
     }
@@ -311,5 +380,6 @@ mod tests {
         assert_eq!(match_path("/a/{id}", "/a/42/b"), None);
         assert_eq!(match_path("/a/b", "/a/b"), Some(vec![]));
         assert_eq!(match_path("/a/b", "/a/c"), None);
+        assert!(literal_segments("/a/issue") > literal_segments("/a/{id}"));
     }
 }

@@ -20,7 +20,7 @@ mod catalogue;
 mod points;
 mod redemptions;
 
-use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http::{IncomingRequest, IntoResponse};
 use spin_sdk::http_component;
 use vip_kit::Binding;
 
@@ -61,8 +61,8 @@ const HANDLERS: &[Binding] = &[
 ];
 
 #[http_component]
-fn handle(req: Request) -> impl IntoResponse {
-    vip_kit::serve(req, "rewards", HANDLERS)
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "rewards", HANDLERS).await
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     };
     if let Some(first) = by_key(&db)? {
         let done = settle_automatic(&db, &program, first, ctx.now)?;
-        return Ok(vip_kit::json(200, &done.view));
+        return Ok(vip_kit::replayed(201, &done.view));
     }
     for _ in 0..ATTEMPTS {
         let tier = member_tier(&db, customer.as_str())?;
@@ -288,7 +288,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             return Ok(vip_kit::json(201, &done.view));
         }
         if let Some(first) = by_key(&db)? {
-            return Ok(vip_kit::json(200, &first.view));
+            return Ok(vip_kit::replayed(201, &first.view));
         }
         // Another request took the points or the unit first: check again.
     }

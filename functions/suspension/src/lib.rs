@@ -38,7 +38,7 @@ mod service;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_domain::suspension::{default_suspension_program, SuspensionProgram};
 use vip_kit::db::Db;
@@ -122,8 +122,8 @@ fn run_now(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 }
 
 #[http_component]
-fn handle(req: Request) -> impl IntoResponse {
-    vip_kit::serve(req, "suspension", HANDLERS)
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "suspension", HANDLERS).await
 }
 
 mod cron {

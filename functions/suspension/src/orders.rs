@@ -246,6 +246,7 @@ pub fn webhook(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         ctx,
         "partner_webhook_secrets",
         "partners",
+        webhooks::Refusals::Answer,
         |db, _, event| {
             let by = match event.kind.as_str() {
                 "engineering.confirmed" => Confirmation::Engineering,

@@ -13,7 +13,8 @@ use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
 use vip_domain::money::{Currency, Money};
 use vip_domain::service::{transition, ReconnectionBasis, ServiceEvent, ServiceStatus};
-use vip_domain::suspension::{window_passed, RetentionCause, SuspensionProgram};
+use vip_domain::suspension::{window_passed, Dater, RetentionCause, SuspensionProgram};
+use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{int, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
@@ -218,10 +219,14 @@ fn start_retention(
     };
     let to = transition(from, event).map_err(refused)?;
     let at = start.at.unwrap_or(ctx.now);
-    if at > ctx.now {
-        return Err(Problem::field("at", "must not be in the future"));
-    }
     let program = PROGRAM.load(db, ctx.now)?.document;
+    let dater = match ctx.role() {
+        Some(Role::Webform | Role::Chatbot) => Dater::MemberChannel,
+        _ => Dater::Operator,
+    };
+    program
+        .check_start(at, ctx.now, dater)
+        .map_err(|why| Problem::field("at", why.to_string()))?;
     let business = vip_kit::tickets::required_calendar(
         db,
         &program.calendar,

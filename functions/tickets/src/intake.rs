@@ -272,7 +272,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             &format!("SELECT {COLUMNS} FROM tickets WHERE request_key = ?"),
             &[Value::Text(key)],
         )? {
-            return Ok(vip_kit::json(200, &view(&row, &program)?));
+            return Ok(vip_kit::replayed(201, &view(&row, &program)?));
         }
     }
     Err(refused(Refusal::ChangeRequestLimit {

@@ -23,7 +23,7 @@ mod queue;
 mod split;
 mod sweep;
 
-use spin_sdk::http::{IntoResponse, Request};
+use spin_sdk::http::{IncomingRequest, IntoResponse};
 use spin_sdk::http_component;
 use vip_kit::Binding;
 
@@ -50,8 +50,8 @@ const HANDLERS: &[Binding] = &[
 ];
 
 #[http_component]
-fn handle(req: Request) -> impl IntoResponse {
-    vip_kit::serve(req, "tickets", HANDLERS)
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "tickets", HANDLERS).await
 }
 
 #[cfg(test)]

@@ -5,6 +5,15 @@
 //! never forge `spin-client-addr` or `spin-path-info` (real Spin passes them
 //! through). A trap, a host-call failure or a guest that never answers becomes
 //! a 500 for that request only; an exhausted instance pool becomes a 503.
+//!
+//! The whole body is read, within the size limit and the body timeout,
+//! *before* an instance is taken from the pool: a client that sends headers
+//! and then nothing holds a connection, never an instance, so idle or slow
+//! clients cannot starve the pool. Headers must arrive within the header
+//! timeout and fit the header limit (hyper answers 431 otherwise).
+//!
+//! The host's own answers (404 unrouted, 408, 413, 503, 500) are RFC 9457
+//! problem documents like the API's.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,14 +22,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
@@ -32,17 +42,38 @@ use crate::routes::{RouteMatch, Router};
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What the HTTP server accepts from a client before any guest runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Larger bodies get 413, declared (`Content-Length`) or sent (chunked):
+    /// the guest would otherwise read the whole body into its memory and trap.
+    pub max_request_bytes: u64,
+    /// The request line and headers together; larger heads get 431.
+    pub max_header_bytes: usize,
+    /// Time from the first byte of a request to the end of its headers.
+    pub header_timeout: Duration,
+    /// Time from the end of the headers to the end of the body; a slower
+    /// client gets 408 and never holds an instance.
+    pub body_timeout: Duration,
+}
+
 pub struct HttpTrigger {
     app: Arc<App>,
     router: Router,
-    /// Requests declaring a larger body get 413 before any guest runs: the
-    /// guest would otherwise read the whole body into its memory and trap.
-    max_request_bytes: u64,
+    limits: Limits,
     handlers: std::collections::HashMap<String, ProxyPre<crate::state::InstanceState>>,
 }
 
+/// Why a request body could not be read.
+enum BodyError {
+    TooLarge,
+    TimedOut,
+    /// The client closed the connection or broke the framing mid-body.
+    Aborted(String),
+}
+
 impl HttpTrigger {
-    pub fn new(app: Arc<App>, max_request_bytes: u64) -> Result<Self> {
+    pub fn new(app: Arc<App>, limits: Limits) -> Result<Self> {
         let routes: Vec<(&str, &str)> = app
             .manifest
             .http_triggers
@@ -79,7 +110,7 @@ impl HttpTrigger {
         Ok(HttpTrigger {
             app,
             router,
-            max_request_bytes,
+            limits,
             handlers,
         })
     }
@@ -124,6 +155,9 @@ impl HttpTrigger {
                     });
                     let conn = http1::Builder::new()
                         .keep_alive(true)
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(self.limits.header_timeout)
+                        .max_buf_size(self.limits.max_header_bytes)
                         .serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
@@ -155,24 +189,59 @@ impl HttpTrigger {
     ) -> Response<HyperOutgoingBody> {
         let started = Instant::now();
         strip_spin_headers(&mut req);
-        let path = req.uri().path().to_string();
-        let mut log = RequestLog::new(req.method().as_str(), &path);
-        let Some(route) = self.router.route(&path) else {
-            let response = plain(StatusCode::NOT_FOUND, "Not Found");
+        let mut log = RequestLog::new(req.method().as_str(), req.uri().path());
+        let Some(route) = self.router.route(req.uri().path()) else {
+            let response = problem(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "no route of this application matches the path",
+            );
             log.finish(None, response.status(), started, None);
             return response;
         };
         log.component(route.component);
-        let declared = req
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.max_request_bytes) {
-            let response = plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
-            log.finish(Some(route.raw_route), response.status(), started, None);
-            return response;
-        }
+        let req = match self.read_body(req).await {
+            Ok(req) => req,
+            Err(e) => {
+                let (response, logged) = match e {
+                    BodyError::TooLarge => {
+                        let r = problem(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "payload-too-large",
+                            &format!(
+                                "the body is larger than {} bytes",
+                                self.limits.max_request_bytes
+                            ),
+                        );
+                        (r, StatusCode::PAYLOAD_TOO_LARGE)
+                    }
+                    BodyError::TimedOut => {
+                        let r = problem(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "request-timeout",
+                            &format!(
+                                "the body did not arrive within {} s",
+                                self.limits.body_timeout.as_secs()
+                            ),
+                        );
+                        (r, StatusCode::REQUEST_TIMEOUT)
+                    }
+                    BodyError::Aborted(why) => {
+                        log.error(why);
+                        // The client went away: nobody reads this answer, and
+                        // the log says 499 (client closed), not a server fault.
+                        let r = problem(
+                            StatusCode::BAD_REQUEST,
+                            "incomplete-body",
+                            "the body ended before its declared length",
+                        );
+                        (r, CLIENT_CLOSED)
+                    }
+                };
+                log.finish(Some(route.raw_route), logged, started, None);
+                return response;
+            }
+        };
         let instantiate_ns = Arc::new(AtomicU64::new(0));
         let response = match self
             .invoke(req, &route, client, instantiate_ns.clone())
@@ -180,16 +249,25 @@ impl HttpTrigger {
         {
             Ok(response) => response,
             Err(e) => {
-                let status = if e
-                    .chain()
+                log.error(crate::log::one_line(&e));
+                if e.chain()
                     .any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>())
                 {
-                    StatusCode::SERVICE_UNAVAILABLE
+                    let mut r = problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "service-unavailable",
+                        "every instance is busy; retry shortly",
+                    );
+                    r.headers_mut()
+                        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    r
                 } else {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                };
-                log.error(crate::log::one_line(&e));
-                plain(status, status.canonical_reason().unwrap_or("Error"))
+                    problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal-error",
+                        "the server could not complete the request",
+                    )
+                }
             }
         };
         let inst = instantiate_ns.load(Ordering::Acquire);
@@ -202,9 +280,36 @@ impl HttpTrigger {
         response
     }
 
+    /// The request with its whole body in memory, read within the size limit
+    /// and the body timeout (see the module doc: before any instance is taken).
+    async fn read_body(&self, req: Request<Incoming>) -> Result<Request<Full<Bytes>>, BodyError> {
+        let limit = self.limits.max_request_bytes;
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(BodyError::TooLarge);
+        }
+        let (parts, body) = req.into_parts();
+        let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+        let collected = tokio::time::timeout(self.limits.body_timeout, limited.collect())
+            .await
+            .map_err(|_| BodyError::TimedOut)?
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    BodyError::TooLarge
+                } else {
+                    BodyError::Aborted(e.to_string())
+                }
+            })?;
+        Ok(Request::from_parts(parts, Full::new(collected.to_bytes())))
+    }
+
     async fn invoke(
         &self,
-        mut req: Request<Incoming>,
+        req: Request<Full<Bytes>>,
         route: &RouteMatch<'_>,
         client: SocketAddr,
         instantiate_ns: Arc<AtomicU64>,
@@ -219,6 +324,7 @@ impl HttpTrigger {
             .get(route.component)
             .context("routed component has no HTTP handler")?
             .clone();
+        let mut req = req.map(|body| body.map_err(|never| -> ErrorCode { match never {} }));
         add_spin_headers(&mut req, route, client)?;
         let mut store = self.app.new_store(component)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -248,15 +354,28 @@ impl HttpTrigger {
     }
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<HyperOutgoingBody> {
-    let body = Full::new(bytes::Bytes::from(format!("{text}\n")))
+/// What the log records for a client that went away mid-request (nginx's 499).
+const CLIENT_CLOSED: StatusCode = match StatusCode::from_u16(499) {
+    Ok(s) => s,
+    Err(_) => StatusCode::BAD_REQUEST,
+};
+
+/// The host's own error answer, an RFC 9457 problem document with the same
+/// `type` base as the API's.
+fn problem(status: StatusCode, slug: &str, detail: &str) -> Response<HyperOutgoingBody> {
+    let body = format!(
+        r#"{{"type":"https://vip-ops.dev/problems/{slug}","title":{title:?},"status":{code},"detail":{detail:?}}}"#,
+        title = status.canonical_reason().unwrap_or("Error"),
+        code = status.as_u16(),
+    );
+    let body = Full::new(Bytes::from(body))
         .map_err(|never| match never {})
         .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain"),
+        HeaderValue::from_static("application/problem+json"),
     );
     response
 }
