@@ -261,6 +261,10 @@ def _interrupt(*_) -> None:
 
 def main() -> int:
     out = Path(os.environ.get("FUZZ_OUT", ROOT / "target/fuzz-report")).resolve()
+    # Only ever clear a directory an earlier run of this script made.
+    if out.exists() and any(out.iterdir()) and not (out / "host.log").exists():
+        print(f"fuzz: {out} exists and is not a fuzz report; set FUZZ_OUT elsewhere", file=sys.stderr)
+        return 1
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     st = Path(sys.executable).with_name("st")

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
-VENV=target/fuzz-venv
+VENV=${FUZZ_VENV:-target/fuzz-venv}
 
 if [[ ! -x target/release/spin-local ]]; then
   echo "fuzz: target/release/spin-local is missing; run scripts/bootstrap.sh first" >&2
