@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Schema fuzzing of the app with Schemathesis, one run per role (draft).
+"""Schema fuzzing of the app with Schemathesis, one run per role.
 
 Run by scripts/fuzz.sh with the Python of target/fuzz-venv, where the pinned
 schemathesis is installed. It starts the release `spin-local` on a free

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Schema fuzzing (draft): Schemathesis against api/openapi.json, one run per
+# Schema fuzzing: Schemathesis against api/openapi.json, one run per
 # role key, on the release build (target/release/spin-local and the wasm under
 # target/wasm32-wasip1/release/, as scripts/bootstrap.sh leaves them; this
 # script builds nothing). It creates or reuses the venv target/fuzz-venv,
-# installs the pinned schemathesis from PyPI (nothing else is downloaded),
+# installs the pinned schemathesis (scripts/fuzz-requirements.txt) from PyPI (nothing else is downloaded),
 # starts spin-local on a free loopback port with a fresh state directory and
 # no cron, fuzzes, stops the host, and ends with `fuzz: N passed, M failed`
 # (roles without / with failures). Exit status 1 if any role found a failure.
@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCHEMATHESIS_VERSION=4.32.5
+# Every package pinned (schemathesis and what it pulls in): scripts/fuzz-requirements.txt.
+REQUIREMENTS=scripts/fuzz-requirements.txt
 VENV=${FUZZ_VENV:-target/fuzz-venv}
 
 if [[ ! -x target/release/spin-local ]]; then
@@ -24,9 +25,12 @@ fi
 if [[ ! -x "$VENV/bin/python" ]]; then
   python3 -m venv "$VENV"
 fi
-installed=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)
-if [[ "$installed" != "$SCHEMATHESIS_VERSION" ]]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+# Reinstall only when the pinned set changed since the venv was filled.
+stamp="$VENV/.requirements.sha256"
+wanted=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  echo "$wanted" > "$stamp"
 fi
 
 exec "$VENV/bin/python" scripts/fuzz.py "$@"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite (what CI runs): bootstrap and build, formatting and
 # lints, then every unit, host and end-to-end test in release mode (the host
-# and the wasm are built once, and every test boots that same build).
+# and the wasm are built once, and every test boots that same build), then
+# schema fuzzing of the running app against api/openapi.json, once per role
+# (scripts/fuzz.sh: schemathesis from PyPI, about 2 minutes; 0 failures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --release --locked
+scripts/fuzz.sh

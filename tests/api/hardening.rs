@@ -184,6 +184,21 @@ fn idempotency_counts_json_meaning_and_a_takeover_answers_as_the_first() {
             [],
         )
         .unwrap();
+    // While the lease runs, a retry is told the first is still in progress.
+    app.database()
+        .execute(
+            "UPDATE idempotency_keys SET state = 'pending', status = NULL, body = NULL,
+             claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE key = 'open-1'",
+            [],
+        )
+        .unwrap();
+    problem(&send(body), 409, "idempotency-request-in-progress");
+    app.database()
+        .execute(
+            "UPDATE idempotency_keys SET claimed_at = '2000-01-01T00:00:00Z' WHERE key = 'open-1'",
+            [],
+        )
+        .unwrap();
     let taken_over = send(body);
     assert_eq!(
         (taken_over.status, taken_over.header("idempotent-replayed")),
@@ -335,6 +350,75 @@ fn money_stays_within_sane_bounds() {
         None,
     );
     assert_eq!(json(&r)["paid"]["amount"], "0.00", "{}", r.body);
+}
+
+#[test]
+fn concurrent_payments_never_exceed_the_outstanding() {
+    let (app, host) = boot();
+    store_customer(&host, "M2", "bronze", false);
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let id = invoice(&host, "M2", &month, "100.00");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let host = &host;
+        let payers: Vec<_> = (0..16)
+            .map(|i| {
+                s.spawn(move || {
+                    call(
+                        host,
+                        Some("staff"),
+                        "POST",
+                        &format!("/api/v1/invoices/{id}/payments"),
+                        Some(&json!({"payment_id": format!("RACE-{i}"),
+                                     "amount": {"amount": "10.00", "currency": "USD"}})),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        payers.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        6,
+        "{statuses:?}"
+    );
+    let paid: i64 = app
+        .database()
+        .query_row("SELECT paid_minor FROM invoices WHERE id = ?", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(paid, 10000);
+}
+
+#[test]
+fn times_stay_within_four_digit_years() {
+    let (_app, host) = boot();
+    for start in ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z"] {
+        let r = call(
+            &host,
+            Some("staff"),
+            "GET",
+            &format!("/api/v1/calendars/default/deadline?start={start}&duration=5d"),
+            None,
+        );
+        let p = problem(&r, 400, "validation-error");
+        assert_eq!(e2e::fields(&p), vec!["start"], "{start}");
+    }
+    // Path ids are percent-decoded: the card number as a client encodes it.
+    let r = call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/cards/755%2000243%203",
+        None,
+    );
+    problem(&r, 404, "not-found");
 }
 
 /// The month before `YYYY-MM`.

@@ -1,5 +1,10 @@
 //! JSON request bodies: content type, size limit, syntax, then types, each
 //! refused with its own 4xx problem naming what is wrong (and where).
+//!
+//! In a request body, a member whose value is `null` counts as absent: an
+//! optional field may be sent as `null` or left out, with one meaning, and a
+//! required one sent as `null` is missing (400). The OpenAPI document marks
+//! every optional request field nullable accordingly.
 
 use serde::de::DeserializeOwned;
 use spin_sdk::http::Request;
@@ -43,7 +48,36 @@ pub fn read_json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
             ),
         ));
     }
-    parse_json(req.body())
+    let mut value: serde_json::Value =
+        serde_json::from_slice(req.body()).map_err(|e| Problem::malformed_json(e.to_string()))?;
+    drop_null_members(&mut value);
+    typed(value)
+}
+
+/// Removes every object member whose value is `null`, at any depth (array
+/// elements are kept: a `null` in a list is a value, not an absent field).
+fn drop_null_members(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_null_members);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_null_members),
+        _ => {}
+    }
+}
+
+/// A parsed JSON value as `T`, naming the field at fault.
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        Problem::field(&field, without_type_names(&e.inner().to_string()))
+    })
 }
 
 /// Parses JSON bytes into `T`, naming the field at fault.
@@ -127,6 +161,38 @@ mod tests {
     struct Outer {
         name: String,
         inner: Inner,
+    }
+
+    #[test]
+    fn null_members_count_as_absent() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Optional {
+            #[serde(default)]
+            flag: bool,
+            #[serde(default)]
+            note: Option<String>,
+            list: Vec<Option<u8>>,
+            inner: Option<Inner>,
+        }
+        let mut v: serde_json::Value = serde_json::from_str(
+            r#"{"flag": null, "note": null, "list": [1, null], "inner": {"amount": "1"}}"#,
+        )
+        .unwrap();
+        drop_null_members(&mut v);
+        let o: Optional = typed(v).unwrap();
+        assert!(!o.flag);
+        assert_eq!(o.note, None);
+        assert_eq!(o.list, vec![Some(1), None]);
+        assert_eq!(o.inner.unwrap().amount, "1");
+        let mut v: serde_json::Value =
+            serde_json::from_str(r#"{"name": null, "inner": {"amount": "1"}}"#).unwrap();
+        drop_null_members(&mut v);
+        let e = typed::<Outer>(v).unwrap_err();
+        assert!(
+            e.errors[0].message.contains("missing field `name`"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub fn method_name(m: &Method) -> &str {
     }
 }
 
-/// Matches `/a/{id}/b` against a path; returns the captures.
+/// Matches `/a/{id}/b` against a path; returns the captures, decoded.
 fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
     let mut t = template.split('/');
     let mut p = path.split('/');
@@ -189,7 +189,13 @@ fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, S
                     if ps.is_empty() {
                         return None;
                     }
-                    params.push((name, ps.to_string()));
+                    // Captures are percent-decoded (`755%2000243%203` is the
+                    // card `755 00243 3`); bytes that are not UTF-8 stay encoded
+                    // and name nothing.
+                    let decoded = percent_encoding::percent_decode_str(ps)
+                        .decode_utf8()
+                        .map_or_else(|_| ps.to_string(), |d| d.into_owned());
+                    params.push((name, decoded));
                 } else if ts != ps {
                     return None;
                 }
@@ -380,6 +386,14 @@ mod tests {
         assert_eq!(match_path("/a/{id}", "/a/42/b"), None);
         assert_eq!(match_path("/a/b", "/a/b"), Some(vec![]));
         assert_eq!(match_path("/a/b", "/a/c"), None);
+        assert_eq!(
+            match_path("/cards/{n}", "/cards/755%2000243%203"),
+            Some(vec![("n", "755 00243 3".to_string())])
+        );
+        assert_eq!(
+            match_path("/c/{id}", "/c/ana%40example.com"),
+            Some(vec![("id", "ana@example.com".to_string())])
+        );
         assert!(literal_segments("/a/issue") > literal_segments("/a/{id}"));
     }
 }
