@@ -13,7 +13,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOST = os.path.join(ROOT, "target/release/spin-local")
+# BENCH_HOST: another spin-local build to measure (e.g. a baseline, for before/after).
+HOST = os.environ.get("BENCH_HOST", os.path.join(ROOT, "target/release/spin-local"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 DURABILITY = os.environ.get("BENCH_DURABILITY", "full")
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

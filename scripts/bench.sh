@@ -9,7 +9,8 @@
 #   scripts/bench.sh tickets [N]  one SLA sweep over N open tickets (default 100000), its rerun, a minute later
 #   scripts/bench.sh dunning [N]  one dunning run over N unpaid invoices (default 100000), its rerun, the pickup
 #   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
-# Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal).
+# Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal),
+# BENCH_HOST (another spin-local binary to measure, e.g. the build before a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh wrk

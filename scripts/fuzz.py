@@ -313,7 +313,8 @@ def main() -> int:
             role_dir = out / role.replace(":", "_")
             role_dir.mkdir()
             cmd = [
-                str(st), "run", str(spec_path),
+                str(st), "--config-file", str(ROOT / "scripts/fuzz.toml"),
+                "run", str(spec_path),
                 "--url", host.url,
                 "-H", f"Authorization: Bearer {key}",
                 "--checks", os.environ.get("FUZZ_CHECKS", ",".join(CHECKS)),
