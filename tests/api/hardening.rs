@@ -282,31 +282,22 @@ fn money_stays_within_sane_bounds() {
             Some(&body),
         )
     };
-    let p = problem(
-        &pay("PAY-BIG", "5000.00", false),
-        409,
-        "payment-exceeds-outstanding",
-    );
-    assert!(
-        p["detail"]
-            .as_str()
-            .unwrap()
-            .contains("100.00 USD outstanding"),
-        "{p}"
-    );
+    // Refused with the outstanding amount named.
+    let refused = |payment: &str, amount: &str, outstanding: &str| {
+        let p = problem(
+            &pay(payment, amount, false),
+            409,
+            "payment-exceeds-outstanding",
+        );
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("{outstanding} USD outstanding")),
+            "{p}"
+        );
+    };
+    refused("PAY-BIG", "5000.00", "100.00");
     assert_eq!(pay("PAY-1", "60.00", false).status, 201);
-    let p = problem(
-        &pay("PAY-2", "50.00", false),
-        409,
-        "payment-exceeds-outstanding",
-    );
-    assert!(
-        p["detail"]
-            .as_str()
-            .unwrap()
-            .contains("40.00 USD outstanding"),
-        "{p}"
-    );
+    refused("PAY-2", "50.00", "40.00");
     let r = pay("PAY-3", "50.00", true);
     assert_eq!(r.status, 201, "{}", r.body);
     problem(&pay("PAY-4", "1.00", false), 409, "invoice-paid");
