@@ -1,4 +1,4 @@
-//! Business calendars and SLA time (DOMAIN.md §4 "Calendars"; seed 002 §3).
+//! Business calendars and SLA time (docs/domain.md §4 "Calendars"; seed 002 §3).
 //!
 //! A calendar is a named zone, weekly working intervals in local time,
 //! holidays, and holidays worked anyway. SLA time is counted in business time

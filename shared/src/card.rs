@@ -1,4 +1,4 @@
-//! Membership cards (DOMAIN.md §2; seed 004 "会员卡号编制": `755 00243` is the
+//! Membership cards (docs/domain.md §2; seed 004 "会员卡号编制": `755 00243` is the
 //! 243rd card issued in region 755).
 //!
 //! A [`CardNumber`] is the region code, the card's sequence within the region

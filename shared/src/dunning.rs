@@ -1,4 +1,4 @@
-//! The monthly collections calendar (DOMAIN.md §5; seed 001, collections
+//! The monthly collections calendar (docs/domain.md §5; seed 001, collections
 //! policy) as programme data: a ladder of named steps, each on a day of the
 //! billing month, a number of days past due, or a day of the next month,
 //! with its action. A live payment commitment (promise to pay) defers the

@@ -1,4 +1,4 @@
-//! Who is VIP (DOMAIN.md §1, seed 001 "Proceso para definir un cliente como VIP").
+//! Who is VIP (docs/domain.md §1, seed 001 "Proceso para definir un cliente como VIP").
 //!
 //! The rule set is data: rules of four shapes (field equals, field in set,
 //! amount greater than, flag set) combined with `any` or `all`. Evaluating it
@@ -383,7 +383,7 @@ fn check_value(errors: &mut Errors, at: &str, field: Field, value: &str, plan_ty
     }
 }
 
-/// The defaults of DOMAIN.md §1: VIP when ANY holds: Dedicated or Corporate
+/// The defaults of docs/domain.md §1: VIP when ANY holds: Dedicated or Corporate
 /// plan; an ISP; monthly plan amount strictly greater than 500.00; a special
 /// negotiation on record. The currency is the programme's (USD by default,
 /// the seed's `$500.00`).

@@ -3,7 +3,7 @@
 //! argument), no dependency on Spin, so it is unit-tested natively and fast.
 //!
 //! Every number the rules use is program configuration with the defaults of
-//! `DOMAIN.md`, never a constant buried in code.
+//! `docs/domain.md`, never a constant buried in code.
 #![forbid(unsafe_code)]
 // No panic is reachable from input: these hold for all non-test code.
 #![cfg_attr(

@@ -1,4 +1,4 @@
-//! The month-end VIP list (DOMAIN.md §1; seed 001: at month close sales sends
+//! The month-end VIP list (docs/domain.md §1; seed 001: at month close sales sends
 //! collections the customers to hold status VIP). Every customer is evaluated
 //! as of the close; the result lists who became VIP and who stopped being VIP,
 //! each with the rules that decided it. The same inputs give the same list, so

@@ -1,4 +1,4 @@
-//! VIP onboarding (DOMAIN.md §1; seed 000 SOP-001): an eligibility pass opens a
+//! VIP onboarding (docs/domain.md §1; seed 000 SOP-001): an eligibility pass opens a
 //! case; customer success reviews it (manual review and data validation); the
 //! programme manager approves or rejects it; the customer is notified. The
 //! whole path has a target (24 h by default), and overdue cases are listed.

@@ -1,4 +1,4 @@
-//! Points (DOMAIN.md §3 "Ledger"; seed 004): an append-only ledger per
+//! Points (docs/domain.md §3 "Ledger"; seed 004): an append-only ledger per
 //! membership. Every entry changes two derived figures: `available` (points
 //! the member can spend) and `reserved` (points held by redemptions waiting
 //! for a decision). Credits (earned or granted points) are lots that expire

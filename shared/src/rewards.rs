@@ -1,4 +1,4 @@
-//! The reward catalogue and redemptions (DOMAIN.md §3 "Catalogue",
+//! The reward catalogue and redemptions (docs/domain.md §3 "Catalogue",
 //! "Redemption"; seed 000 SOP-003 and §4.2, seed 004).
 //!
 //! A redemption is checked here (reward offered, tier allowed, window open,

@@ -1,4 +1,4 @@
-//! A VIP customer's service status (DOMAIN.md §6; seed 001): suspension for
+//! A VIP customer's service status (docs/domain.md §6; seed 001): suspension for
 //! non-payment, reconnection, and the disconnection request flow, as a
 //! state machine whose every edge has a guard. Illegal moves are refused
 //! with the reason.
@@ -28,7 +28,7 @@ pub enum ServiceStatus {
     Disconnected,
 }
 
-/// Why a reconnection is allowed (DOMAIN.md §6: on payment, or on an agreed plan).
+/// Why a reconnection is allowed (docs/domain.md §6: on payment, or on an agreed plan).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReconnectionBasis {

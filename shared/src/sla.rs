@@ -1,4 +1,4 @@
-//! SLA targets and clocks (DOMAIN.md §4 "Targets", "Clock rules"; seeds 002
+//! SLA targets and clocks (docs/domain.md §4 "Targets", "Clock rules"; seeds 002
 //! §6, §9, §10.1; 000 §5.1).
 //!
 //! A target is a duration on a clock: business time on the customer's
@@ -190,7 +190,7 @@ impl Targets {
     }
 }
 
-/// DOMAIN.md §4 defaults (000 §5.1 support levels; 003 ticket channel < 4 h).
+/// docs/domain.md §4 defaults (000 §5.1 support levels; 003 ticket channel < 4 h).
 pub fn default_targets() -> Targets {
     let row = |p: &str, g: &str, s: &str, b: &str| {
         let span = |t: &str| Span::parse(t).unwrap_or(Span::Minutes(60));

@@ -1,4 +1,4 @@
-//! Executing service moves (DOMAIN.md §6; seed 001): the `vip_suspension`
+//! Executing service moves (docs/domain.md §6; seed 001): the `vip_suspension`
 //! orders a status move gives rise to (suspend, reconnect, uninstall or
 //! reassign capacity), the stages an order passes (engineering for a
 //! third-party service, then provisioning, then closed), the retry schedule

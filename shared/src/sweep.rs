@@ -1,4 +1,4 @@
-//! The SLA sweep (DOMAIN.md §4 clock rules; 002 §9.8, §10.1): which clock
+//! The SLA sweep (docs/domain.md §4 clock rules; 002 §9.8, §10.1): which clock
 //! events a ticket has due by a moment, whom each one notifies, and which
 //! ones move the ticket. The `sla-clock` component records each event once
 //! per ticket and key, so re-runs write nothing and a run after downtime

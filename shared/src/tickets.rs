@@ -1,4 +1,4 @@
-//! Support tickets (DOMAIN.md §4 "Intake", "Kinds"; seeds 002 §6, §8, §10;
+//! Support tickets (docs/domain.md §4 "Intake", "Kinds"; seeds 002 §6, §8, §10;
 //! 003 channels): who may open what, through which channel, which row of the
 //! targets table a ticket runs on, and the programme data behind it.
 
@@ -134,7 +134,7 @@ pub struct TicketsProgram {
     pub teams: Teams,
 }
 
-/// The clock rules of DOMAIN.md §4 as numbers (002 §9.8, §10.1).
+/// The clock rules of docs/domain.md §4 as numbers (002 §9.8, §10.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockRules {
@@ -372,7 +372,7 @@ pub struct Topic {
 /// Topics a ticket may be split into at once.
 pub const MAX_SPLIT_TOPICS: usize = 10;
 
-/// Staff split a ticket that mixes topics into one-topic tickets (DOMAIN.md
+/// Staff split a ticket that mixes topics into one-topic tickets (docs/domain.md
 /// §4). Each topic becomes the intake of a new ticket for the same customer
 /// and channel; the parent, once split, is closed. A complaint stays with
 /// the parent (it was escalated at intake), so no topic carries one.
@@ -541,7 +541,7 @@ mod tests {
     }
 }
 
-/// States (DOMAIN.md §4): `new → open → pending_customer ⇄ open →
+/// States (docs/domain.md §4): `new → open → pending_customer ⇄ open →
 /// escalated → resolved → closed`; a reopen within `reopen_days` returns to
 /// `open`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

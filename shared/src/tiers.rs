@@ -1,4 +1,4 @@
-//! Membership tiers (DOMAIN.md §1 "Tiered membership"; seeds 000 §3, 004 §2).
+//! Membership tiers (docs/domain.md §1 "Tiered membership"; seeds 000 §3, 004 §2).
 //!
 //! The basis is **qualifying spend in a rolling window** (purchases at special
 //! prices do not qualify), never the points balance. A purchase can only move a
@@ -511,7 +511,7 @@ fn benefits(
     }
 }
 
-/// DOMAIN.md defaults: member → silver at 5,000 in 12 months (or one purchase
+/// docs/domain.md defaults: member → silver at 5,000 in 12 months (or one purchase
 /// of 5,000) → gold at 10,000 (or one of 10,000) → diamond at 30,000; the
 /// maintenance threshold of a tier is its own threshold over the 24-month review window.
 pub fn default_tier_program() -> TierProgram {

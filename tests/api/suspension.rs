@@ -1,4 +1,4 @@
-//! Suspension, reconnection and disconnection (DOMAIN.md §6) against a real
+//! Suspension, reconnection and disconnection (docs/domain.md §6) against a real
 //! loopback partner (`e2e::partner`) that records every call and fails when
 //! told to: orders opened from service moves, signed provisioning calls
 //! retried with backoff, engineering and provisioning confirmations as

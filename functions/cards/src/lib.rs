@@ -1,4 +1,4 @@
-//! The `cards` component (DOMAIN.md §2): membership cards. Issuance on
+//! The `cards` component (docs/domain.md §2): membership cards. Issuance on
 //! approval and re-issue on a tier change happen where those events are
 //! written (`vip_kit::cards`); here: explicit issuance, lookup, verification
 //! at a point of sale (by number, or by the signed payload of the QR code),

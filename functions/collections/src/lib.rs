@@ -1,4 +1,4 @@
-//! The `collections` component (DOMAIN.md §5; seed 001): monthly invoices
+//! The `collections` component (docs/domain.md §5; seed 001): monthly invoices
 //! (issued for every member, or one by staff), the collector's receipt
 //! confirmation, payments from staff and from the payment processor's
 //! signed webhook (idempotent by payment id, partial payments add up),

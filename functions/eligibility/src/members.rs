@@ -1,4 +1,4 @@
-//! Members and their tiers (DOMAIN.md §1 "Tiered membership"; seeds 000 §3,
+//! Members and their tiers (docs/domain.md §1 "Tiered membership"; seeds 000 §3,
 //! 004): purchases that count, an upgrade the moment a threshold is crossed,
 //! downgrades only at a review, and "what keeps my tier".
 //!

@@ -1,6 +1,6 @@
 //! The programme's configuration documents served by this component: the
 //! eligibility rules and the tier ladder. Each is stored as one versioned
-//! document (`vip_kit::settings`), seeded with the DOMAIN.md defaults on first
+//! document (`vip_kit::settings`), seeded with the docs/domain.md defaults on first
 //! use and replaced by staff.
 
 use spin_sdk::http::Response;

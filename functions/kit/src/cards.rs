@@ -1,4 +1,4 @@
-//! Card orders, fulfilled (DOMAIN.md §2). The event that needs a card (an
+//! Card orders, fulfilled (docs/domain.md §2). The event that needs a card (an
 //! approval, a tier change, a loss) writes a `card_orders` row in its own
 //! statement (SQL triggers); whichever component wrote the event then
 //! fulfils the member's pending orders at once with [`fulfil_pending`], and

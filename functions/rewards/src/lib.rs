@@ -1,4 +1,4 @@
-//! The `rewards` component (DOMAIN.md §3): a member's points (balance,
+//! The `rewards` component (docs/domain.md §3): a member's points (balance,
 //! reservations, what expires next, the statement), staff adjustments, the
 //! expiry run for schedulers, the reward catalogue, and redemptions with
 //! their review queue. Purchases credit points where they are recorded

@@ -1,4 +1,4 @@
-//! The `suspension` component (DOMAIN.md §6; seed 001), HTTP and cron in one
+//! The `suspension` component (docs/domain.md §6; seed 001), HTTP and cron in one
 //! component, as ARCHITECTURE.md lists it: it executes what a customer's
 //! service moves order, and delivers the notice outbox.
 //!

@@ -1,4 +1,4 @@
-//! The `tickets` component (DOMAIN.md §4): business calendars as data (CRUD
+//! The `tickets` component (docs/domain.md §4): business calendars as data (CRUD
 //! for staff) and deadline arithmetic on them; the tickets programme
 //! (targets table, calendar per plan, phone support, limits, clock rules,
 //! teams); intake, state changes, splitting, the work queue, each ticket's

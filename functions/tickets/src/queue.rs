@@ -1,4 +1,4 @@
-//! The work queue (DOMAIN.md §4; 002 §8.6, §9): tickets ordered by
+//! The work queue (docs/domain.md §4; 002 §8.6, §9): tickets ordered by
 //! priority, key accounts first within a priority, then by time to breach
 //! of the clock that runs next; filtered by team, state and breach.
 

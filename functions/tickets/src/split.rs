@@ -1,4 +1,4 @@
-//! Splitting a ticket that mixes topics into one-topic tickets (DOMAIN.md
+//! Splitting a ticket that mixes topics into one-topic tickets (docs/domain.md
 //! §4; the rule is `vip_domain::tickets::split`). The new tickets keep the
 //! parent's customer, plan, calendar and intake time (the customer has been
 //! waiting since then); the parent is closed with the numbers of its parts.
