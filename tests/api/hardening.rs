@@ -176,29 +176,23 @@ fn idempotency_counts_json_meaning_and_a_takeover_answers_as_the_first() {
     assert_eq!(again.body, first.body);
 
     // The first attempt "crashed" after its effect, before its answer was
-    // recorded: the claim is pending and its lease has run out.
-    app.database()
-        .execute(
-            "UPDATE idempotency_keys SET state = 'pending', status = NULL, body = NULL,
-             claimed_at = '2000-01-01T00:00:00Z' WHERE key = 'open-1'",
-            [],
-        )
-        .unwrap();
-    // While the lease runs, a retry is told the first is still in progress.
-    app.database()
-        .execute(
-            "UPDATE idempotency_keys SET state = 'pending', status = NULL, body = NULL,
-             claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE key = 'open-1'",
-            [],
-        )
-        .unwrap();
+    // recorded: its claim is pending since `claimed_at` (SQL).
+    let crashed = |claimed_at: &str| {
+        app.database()
+            .execute(
+                &format!(
+                    "UPDATE idempotency_keys SET state = 'pending', status = NULL, body = NULL,
+                     claimed_at = {claimed_at} WHERE key = 'open-1'"
+                ),
+                [],
+            )
+            .unwrap();
+    };
+    // While the lease runs, a retry is told the first is still in progress...
+    crashed("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
     problem(&send(body), 409, "idempotency-request-in-progress");
-    app.database()
-        .execute(
-            "UPDATE idempotency_keys SET claimed_at = '2000-01-01T00:00:00Z' WHERE key = 'open-1'",
-            [],
-        )
-        .unwrap();
+    // ...and once it has run out, the retry takes the key over.
+    crashed("'2000-01-01T00:00:00Z'");
     let taken_over = send(body);
     assert_eq!(
         (taken_over.status, taken_over.header("idempotent-replayed")),

@@ -48,10 +48,9 @@ pub fn read_json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
             ),
         ));
     }
-    let mut value: serde_json::Value =
-        serde_json::from_slice(req.body()).map_err(|e| Problem::malformed_json(e.to_string()))?;
+    let mut value = parse_value(req.body())?;
     drop_null_members(&mut value);
-    typed(value)
+    from_value(value)
 }
 
 /// Removes every object member whose value is `null`, at any depth (array
@@ -67,8 +66,19 @@ fn drop_null_members(value: &mut serde_json::Value) {
     }
 }
 
-/// A parsed JSON value as `T`, naming the field at fault.
-fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
+/// Parses JSON bytes into `T`, naming the field at fault (no `null`
+/// handling: partners' webhooks are read as sent).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    from_value(parse_value(bytes)?)
+}
+
+/// JSON bytes as a value; a syntax error (trailing bytes included) is `malformed-json`.
+fn parse_value(bytes: &[u8]) -> Result<serde_json::Value, Problem> {
+    serde_json::from_slice(bytes).map_err(|e| Problem::malformed_json(e.to_string()))
+}
+
+/// A JSON value as `T`, naming the field at fault.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." {
@@ -78,36 +88,6 @@ fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
         };
         Problem::field(&field, without_type_names(&e.inner().to_string()))
     })
-}
-
-/// Parses JSON bytes into `T`, naming the field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize(&mut de) {
-        Ok(v) => match de.end() {
-            Ok(()) => Ok(v),
-            Err(e) => Err(Problem::malformed_json(e.to_string())),
-        },
-        Err(e) => {
-            let inner = e.inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(Problem::malformed_json(inner.to_string()));
-            }
-            let message = inner.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message.get(..i).unwrap_or(&message).to_string(),
-                None => message,
-            };
-            let message = without_type_names(&message);
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
-            Err(Problem::field(&field, message))
-        }
-    }
 }
 
 /// serde names the Rust type it expected (`expected struct CheckRequest`,
@@ -180,7 +160,7 @@ mod tests {
         )
         .unwrap();
         drop_null_members(&mut v);
-        let o: Optional = typed(v).unwrap();
+        let o: Optional = from_value(v).unwrap();
         assert!(!o.flag);
         assert_eq!(o.note, None);
         assert_eq!(o.list, vec![Some(1), None]);
@@ -188,7 +168,7 @@ mod tests {
         let mut v: serde_json::Value =
             serde_json::from_str(r#"{"name": null, "inner": {"amount": "1"}}"#).unwrap();
         drop_null_members(&mut v);
-        let e = typed::<Outer>(v).unwrap_err();
+        let e = from_value::<Outer>(v).unwrap_err();
         assert!(
             e.errors[0].message.contains("missing field `name`"),
             "{e:?}"

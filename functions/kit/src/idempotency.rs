@@ -21,6 +21,9 @@ use crate::db::{int, opt_text, text, timestamp, Db, Value};
 use crate::problem::Problem;
 use crate::router::{method_name, Ctx, Handler};
 
+/// The response header that says an answer is a replay of an earlier one.
+pub const REPLAYED: &str = "idempotent-replayed";
+
 /// How long a claim protects a request still running.
 const LEASE_SECONDS: i64 = 60;
 
@@ -56,7 +59,9 @@ fn fingerprint(req: &Request) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `value` as compact JSON with every object's keys in sorted order.
+/// `value` as compact JSON with every object's keys in sorted order. Sorted
+/// here, not left to serde_json: its `preserve_order` feature, which any
+/// crate in the build may turn on, keeps keys in arrival order.
 fn canonical_json(value: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match value {
@@ -120,7 +125,7 @@ pub fn run(
             return Ok(Response::builder()
                 .status(status)
                 .header("content-type", "application/json")
-                .header("idempotent-replayed", "true")
+                .header(REPLAYED, "true")
                 .body(opt_text(&row, 3).unwrap_or_default())
                 .build());
         }

@@ -51,7 +51,7 @@ pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Response {
 /// status that attempt would have answered, marked as a replay.
 pub fn replayed<T: serde::Serialize>(status: u16, value: &T) -> Response {
     let mut response = json(status, value);
-    response.set_header("idempotent-replayed", "true");
+    response.set_header(idempotency::REPLAYED, "true");
     response
 }
 

@@ -24,7 +24,7 @@ use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::webhooks::{verify, Headers, Secret, DEFAULT_TOLERANCE_SECONDS};
 
-use crate::body::parse_json;
+use crate::body::{from_value, parse_json};
 use crate::db::{int, text, timestamp, Db, Value};
 use crate::{Ctx, Problem};
 
@@ -40,7 +40,7 @@ pub struct Event {
 impl Event {
     /// The event's `data` as the type its `type` names.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, Problem> {
-        parse_json(self.data.to_string().as_bytes())
+        from_value(self.data.clone())
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Map};
 use spin_sdk::http::Response;
 use vip_domain::rewards::RewardSpec;
-use vip_kit::body::{parse_json, read_json};
+use vip_kit::body::{from_value, read_json};
 use vip_kit::db::{int, json_column, timestamp, Db, Value};
 use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
@@ -85,7 +85,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 })?,
         ),
     };
-    let spec: RewardSpec = parse_json(serde_json::Value::Object(fields).to_string().as_bytes())?;
+    let spec: RewardSpec = from_value(serde_json::Value::Object(fields))?;
     let db = Db::open()?;
     validated(&db, ctx, &spec)?;
     let row = db

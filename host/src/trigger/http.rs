@@ -72,6 +72,42 @@ enum BodyError {
     Aborted(String),
 }
 
+impl BodyError {
+    /// The answer, and the status the log records: the same, except for a
+    /// client that went away, whom nobody answers (499, not a server fault).
+    fn answer(&self, limits: &Limits) -> (Response<HyperOutgoingBody>, StatusCode) {
+        match self {
+            BodyError::TooLarge => (
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    &format!("the body is larger than {} bytes", limits.max_request_bytes),
+                ),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            BodyError::TimedOut => (
+                problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    &format!(
+                        "the body did not arrive within {} s",
+                        limits.body_timeout.as_secs()
+                    ),
+                ),
+                StatusCode::REQUEST_TIMEOUT,
+            ),
+            BodyError::Aborted(_) => (
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    "incomplete-body",
+                    "the body ended before its declared length",
+                ),
+                CLIENT_CLOSED,
+            ),
+        }
+    }
+}
+
 impl HttpTrigger {
     pub fn new(app: Arc<App>, limits: Limits) -> Result<Self> {
         let routes: Vec<(&str, &str)> = app
@@ -203,41 +239,10 @@ impl HttpTrigger {
         let req = match self.read_body(req).await {
             Ok(req) => req,
             Err(e) => {
-                let (response, logged) = match e {
-                    BodyError::TooLarge => {
-                        let r = problem(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "payload-too-large",
-                            &format!(
-                                "the body is larger than {} bytes",
-                                self.limits.max_request_bytes
-                            ),
-                        );
-                        (r, StatusCode::PAYLOAD_TOO_LARGE)
-                    }
-                    BodyError::TimedOut => {
-                        let r = problem(
-                            StatusCode::REQUEST_TIMEOUT,
-                            "request-timeout",
-                            &format!(
-                                "the body did not arrive within {} s",
-                                self.limits.body_timeout.as_secs()
-                            ),
-                        );
-                        (r, StatusCode::REQUEST_TIMEOUT)
-                    }
-                    BodyError::Aborted(why) => {
-                        log.error(why);
-                        // The client went away: nobody reads this answer, and
-                        // the log says 499 (client closed), not a server fault.
-                        let r = problem(
-                            StatusCode::BAD_REQUEST,
-                            "incomplete-body",
-                            "the body ended before its declared length",
-                        );
-                        (r, CLIENT_CLOSED)
-                    }
-                };
+                let (response, logged) = e.answer(&self.limits);
+                if let BodyError::Aborted(why) = e {
+                    log.error(why);
+                }
                 log.finish(Some(route.raw_route), logged, started, None);
                 return response;
             }
