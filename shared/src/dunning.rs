@@ -228,6 +228,13 @@ impl DunningProgram {
     }
 
     /// The day payment is due for the invoice of `month`.
+    /// The billing month (its first day) whose invoices are due by `today`:
+    /// the current month once its issue day has come. Issuing is idempotent,
+    /// so a daily run issues on the day and catches up on any later day.
+    pub fn month_to_issue(&self, today: NaiveDate) -> Option<NaiveDate> {
+        (today.day() >= self.issue_day).then(|| first_of(today))
+    }
+
     pub fn due_date(&self, month: NaiveDate) -> NaiveDate {
         day_in(month, self.due_day)
     }
@@ -428,6 +435,22 @@ pub fn check_commitment(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn invoices_are_issued_from_the_issue_day_on() {
+        let program = default_dunning_program();
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(program.issue_day, 2);
+        assert_eq!(program.month_to_issue(day("2026-03-01")), None);
+        assert_eq!(
+            program.month_to_issue(day("2026-03-02")),
+            Some(day("2026-03-01"))
+        );
+        assert_eq!(
+            program.month_to_issue(day("2026-03-31")),
+            Some(day("2026-03-01"))
+        );
+    }
 
     #[test]
     fn invoice_months_lie_in_a_window_around_this_month() {

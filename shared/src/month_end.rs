@@ -51,6 +51,17 @@ impl Month {
         }
     }
 
+    /// The month that closed most recently at `at` (the one before `at`'s
+    /// month): what the month-end run lists on any day of the next month.
+    pub fn last_closed(at: DateTime<Utc>) -> Self {
+        let current = Month::of(at.date_naive()).first_day;
+        Month {
+            first_day: current
+                .checked_sub_months(Months::new(1))
+                .unwrap_or(current),
+        }
+    }
+
     /// The instant the month closes: midnight UTC starting the next month.
     /// (The evaluation uses facts as stored at the run; the close names the period.)
     pub fn close(&self) -> DateTime<Utc> {
@@ -124,6 +135,22 @@ pub fn evaluate<'a>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_last_closed_month_is_the_one_before_now() {
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            Month::last_closed(at("2026-12-01T00:00:00Z")).to_string(),
+            "2026-11"
+        );
+        assert_eq!(
+            Month::last_closed(at("2026-01-31T23:59:59Z")).to_string(),
+            "2025-12"
+        );
+        let closed = Month::last_closed(at("2026-03-15T06:00:00Z"));
+        assert!(closed.close() <= at("2026-03-15T06:00:00Z"));
+    }
+
     use super::*;
     use crate::eligibility::default_config;
 

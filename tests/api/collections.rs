@@ -1,6 +1,6 @@
 //! Collections: invoices, payments (staff and the signed webhook),
 //! commitments, the month preview and the dunning ladder walked day by day
-//! by firing the `dunning` cron component with `--at`.
+//! by firing the `collections` component's cron entry (invoice issue, then dunning) with `--at`.
 
 use chrono::{Datelike, Utc};
 use e2e::{call, fields, json, problem, App, Host, PAYMENT_WEBHOOK_SECRET};
@@ -100,11 +100,11 @@ fn an_unpaid_month_walks_the_ladder_day_by_day_and_a_paid_one_does_not() {
         if date == chrono::NaiveDate::from_ymd_opt(2026, 10, 10).unwrap() {
             assert_eq!(pay(&host, pays, "pay-2", "500.00").status, 201);
         }
-        app.fire_cron("dunning", &format!("{date}T05:00:00Z"));
+        app.fire_cron("collections", &format!("{date}T05:00:00Z"));
         if date == chrono::NaiveDate::from_ymd_opt(2026, 10, 26).unwrap() {
             assert_eq!(status(&app, "D-LATE"), "suspension_notice");
             // Fired twice the same day: nothing more.
-            app.fire_cron("dunning", &format!("{date}T18:00:00Z"));
+            app.fire_cron("collections", &format!("{date}T18:00:00Z"));
         }
     }
     assert_eq!(
@@ -256,7 +256,7 @@ fn a_commitment_defers_the_suspension_and_is_renegotiated_once() {
     );
     // Fired on the 27th of the month: no suspension while the promise is live.
     let day27 = today.with_day(27).unwrap();
-    app.fire_cron("dunning", &format!("{day27}T05:00:00Z"));
+    app.fire_cron("collections", &format!("{day27}T05:00:00Z"));
     assert_ne!(status(&app, "D-PROMISE"), "suspended");
     problem(
         &call(

@@ -418,3 +418,29 @@ fn the_tier_ladder_is_programme_data() {
     let p = problem(&put(&without_silver, "\"2\""), 409, "tier-in-use");
     assert!(message(&p).contains("silver"), "{p}");
 }
+
+#[test]
+fn approval_starts_the_membership_at_the_ladders_lowest_tier() {
+    let (_app, host) = boot();
+    let r = call(
+        &host,
+        Some("program_manager"),
+        "GET",
+        "/api/v1/program/tiers",
+        None,
+    );
+    let mut ladder = json(&r)["ladder"].clone();
+    ladder["tiers"][0]["id"] = json!("club");
+    ladder["tiers"][0]["name"] = json!("Club");
+    let r = call_with(
+        &host,
+        Some("staff"),
+        "PUT",
+        "/api/v1/program/tiers",
+        Some(&ladder),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    become_member(&host, "M-CLUB");
+    assert_eq!(tier_of(&host, "M-CLUB")["tier"], "club");
+}

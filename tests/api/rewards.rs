@@ -666,7 +666,7 @@ fn expiry_takes_the_oldest_unspent_points_once_per_day() {
     ));
     assert_eq!(rerun["members_expired"], 0);
     // The cron component runs the same rule; a catch-up `as_of` in the past expires nothing new.
-    app.fire_cron("points-expiry", &Utc::now().to_rfc3339());
+    app.fire_cron("rewards", &Utc::now().to_rfc3339());
     assert_eq!(
         count(
             &app,

@@ -1,5 +1,5 @@
 //! The SLA sweep in time-travel: tickets are set back to a chosen week in
-//! the database, then the `sla-clock` cron component is fired with `--at`
+//! the database, then the `tickets` component's cron entry (the SLA sweep) is fired with `--at`
 //! (and the HTTP sweep with `as_of`), so weeks of calendar pass in seconds.
 //! Expected times are worked out by hand on the default calendar (Mon–Fri
 //! 08:00–17:00 Europe/Madrid), across both DST changes of 2026.
@@ -53,9 +53,9 @@ fn set_back(app: &App, id: i64, at: &str) {
     .unwrap();
 }
 
-/// Fires the `sla-clock` cron component as the scheduler would at `at`.
+/// Fires the `tickets` component's cron entry (the SLA sweep) as the scheduler would at `at`.
 fn fire(app: &App, at: &str) {
-    app.fire_cron("sla-clock", at);
+    app.fire_cron("tickets", at);
 }
 
 /// The ticket's recorded clock events: (kind, due_at, notify), in due order.

@@ -70,12 +70,21 @@ fn service(host: &Host, id: &str) -> Value {
     json(&r)
 }
 
+/// What the scheduler does every minute: the suspension run, then the
+/// `notices` run delivering what it (and every other feature) wrote; the
+/// suspension run's answer with the notices tally as `notices`.
 fn run(host: &Host, as_of: &str) -> Value {
+    let mut answer = scheduled(host, "suspension", as_of);
+    answer["notices"] = scheduled(host, "notices", as_of)["notices"].clone();
+    answer
+}
+
+fn scheduled(host: &Host, run: &str, as_of: &str) -> Value {
     let r = call(
         host,
         Some("scheduler"),
         "POST",
-        &format!("/api/v1/suspension/runs?as_of={as_of}"),
+        &format!("/api/v1/{run}/runs?as_of={as_of}"),
         None,
     );
     assert_eq!(r.status, 200, "{}", r.body);

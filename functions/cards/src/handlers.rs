@@ -1,6 +1,6 @@
 //! The card operations. Each effect is one statement: a loss blocks the card
 //! and orders its replacement in the same UPDATE (SQL trigger), and orders are
-//! fulfilled by `vip_kit::cards`, re-runnably.
+//! fulfilled by `vip_store::cards`, re-runnably.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -8,9 +8,9 @@ use spin_sdk::http::Response;
 use vip_domain::card::{self, plan_order, CardEvent, OrderKind, OrderPlan};
 use vip_domain::customer::CustomerId;
 use vip_kit::body::read_json;
-use vip_kit::cards::{fulfil_pending, held_card, Fulfilment};
 use vip_kit::db::{text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
+use vip_store::cards::{fulfil_pending, held_card, Fulfilment};
 
 use crate::view::{by_number, of_customer, parse_number, show, signing_key};
 

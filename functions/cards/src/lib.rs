@@ -1,6 +1,6 @@
 //! The `cards` component (docs/domain.md §2): membership cards. Issuance on
 //! approval and re-issue on a tier change happen where those events are
-//! written (`vip_kit::cards`); here: explicit issuance, lookup, verification
+//! written (`vip_store::cards`); here: explicit issuance, lookup, verification
 //! at a point of sale (by number, or by the signed payload of the QR code),
 //! the verification key for offline checks, loss and replacement, and the
 //! catch-up of card orders a crash left pending.
@@ -44,6 +44,9 @@ const HANDLERS: &[Binding] = &[
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "cards", HANDLERS).await
 }
+
+vip_kit::cron_component!(HANDLERS, |event| event
+    .call("POST /api/v1/cards/orders/run", ""));
 
 #[cfg(test)]
 mod tests {

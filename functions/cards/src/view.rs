@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use spin_sdk::sqlite::RowResult;
 use vip_domain::card::{self, CardNumber, CardStatus, SigningKey};
-use vip_kit::cards::parse_status;
 use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp_text, Db, Value};
 use vip_kit::{Ctx, Problem};
+use vip_store::cards::parse_status;
 
 /// A card as stored.
 pub struct Card {

@@ -11,9 +11,9 @@ use vip_domain::dunning::{due_steps, last_day};
 use vip_domain::money::{Currency, Money};
 use vip_domain::month_end::Month;
 use vip_kit::body::read_json;
-use vip_kit::collections::{commitments_of, PROGRAM};
 use vip_kit::db::{int, opt_text, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
+use vip_store::collections::{commitments_of, PROGRAM};
 
 pub(crate) const COLUMNS: &str =
     "id, customer_id, month, amount_minor, currency, due_on, paid_minor, paid_at,

@@ -4,7 +4,7 @@
 //! signed webhook (idempotent by payment id, partial payments add up),
 //! payment commitments, the month preview ("what happens on which date if
 //! nothing is paid"), and the dunning run for schedulers (the `dunning` cron
-//! component runs the same `vip_kit::collections::run` daily). (No
+//! component runs the same `vip_store::collections::run` daily). (No
 //! `forbid(unsafe_code)`: spin-sdk's export macro emits the component's
 //! `unsafe` ABI glue; this crate's own code has none.)
 #![cfg_attr(
@@ -22,9 +22,9 @@ mod payments;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
-use vip_kit::collections::PROGRAM;
 use vip_kit::db::Db;
 use vip_kit::{Binding, Ctx, Problem};
+use vip_store::collections::PROGRAM;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
@@ -64,7 +64,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let as_of = ctx.as_of()?;
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
-    let run = vip_kit::collections::run(&db, &program, as_of, &ctx.actor(), ctx.now)?;
+    let run = vip_store::collections::run(&db, &program, as_of, &ctx.actor(), ctx.now)?;
     Ok(vip_kit::json(200, &run))
 }
 
@@ -72,6 +72,20 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "collections", HANDLERS).await
 }
+
+// Daily: the month's invoices once its issue day has come (idempotent, so
+// later days catch up), then the dunning run.
+vip_kit::cron_component!(HANDLERS, |event| {
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, vip_kit::now())?.document;
+    if let Some(month) = program.month_to_issue(program.zone.date_of(event.as_of)) {
+        event.call(
+            "POST /api/v1/invoices/issue",
+            &format!("month={}", month.format("%Y-%m")),
+        )?;
+    }
+    event.call("POST /api/v1/dunning/runs", "")
+});
 
 #[cfg(test)]
 mod tests {

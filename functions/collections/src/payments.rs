@@ -16,9 +16,9 @@ use vip_domain::money::Money;
 use vip_domain::service::{transition, ServiceEvent, ServiceStatus};
 use vip_domain::tiers::PurchaseId;
 use vip_kit::body::read_json;
-use vip_kit::collections::{commitments_of, PROGRAM};
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
+use vip_store::collections::{commitments_of, PROGRAM};
 
 use crate::invoices::{load, view};
 
@@ -253,7 +253,7 @@ pub fn commit(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             format!("invoice {invoice} is paid in full: no commitment is needed"),
         ));
     }
-    let month = vip_kit::collections::month_start(&text(&row, 2)?)?;
+    let month = vip_store::collections::month_start(&text(&row, 2)?)?;
     let earlier = commitments_of(&db, invoice)?;
     let today = program.zone.date_of(ctx.now);
     check_commitment(&program, month, &earlier, today, body.pay_by).map_err(refused)?;

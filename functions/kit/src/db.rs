@@ -8,6 +8,22 @@ pub use spin_sdk::sqlite::Value;
 
 use crate::problem::Problem;
 
+/// One SQL trigger with an effect beyond its own row, declared beside the
+/// statement that fires it (`vip_store::effects` says why triggers).
+#[derive(Debug, Clone, Copy)]
+pub struct Effect {
+    /// Its name in `migrations/`.
+    pub trigger: &'static str,
+    /// The table whose statement fires it.
+    pub table: &'static str,
+    /// The statement: `INSERT`, `UPDATE`, `UPDATE OF state`, `DELETE`.
+    pub on: &'static str,
+    /// The tables it writes, in name order.
+    pub writes: &'static [&'static str],
+    /// What it does, in a line.
+    pub does: &'static str,
+}
+
 pub struct Db(Connection);
 
 impl Db {

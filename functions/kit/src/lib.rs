@@ -18,17 +18,13 @@
 pub mod api;
 pub mod auth;
 pub mod body;
-pub mod cards;
-pub mod collections;
 pub mod cron;
 pub mod db;
 pub mod idempotency;
-pub mod points;
+pub mod outbound;
 pub mod problem;
 pub mod router;
 pub mod settings;
-pub mod sla_sweep;
-pub mod tickets;
 pub mod webhooks;
 
 pub use problem::Problem;

@@ -22,9 +22,23 @@ pub struct Ctx<'a> {
     /// The request's time, read once.
     pub now: DateTime<Utc>,
     params: Vec<(&'static str, String)>,
+    /// Set when a cron event runs the operation (`crate::cron`): the event's
+    /// time, which is the job's `as_of`.
+    scheduled: Option<DateTime<Utc>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of an operation a cron event runs at `as_of`, as the scheduler.
+    pub fn scheduled(req: &'a Request, as_of: DateTime<Utc>) -> Self {
+        Ctx {
+            req,
+            principal: None,
+            now: crate::now(),
+            params: Vec::new(),
+            scheduled: Some(as_of),
+        }
+    }
+
     /// A `{name}` segment of the matched path.
     pub fn param(&self, name: &str) -> &str {
         self.params
@@ -40,6 +54,9 @@ impl Ctx<'_> {
 
     /// The audit actor: the principal, or `anonymous` on public routes.
     pub fn actor(&self) -> String {
+        if self.scheduled.is_some() {
+            return "scheduler:cron".into();
+        }
         self.principal
             .as_ref()
             .map(Principal::actor)
@@ -101,6 +118,9 @@ impl Ctx<'_> {
     /// A scheduled job's `?as_of=` (RFC 3339; default: now). A job judges
     /// what has happened, so a time ahead of now (beyond clock skew) is a 422.
     pub fn as_of(&self) -> Result<DateTime<Utc>, Problem> {
+        if let Some(at) = self.scheduled {
+            return Ok(at);
+        }
         let Some(at) = self.time_query("as_of")? else {
             return Ok(self.now);
         };
@@ -329,18 +349,14 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
             Problem::method_not_allowed(&allowed)
         });
     };
-    let handler = bindings
-        .iter()
-        .find(|(k, _)| *k == key(op))
-        .map(|(_, h)| *h)
-        .ok_or_else(|| {
-            Problem::new(
-                501,
-                "not-implemented",
-                "Not implemented",
-                format!("{method} {}", op.path),
-            )
-        })?;
+    let handler = find_handler(bindings, &key(op)).ok_or_else(|| {
+        Problem::new(
+            501,
+            "not-implemented",
+            "Not implemented",
+            format!("{method} {}", op.path),
+        )
+    })?;
     let principal = match op.access {
         Access::Public | Access::Signed => None,
         Access::Roles(roles) => {
@@ -363,6 +379,7 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
         principal,
         now: crate::now(),
         params,
+        scheduled: None,
     };
     if op.idempotent {
         if let Some(key) = crate::idempotency::key_of(req)? {
@@ -370,6 +387,14 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
         }
     }
     handler(&mut ctx)
+}
+
+/// The handler `bindings` has for `operation` (`"POST /api/v1/dunning/runs"`).
+pub fn find_handler(bindings: &[Binding], operation: &str) -> Option<Handler> {
+    bindings
+        .iter()
+        .find(|(k, _)| *k == operation)
+        .map(|(_, h)| *h)
 }
 
 #[cfg(test)]

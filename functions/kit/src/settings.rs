@@ -10,7 +10,7 @@ use spin_sdk::http::Response;
 use vip_domain::validation::{Errors, FieldError};
 
 use crate::body::read_json;
-use crate::db::{int, json_column, text, timestamp, Db, Value};
+use crate::db::{int, json_column, text, timestamp, Db, Effect, Value};
 use crate::problem::Problem;
 use crate::router::Ctx;
 
@@ -198,6 +198,24 @@ fn replace<T: Serialize>(
         ..Problem::conflict(in_use.slug, in_use.title, in_use.detail)
     })
 }
+
+/// The triggers writes to `program_settings` fire.
+pub const EFFECTS: &[Effect] = &[
+    Effect {
+        trigger: "program_settings_audit_insert",
+        table: "program_settings",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits the first stored version of a programme document",
+    },
+    Effect {
+        trigger: "program_settings_audit_update",
+        table: "program_settings",
+        on: "UPDATE",
+        writes: &["audit_events"],
+        does: "audits each new version of a programme document, with its reason",
+    },
+];
 
 /// The tier ladder. It may not drop a tier a member holds.
 pub const TIERS: Document<vip_domain::tiers::TierProgram> = Document {

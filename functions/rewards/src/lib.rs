@@ -2,8 +2,8 @@
 //! reservations, what expires next, the statement), staff adjustments, the
 //! expiry run for schedulers, the reward catalogue, and redemptions with
 //! their review queue. Purchases credit points where they are recorded
-//! (eligibility, through `vip_kit::points`); the daily expiry cron is the
-//! `points-expiry` component, running the same `vip_kit::points::run_expiry`.
+//! (eligibility, through `vip_store::points`); the daily expiry cron is the
+//! `points-expiry` component, running the same `vip_store::points::run_expiry`.
 //! (No `forbid(unsafe_code)`: spin-sdk's export macro emits the component's
 //! `unsafe` ABI glue; this crate's own code has none.)
 #![cfg_attr(
@@ -64,6 +64,9 @@ const HANDLERS: &[Binding] = &[
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "rewards", HANDLERS).await
 }
+
+vip_kit::cron_component!(HANDLERS, |event| event
+    .call("POST /api/v1/points/expiry", ""));
 
 #[cfg(test)]
 mod tests {

@@ -9,8 +9,8 @@ use vip_domain::customer::CustomerId;
 use vip_domain::points::{next_expiry, Lot};
 use vip_kit::body::read_json;
 use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, timestamp_text, Db, Value};
-use vip_kit::points::{member_tier, run_expiry, standing, PROGRAM};
 use vip_kit::{Ctx, Problem};
+use vip_store::points::{member_tier, run_expiry, standing, PROGRAM};
 
 /// Statement lines per page unless `?limit=` says otherwise (at most 200).
 const PAGE: i64 = 50;

@@ -23,8 +23,8 @@ use vip_kit::body::read_json;
 use vip_kit::db::{
     int, json_column, opt_text, opt_timestamp, parse_timestamp, text, timestamp, Db, Value,
 };
-use vip_kit::points::{member_tier, standing, PROGRAM};
 use vip_kit::{Ctx, Problem};
+use vip_store::points::{member_tier, standing, PROGRAM};
 
 use crate::catalogue;
 

@@ -1,6 +1,6 @@
 //! The `suspension` component (docs/domain.md §6; seed 001), HTTP and cron in one
 //! component, as ARCHITECTURE.md lists it: it executes what a customer's
-//! service moves order, and delivers the notice outbox.
+//! service moves order.
 //!
 //! - Orders: every move to `suspended`, to a reconnection status or to
 //!   `disconnected` opens one `vip_suspension` order (`orders`); a direct
@@ -12,12 +12,10 @@
 //! - Service: reconnection on a payment, a dispute or a plan; disconnection
 //!   requests and equipment powered off, with the sales and recovery windows
 //!   on a business calendar (`service`).
-//! - Notices: every outbox row is delivered to the notification webhook at
-//!   least once, with its id as `webhook-id` (`outbox`).
 //!
 //! The run (`POST /api/v1/suspension/runs?as_of=`, and the cron event every
 //! minute) does all of it in order: windows that passed, orders to open,
-//! calls due, notices due. Each part is idempotent, so a run fired twice or
+//! calls due. (Notices these moves write are delivered by `notices`.) Each part is idempotent, so a run fired twice or
 //! cut short and run again neither loses nor repeats anything. (No
 //! `forbid(unsafe_code)`: the export macros emit the component's `unsafe`
 //! ABI glue; this crate's own code has none.)
@@ -32,27 +30,15 @@
 )]
 
 mod orders;
-mod outbound;
-mod outbox;
 mod service;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
-use vip_domain::suspension::{default_suspension_program, SuspensionProgram};
 use vip_kit::db::Db;
-use vip_kit::settings::Document;
+use vip_kit::outbound::Tally;
 use vip_kit::{Binding, Ctx, Problem};
-
-/// The suspension programme: notice list, retries, retention windows.
-pub const PROGRAM: Document<SuspensionProgram> = Document {
-    name: "suspension",
-    key: "program",
-    default: default_suspension_program,
-    validate: SuspensionProgram::validate,
-    in_use: None,
-};
+use vip_store::service::PROGRAM;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
@@ -76,7 +62,7 @@ const HANDLERS: &[Binding] = &[
         service::retained,
     ),
     ("GET /api/v1/service-orders/{order}", orders::get),
-    ("POST /api/v1/suspension/runs", run_now),
+    ("POST /api/v1/suspension/runs", run),
     ("POST /api/v1/webhooks/service-orders", orders::webhook),
 ];
 
@@ -94,31 +80,28 @@ struct Run {
     as_of: String,
     retention_moves: u64,
     orders_opened: u64,
-    calls: outbound::Tally,
-    notices: outbound::Tally,
+    calls: Tally,
 }
 
-fn run(db: &Db, as_of: DateTime<Utc>, now: DateTime<Utc>, actor: &str) -> Result<Run, Problem> {
-    let program = PROGRAM.load(db, now)?.document;
-    let retention_moves = service::lapse_windows(db, &program, as_of, actor)?;
-    let orders_opened = orders::open(db, &program, None, as_of, actor)?;
-    let calls = orders::call_provisioning(db, &program, as_of, now)?;
-    let notices = outbox::deliver(db, &program, as_of, now)?;
-    Ok(Run {
-        as_of: vip_kit::db::timestamp_text(as_of),
-        retention_moves,
-        orders_opened,
-        calls,
-        notices,
-    })
-}
-
-/// `POST /api/v1/suspension/runs?as_of=`: the run, for external schedulers
-/// and catch-up.
-fn run_now(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+/// `POST /api/v1/suspension/runs?as_of=`: the run, for external schedulers,
+/// catch-up, and this component's cron event (every minute).
+fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let as_of = ctx.as_of()?;
+    let actor = ctx.actor();
     let db = Db::open()?;
-    Ok(vip_kit::json(200, &run(&db, as_of, ctx.now, &ctx.actor())?))
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let retention_moves = service::lapse_windows(&db, &program, as_of, &actor)?;
+    let orders_opened = orders::open(&db, &program, None, as_of, &actor)?;
+    let calls = orders::call_provisioning(&db, &program, as_of, ctx.now)?;
+    Ok(vip_kit::json(
+        200,
+        &Run {
+            as_of: vip_kit::db::timestamp_text(as_of),
+            retention_moves,
+            orders_opened,
+            calls,
+        },
+    ))
 }
 
 #[http_component]
@@ -126,31 +109,8 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "suspension", HANDLERS).await
 }
 
-mod cron {
-    //! The cron export (`fermyon:spin-cron`), bound from its WIT: the trigger
-    //! plugin's SDK is not on crates.io.
-    wit_bindgen::generate!({
-        world: "fermyon:spin-cron/spin-cron",
-        path: "../../wit/deps/spin-cron",
-    });
-
-    struct Suspension;
-
-    impl Guest for Suspension {
-        fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-            vip_kit::cron::run(metadata.timestamp, |db, as_of, now| {
-                let r = super::run(db, as_of, now, "scheduler:cron")?;
-                Ok(format!(
-                    "suspension as of {}: {} retention moves, {} orders opened, calls {}, notices {}",
-                    r.as_of, r.retention_moves, r.orders_opened, r.calls, r.notices
-                ))
-            })
-            .map_err(Error::Other)
-        }
-    }
-
-    export!(Suspension);
-}
+vip_kit::cron_component!(HANDLERS, |event| event
+    .call("POST /api/v1/suspension/runs", ""));
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use vip_domain::suspension::{
 use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
 use vip_kit::{webhooks, Ctx, Problem};
 
-use crate::outbound::{deliver_due, next_try, Endpoint, Tally};
+use vip_kit::outbound::{deliver_due, next_try, Endpoint, Tally};
 
 /// Moves read per statement, and calls made per batch.
 const BATCH: i64 = 200;

@@ -19,7 +19,8 @@ use vip_kit::body::read_json;
 use vip_kit::db::{int, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value};
 use vip_kit::{Ctx, Problem};
 
-use crate::{orders, PROGRAM};
+use crate::orders;
+use vip_store::service::PROGRAM;
 
 /// The customer of `{id}`, who must exist, and their service status.
 fn customer(db: &Db, id: &str) -> Result<(String, ServiceStatus), Problem> {
@@ -227,7 +228,7 @@ fn start_retention(
     program
         .check_start(at, ctx.now, dater)
         .map_err(|why| Problem::field("at", why.to_string()))?;
-    let business = vip_kit::tickets::required_calendar(
+    let business = vip_store::tickets::required_calendar(
         db,
         &program.calendar,
         "the suspension programme counts retention windows on calendar",

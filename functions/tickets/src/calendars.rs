@@ -1,6 +1,6 @@
 //! Business calendars: a zone, weekly working intervals, holidays and
 //! holidays worked anyway, one versioned document per calendar id (stored
-//! and loaded by `vip_kit::tickets`, which the `sla-clock` sweep shares).
+//! and loaded by `vip_store::tickets`, which the `sla-clock` sweep shares).
 
 use chrono::Duration;
 use serde_json::json;
@@ -9,8 +9,8 @@ use vip_domain::calendar::{is_calendar_id, Calendar, Clock};
 use vip_domain::sla::Span;
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp, timestamp_text, Db, Value};
-use vip_kit::tickets::{calendar, StoredCalendar, DEFAULT_CALENDAR, PROGRAM};
 use vip_kit::{Ctx, Problem};
+use vip_store::tickets::{calendar, StoredCalendar, DEFAULT_CALENDAR, PROGRAM};
 
 /// A calendar id: 1 to 64 of `a-z`, `0-9` and `-`.
 fn calendar_id(ctx: &Ctx<'_>) -> Result<String, Problem> {

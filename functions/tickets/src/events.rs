@@ -16,7 +16,7 @@ use vip_kit::db::{
 };
 use vip_kit::{Ctx, Problem};
 
-use vip_kit::tickets::PROGRAM;
+use vip_store::tickets::PROGRAM;
 
 use crate::intake::{load, view, TicketClocks, COLUMNS};
 

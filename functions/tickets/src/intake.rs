@@ -18,7 +18,7 @@ use vip_kit::db::{
 };
 use vip_kit::{Ctx, Problem};
 
-use vip_kit::tickets::{calendar, pauses, required_calendar, StoredCalendar, PROGRAM};
+use vip_store::tickets::{calendar, pauses, required_calendar, StoredCalendar, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.get(ctx)

@@ -54,6 +54,9 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "tickets", HANDLERS).await
 }
 
+vip_kit::cron_component!(HANDLERS, |event| event
+    .call("POST /api/v1/tickets/sla-sweep", ""));
+
 #[cfg(test)]
 mod tests {
     #[test]

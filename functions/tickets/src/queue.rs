@@ -7,8 +7,8 @@ use spin_sdk::http::Response;
 use vip_domain::sla::Priority;
 use vip_domain::tickets::TicketState;
 use vip_kit::db::{opt_timestamp, parse_enum, text, timestamp, timestamp_text, Db, Value};
-use vip_kit::tickets::PROGRAM;
 use vip_kit::{Ctx, Problem};
+use vip_store::tickets::PROGRAM;
 
 use crate::intake::{as_text, view, COLUMNS};
 

@@ -11,8 +11,8 @@ use spin_sdk::http::Response;
 use vip_domain::tickets::{split as split_topics, Intake, TicketState, Topic};
 use vip_kit::body::read_json;
 use vip_kit::db::{int, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value};
-use vip_kit::tickets::{calendar, PROGRAM};
 use vip_kit::{Ctx, Problem};
+use vip_store::tickets::{calendar, PROGRAM};
 
 use crate::intake::{insert, load, refused, view, NewTicket, COLUMNS};
 

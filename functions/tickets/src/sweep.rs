@@ -1,11 +1,12 @@
 //! `POST /api/v1/tickets/sla-sweep?as_of=`: the `sla-clock` sweep for
 //! external schedulers and catch-up after downtime (the cron component runs
-//! the same `vip_kit::sla_sweep::run` every minute).
+//! the same `vip_store::sla_sweep::run` every minute).
 
 use spin_sdk::http::Response;
 use vip_kit::db::Db;
-use vip_kit::tickets::PROGRAM;
-use vip_kit::{sla_sweep, Ctx, Problem};
+use vip_kit::{Ctx, Problem};
+use vip_store::sla_sweep;
+use vip_store::tickets::PROGRAM;
 
 pub fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let as_of = ctx.as_of()?;

@@ -23,12 +23,12 @@ use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::sweep::{due_events, Recipient, SweepEvent, Sweepable, Tracked};
 use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
 
-use crate::db::{
+use crate::tickets::{calendar, pause_at};
+use vip_kit::db::{
     count_written, int, opt_timestamp, parse_enum, parse_timestamp, text, timestamp,
     timestamp_text, Db, Value,
 };
-use crate::tickets::{calendar, pause_at};
-use crate::Problem;
+use vip_kit::Problem;
 
 /// Tickets read per statement.
 const BATCH: i64 = 500;

@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use crate::db::{timestamp, Value};
+use crate::Problem;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use spin_sdk::sqlite::RowResult;
@@ -20,8 +22,6 @@ use spin_sdk::wit::wasi::http0_2_0::types::{
 };
 use vip_domain::suspension::RetryPolicy;
 use vip_domain::webhooks::Secret;
-use vip_kit::db::{timestamp, Value};
-use vip_kit::Problem;
 
 /// Consecutive failures after which a run stops calling an endpoint.
 const FAILURES_BEFORE_PAUSE: u32 = 3;

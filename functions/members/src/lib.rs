@@ -22,6 +22,7 @@ mod program;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
+use vip_domain::month_end::Month;
 use vip_kit::{Binding, Ctx, Problem};
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
@@ -61,7 +62,7 @@ const HANDLERS: &[Binding] = &[
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
-    vip_kit::serve(req, "eligibility", HANDLERS).await
+    vip_kit::serve(req, "members", HANDLERS).await
 }
 
 fn health(_: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -90,10 +91,20 @@ fn openapi(_: &mut Ctx<'_>) -> Result<Response, Problem> {
         .build())
 }
 
+// Daily: the tier review, then the month-end VIP list for the month just
+// ended (answered as it was if already made).
+vip_kit::cron_component!(HANDLERS, |event| {
+    event.call("POST /api/v1/members/tier-review", "")?;
+    event.call(
+        "POST /api/v1/eligibility/month-end",
+        &format!("month={}", Month::last_closed(event.as_of)),
+    )
+});
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_operation_has_a_handler_and_every_handler_an_operation() {
-        vip_kit::router::assert_bound("eligibility", super::HANDLERS);
+        vip_kit::router::assert_bound("members", super::HANDLERS);
     }
 }

@@ -11,7 +11,7 @@ use vip_domain::suspension::SuspensionProgram;
 use vip_kit::db::{int, text, timestamp, Db, Value};
 use vip_kit::Problem;
 
-use crate::outbound::{deliver_due, next_try, Tally};
+use vip_kit::outbound::{deliver_due, next_try, Tally};
 
 /// Notices read per statement.
 const BATCH: i64 = 200;

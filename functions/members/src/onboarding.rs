@@ -12,6 +12,7 @@ use vip_domain::onboarding::{self, Actor, CaseAction, CaseError, CaseState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
 
 const DEFAULT_TARGET_HOURS: u32 = 24;
@@ -221,6 +222,14 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
         CaseAction::Reject { reason } => Value::Text(reason.trim().to_string()),
         _ => Value::Null,
     };
+    if to == CaseState::Approved {
+        // The membership starts at the ladder's lowest tier (programme data).
+        let ladder = TIERS.load(&db, ctx.now)?.document;
+        let entry = ladder
+            .lowest()
+            .ok_or_else(|| Problem::internal("the tier ladder has no tiers"))?;
+        vip_store::onboarding::stamp_entry_tier(&db, id, &entry.id)?;
+    }
     let updated = db.first(
         &format!(
             "UPDATE onboarding_cases SET state = ?1, {who}, reason = COALESCE(?6, reason),
@@ -245,7 +254,7 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
     };
     if to == CaseState::Approved {
         // The approval ordered the member's first card (SQL trigger): issue it now.
-        vip_kit::cards::fulfil_pending(&db, ctx, &text(&updated, 1)?)?;
+        vip_store::cards::fulfil_pending(&db, ctx, &text(&updated, 1)?)?;
     }
     let (case, _) = load(&db, id, ctx.now)?;
     Ok(vip_kit::json(200, &case))

@@ -11,13 +11,46 @@
 //! fulfilled twice, and sequences come from one `UPDATE … RETURNING` per
 //! region, so two issuances never share a number.
 
+use crate::effects::Effect;
 use chrono::{DateTime, Utc};
 use spin_sdk::sqlite::RowResult;
 use vip_domain::card::{self, plan_order, CardNumber, CardStatus, HeldCard, OrderKind, OrderPlan};
 
-use crate::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
-use crate::problem::Problem;
-use crate::router::Ctx;
+use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::Ctx;
+use vip_kit::Problem;
+
+/// The triggers this aggregate's statements fire (see [`crate::effects`]).
+pub const EFFECTS: &[Effect] = &[
+    Effect {
+        trigger: "cards_audit_insert",
+        table: "cards",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits an issued card",
+    },
+    Effect {
+        trigger: "cards_audit_status",
+        table: "cards",
+        on: "UPDATE OF status",
+        writes: &["audit_events"],
+        does: "audits each status change of a card",
+    },
+    Effect {
+        trigger: "cards_fulfil_order",
+        table: "cards",
+        on: "INSERT",
+        writes: &["card_orders"],
+        does: "marks the order the card fulfils done, in the issuing statement",
+    },
+    Effect {
+        trigger: "cards_lost_order",
+        table: "cards",
+        on: "UPDATE OF status",
+        writes: &["card_orders"],
+        does: "a card reported lost orders its replacement",
+    },
+];
 
 /// Card settings, from variables (defaults: region 755 as in seed 004's
 /// example, 5-digit sequences, cards valid 24 months).

@@ -20,10 +20,10 @@ use vip_domain::money::{Currency, Money};
 use vip_domain::tiers::{Purchase, PurchaseError, PurchaseId, TierChange, TierError, TierProgram};
 use vip_domain::validation::FieldError;
 use vip_kit::body::read_json;
-use vip_kit::cards::{fulfil_pending, Fulfilment};
 use vip_kit::db::{int, parse_timestamp, text, timestamp, timestamp_text, Db, Value};
 use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
+use vip_store::cards::{fulfil_pending, Fulfilment};
 
 use crate::customers::parse_id;
 
@@ -303,7 +303,7 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     // Also on a replay: a crash after the purchase and before its points or
     // its upgrade is completed here. Points are earned at the tier held when
     // the purchase is recorded, before any upgrade it causes.
-    let earning = vip_kit::points::credit_purchase(
+    let earning = vip_store::points::credit_purchase(
         &db,
         ctx,
         id.as_str(),

@@ -4,15 +4,41 @@
 //! cron component) expires them. The rules are `vip_domain::points`; here are
 //! the sums they read and the guarded statements that write.
 
+use crate::effects::Effect;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vip_domain::points::{default_points_program, expiring, Earning, PointsProgram, Standing};
 use vip_domain::tiers::Purchase;
 
-use crate::db::{int, text, timestamp, Db, Value};
-use crate::problem::Problem;
-use crate::router::Ctx;
-use crate::settings::Document;
+use vip_kit::db::{int, text, timestamp, Db, Value};
+use vip_kit::settings::Document;
+use vip_kit::Ctx;
+use vip_kit::Problem;
+
+/// The triggers this aggregate's statements fire (see [`crate::effects`]).
+pub const EFFECTS: &[Effect] = &[
+    Effect {
+        trigger: "points_ledger_audit",
+        table: "points_ledger",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits grants and adjustments by staff",
+    },
+    Effect {
+        trigger: "redemptions_requested",
+        table: "redemptions",
+        on: "INSERT",
+        writes: &["audit_events", "points_ledger", "rewards"],
+        does: "applies the request's settlement: the reserve entry, the unit held, the audit row",
+    },
+    Effect {
+        trigger: "redemptions_moved",
+        table: "redemptions",
+        on: "UPDATE OF state",
+        writes: &["audit_events", "notice_outbox", "points_ledger", "rewards"],
+        does: "applies a decision's settlement (commit or release entry, stock), audits it and tells the member",
+    },
+];
 
 /// The points programme: earning rate, expiry, zone, review and fulfilment targets.
 pub const PROGRAM: Document<PointsProgram> = Document {
@@ -124,7 +150,7 @@ pub fn run_expiry(
         program.expiry_months
     );
     let mut run = ExpiryRun {
-        as_of: crate::db::timestamp_text(as_of),
+        as_of: vip_kit::db::timestamp_text(as_of),
         members_with_credits_due: 0,
         members_expired: 0,
         points_expired: 0,

@@ -3,6 +3,7 @@
 //! calendar `default`, Monday to Friday 08:00–17:00 Europe/Madrid, 002 §3,
 //! exists from the first read on) and a ticket's pauses.
 
+use crate::effects::Effect;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use spin_sdk::http::Response;
@@ -11,9 +12,41 @@ use vip_domain::calendar::Calendar;
 use vip_domain::sla::Pause;
 use vip_domain::tickets::{default_tickets_program, TicketsProgram};
 
-use crate::db::{int, json_column, opt_timestamp, parse_timestamp, text, timestamp, Db, Value};
-use crate::settings::Document;
-use crate::Problem;
+use vip_kit::db::{int, json_column, opt_timestamp, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::settings::Document;
+use vip_kit::Problem;
+
+/// The triggers this aggregate's statements fire (see [`crate::effects`]).
+pub const EFFECTS: &[Effect] = &[
+    Effect {
+        trigger: "tickets_opened",
+        table: "tickets",
+        on: "INSERT",
+        writes: &["audit_events", "notice_outbox"],
+        does: "audits a new ticket and acknowledges it to the customer",
+    },
+    Effect {
+        trigger: "tickets_moved",
+        table: "tickets",
+        on: "UPDATE OF state",
+        writes: &["audit_events", "ticket_pauses"],
+        does: "stops or restarts the clocks (a pause row) and audits the move",
+    },
+    Effect {
+        trigger: "tickets_first_response",
+        table: "tickets",
+        on: "UPDATE OF first_responded_at",
+        writes: &["audit_events"],
+        does: "audits the first response",
+    },
+    Effect {
+        trigger: "ticket_clock_event_recorded",
+        table: "ticket_clock_events",
+        on: "INSERT",
+        writes: &["audit_events", "notice_outbox", "tickets"],
+        does: "audits a clock event, queues its notice, and moves the ticket on an escalation or automatic close",
+    },
+];
 
 /// The tickets programme: targets table, calendars per plan, phone support,
 /// limits, clock rules, teams.
@@ -62,7 +95,7 @@ impl StoredCalendar {
 
     /// The calendar with its version as the ETag.
     pub fn respond(&self, status: u16) -> Response {
-        let mut r = crate::json(status, &self.view());
+        let mut r = vip_kit::json(status, &self.view());
         r.set_header("etag", format!("\"{}\"", self.version));
         r
     }

@@ -13,6 +13,7 @@
 //! so a payment or another move meanwhile is never overtaken; a batch in
 //! which a status moved is read again at once.
 
+use crate::effects::Effect;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,9 +23,48 @@ use vip_domain::dunning::{default_dunning_program, due_steps, DueStep, DunningPr
 use vip_domain::month_end::Month;
 use vip_domain::service::{transition, ServiceStatus};
 
-use crate::db::{count_written, int, parse_enum, text, timestamp, Db, Value};
-use crate::settings::Document;
-use crate::Problem;
+use vip_kit::db::{count_written, int, parse_enum, text, timestamp, Db, Value};
+use vip_kit::settings::Document;
+use vip_kit::Problem;
+
+/// The triggers this aggregate's statements fire (see [`crate::effects`]).
+pub const EFFECTS: &[Effect] = &[
+    Effect {
+        trigger: "invoices_issued",
+        table: "invoices",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits an issued invoice",
+    },
+    Effect {
+        trigger: "invoices_receipt",
+        table: "invoices",
+        on: "UPDATE OF receipt_confirmed_at",
+        writes: &["audit_events"],
+        does: "audits the collector's receipt confirmation",
+    },
+    Effect {
+        trigger: "payments_applied",
+        table: "payments",
+        on: "INSERT",
+        writes: &["audit_events", "invoices"],
+        does: "adds the payment to its invoice (paid once complete) and audits it",
+    },
+    Effect {
+        trigger: "payment_commitments_made",
+        table: "payment_commitments",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits a promise to pay",
+    },
+    Effect {
+        trigger: "dunning_action_recorded",
+        table: "dunning_actions",
+        on: "INSERT",
+        writes: &["audit_events", "notice_outbox", "service_status"],
+        does: "audits a dunning step, queues its notice and moves the customer's service status",
+    },
+];
 
 /// The collections programme: the dunning ladder, zone, notice list, commitments.
 pub const PROGRAM: Document<DunningProgram> = Document {
@@ -106,7 +146,7 @@ pub fn run(
 ) -> Result<DunningRun, Problem> {
     let day = program.zone.date_of(as_of);
     let mut run = DunningRun {
-        as_of: crate::db::timestamp_text(as_of),
+        as_of: vip_kit::db::timestamp_text(as_of),
         day,
         unpaid_invoices: 0,
         steps_recorded: 0,

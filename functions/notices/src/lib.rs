@@ -1,0 +1,68 @@
+//! The `notices` component (docs/domain.md §6 "Notices"): every feature writes
+//! its notices to the outbox in the statement that causes them (SQL
+//! triggers, declared in `vip_store`'s `EFFECTS`); this component delivers
+//! them to the notification webhook, at least once, with the notice's id
+//! as `webhook-id` (`outbox`). `POST /api/v1/notices/runs?as_of=` and the
+//! cron event every minute run the same delivery; it is idempotent, so a
+//! run fired twice or cut short and run again neither loses nor repeats.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod outbox;
+
+use serde::Serialize;
+use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
+use spin_sdk::http_component;
+use vip_kit::db::Db;
+use vip_kit::outbound::Tally;
+use vip_kit::{Binding, Ctx, Problem};
+use vip_store::service::PROGRAM;
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[("POST /api/v1/notices/runs", run)];
+
+/// What one run did.
+#[derive(Debug, Serialize)]
+struct Run {
+    as_of: String,
+    notices: Tally,
+}
+
+/// `POST /api/v1/notices/runs?as_of=`: delivers every notice due, for
+/// external schedulers, catch-up, and this component's cron event.
+fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let notices = outbox::deliver(&db, &program, as_of, ctx.now)?;
+    Ok(vip_kit::json(
+        200,
+        &Run {
+            as_of: vip_kit::db::timestamp_text(as_of),
+            notices,
+        },
+    ))
+}
+
+#[http_component]
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "notices", HANDLERS).await
+}
+
+vip_kit::cron_component!(HANDLERS, |event| event
+    .call("POST /api/v1/notices/runs", ""));
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("notices", super::HANDLERS);
+    }
+}

@@ -1,0 +1,18 @@
+//! The store layer: one module per aggregate, and the only place its
+//! tables' SQL lives. Functions take and return domain types; rows are read
+//! into structs by column name. Every SQL trigger a module's statements fire
+//! is declared in that module's `EFFECTS` ([`effects`]), and a test
+//! compares the declarations with the triggers of the migrated schema.
+
+pub mod calendars;
+pub mod cards;
+pub mod collections;
+pub mod customers;
+pub mod effects;
+pub mod memberships;
+pub mod onboarding;
+pub mod points;
+pub mod rewards;
+pub mod service;
+pub mod sla_sweep;
+pub mod tickets;
