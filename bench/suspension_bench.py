@@ -4,8 +4,9 @@
 N direct-service customers (default 10,000) are seeded straight into the
 state database as suspended, with N undelivered notices in the outbox. A
 loopback partner (a Python HTTP server, one thread per connection) accepts
-every call. Then, inside the wasm component (POST /api/v1/suspension/runs,
-state on disk):
+every call. Then, inside the wasm components (POST /api/v1/suspension/runs,
+then the `notices` component's POST /api/v1/notices/runs; their times
+added), state on disk:
 
 1. the first run: N orders opened, N signed provisioning calls, N signed
    notice deliveries;
@@ -63,10 +64,10 @@ def seed(database, n):
     db.close()
 
 
-def flat(answer):
-    return {"orders_opened": answer["orders_opened"], "calls": answer["calls"]["delivered"],
-            "notices": answer["notices"]["delivered"],
-            "failed": answer["calls"]["failed"] + answer["notices"]["failed"]}
+def flat(suspension, notices):
+    return {"orders_opened": suspension["orders_opened"], "calls": suspension["calls"]["delivered"],
+            "notices": notices["notices"]["delivered"],
+            "failed": suspension["calls"]["failed"] + notices["notices"]["failed"]}
 
 
 def main():
@@ -78,8 +79,10 @@ def main():
            "SPIN_VARIABLE_PROVISIONING_ORIGIN": origin, "SPIN_VARIABLE_NOTIFICATION_ORIGIN": origin}
 
     def run(base):
-        secs, answer = timed_call(base, "POST", "/api/v1/suspension/runs?as_of=2026-10-27T12:05:00Z", SCHEDULER)
-        return secs, flat(answer)
+        as_of = "as_of=2026-10-27T12:05:00Z"
+        secs, suspension = timed_call(base, "POST", f"/api/v1/suspension/runs?{as_of}", SCHEDULER)
+        more, notices = timed_call(base, "POST", f"/api/v1/notices/runs?{as_of}", SCHEDULER)
+        return secs + more, flat(suspension, notices)
 
     label, _, runs = seeded_runs(
         MANIFEST, env,
@@ -88,7 +91,7 @@ def main():
         lambda base: [("first run", *run(base)), ("immediate rerun (0 writes)", *run(base))])
     server.shutdown()
     runs_table(f"suspension run over {n} suspended direct customers and {n} notices, inside the wasm"
-               f" component, calling a loopback partner, state on {label}",
+               f" components, calling a loopback partner, state on {label}",
                ["orders_opened", "calls", "notices", "failed"], runs)
 
 
