@@ -44,32 +44,68 @@ impl Db {
         Ok(self.exec(sql, params)?.rows.into_iter().next())
     }
 
+    /// Every row of `sql`, each read into a `T` by column name.
+    pub fn all<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        read: impl FnMut(Row<'_>) -> Result<T, Problem>,
+    ) -> Result<Vec<T>, Problem> {
+        let result = self.exec(sql, params)?;
+        result
+            .rows
+            .iter()
+            .map(|r| Row::of(&result.columns, r))
+            .map(read)
+            .collect()
+    }
+
+    /// The first row of `sql`, if any, read into a `T` by column name.
+    pub fn one<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        read: impl FnOnce(Row<'_>) -> Result<T, Problem>,
+    ) -> Result<Option<T>, Problem> {
+        let result = self.exec(sql, params)?;
+        result
+            .rows
+            .first()
+            .map(|r| read(Row::of(&result.columns, r)))
+            .transpose()
+    }
+
     /// Walks rows in id order, `batch` at a time: `sql` selects them with the
-    /// last id seen and the limit as its two parameters, the id in column 0.
-    /// `step` handles a batch (with its first and last id) and answers how
-    /// many rows it moved; a batch that moved any is read again, since what
-    /// follows a move is computed from the moved rows. Answers how many rows
-    /// the settled batches held.
+    /// last id seen and the limit as its two parameters, the id in a column
+    /// named `id`. `step` handles a batch (with its first and last id) and
+    /// answers how many rows it moved; a batch that moved any is read again,
+    /// since what follows a move is computed from the moved rows. Answers how
+    /// many rows the settled batches held.
     pub fn in_batches(
         &self,
         sql: &str,
         batch: i64,
-        mut step: impl FnMut(&[RowResult], &[Value; 2]) -> Result<u64, Problem>,
+        mut step: impl FnMut(&[Row<'_>], &[Value; 2]) -> Result<u64, Problem>,
     ) -> Result<u64, Problem> {
         let mut after = 0;
         let mut settled = 0;
         loop {
-            let rows = self.exec(sql, &[Value::Integer(after), Value::Integer(batch)])?;
-            let (Some(first), Some(last)) = (rows.rows.first(), rows.rows.last()) else {
+            let result = self.exec(sql, &[Value::Integer(after), Value::Integer(batch)])?;
+            let rows: Vec<Row<'_>> = result
+                .rows
+                .iter()
+                .map(|r| Row::of(&result.columns, r))
+                .collect();
+            let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
                 return Ok(settled);
             };
             let range = [
-                Value::Integer(int(first, 0)?),
-                Value::Integer(int(last, 0)?),
+                Value::Integer(first.int("id")?),
+                Value::Integer(last.int("id")?),
             ];
-            if step(&rows.rows, &range)? == 0 {
-                settled += rows.rows.len() as u64;
-                after = int(last, 0)?;
+            if step(&rows, &range)? == 0 {
+                settled += rows.len() as u64;
+                after = last.int("id")?;
             }
         }
     }
@@ -84,8 +120,8 @@ impl Db {
         fixed: &[Value],
         rows: Vec<Vec<Value>>,
         per_statement: usize,
-    ) -> Result<Vec<RowResult>, Problem> {
-        let mut out = Vec::new();
+    ) -> Result<Rows, Problem> {
+        let mut out = Rows::default();
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement.max(1)).collect();
@@ -96,25 +132,127 @@ impl Db {
                 .join(", ");
             let mut params = fixed.to_vec();
             params.extend(chunk.into_iter().flatten());
-            out.extend(self.exec(&sql.replace("{rows}", &tuples), &params)?.rows);
+            let result = self.exec(&sql.replace("{rows}", &tuples), &params)?;
+            out.columns = result.columns;
+            out.rows.extend(result.rows);
         }
         Ok(out)
     }
 }
 
-/// Counts rows a guarded write answered as `RETURNING kind, moves_to`: each
-/// is added to `by_kind`; answers how many were written and how many moved
-/// their subject (a non-null `moves_to`).
+/// Rows several statements answered, with their column names.
+#[derive(Default)]
+pub struct Rows {
+    columns: Vec<String>,
+    rows: Vec<RowResult>,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|r| Row::of(&self.columns, r))
+    }
+}
+
+/// Counts rows a guarded write answered as `RETURNING <kind>, moves_to`:
+/// each is added to `by_kind` under its `kind` column; answers how many were
+/// written and how many moved their subject (a non-null `moves_to`).
 pub fn count_written(
-    written: &[RowResult],
+    written: &Rows,
+    kind: &str,
     by_kind: &mut std::collections::BTreeMap<String, u64>,
 ) -> Result<(u64, u64), Problem> {
     let mut moved = 0;
-    for row in written {
-        *by_kind.entry(text(row, 0)?).or_default() += 1;
-        moved += u64::from(opt_text(row, 1).is_some());
+    for row in written.iter() {
+        *by_kind.entry(row.text(kind)?).or_default() += 1;
+        moved += u64::from(row.opt_text("moves_to")?.is_some());
     }
     Ok((written.len() as u64, moved))
+}
+
+/// One row of a result, read by column name: adding a column to a query
+/// never shifts what another read means.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    columns: &'a [String],
+    values: &'a RowResult,
+}
+
+impl<'a> Row<'a> {
+    pub fn of(columns: &'a [String], values: &'a RowResult) -> Self {
+        Row { columns, values }
+    }
+
+    fn value(&self, name: &str) -> Result<&'a Value, Problem> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .and_then(|i| self.values.values.get(i))
+            .ok_or_else(|| Problem::internal(format!("no column `{name}` in the result")))
+    }
+
+    /// A column that is NULL is `None`; a missing column is a fault.
+    fn opt<T: TryFrom<&'a Value>>(&self, name: &str, what: &str) -> Result<Option<T>, Problem> {
+        match self.value(name)? {
+            Value::Null => Ok(None),
+            v => T::try_from(v)
+                .map(Some)
+                .map_err(|_| Problem::internal(format!("column `{name}`: expected {what}"))),
+        }
+    }
+
+    pub fn opt_text(&self, name: &str) -> Result<Option<String>, Problem> {
+        Ok(self.opt::<&str>(name, "text")?.map(str::to_string))
+    }
+
+    pub fn text(&self, name: &str) -> Result<String, Problem> {
+        self.opt_text(name)?
+            .ok_or_else(|| Problem::internal(format!("column `{name}`: NULL, expected text")))
+    }
+
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>, Problem> {
+        self.opt::<i64>(name, "an integer")
+    }
+
+    pub fn int(&self, name: &str) -> Result<i64, Problem> {
+        self.opt_int(name)?
+            .ok_or_else(|| Problem::internal(format!("column `{name}`: NULL, expected an integer")))
+    }
+
+    /// A 0/1 column.
+    pub fn flag(&self, name: &str) -> Result<bool, Problem> {
+        Ok(self.int(name)? != 0)
+    }
+
+    /// A time this code stored (RFC 3339).
+    pub fn time(&self, name: &str) -> Result<chrono::DateTime<chrono::Utc>, Problem> {
+        parse_timestamp(&self.text(name)?)
+    }
+
+    pub fn opt_time(&self, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Problem> {
+        self.opt_text(name)?
+            .as_deref()
+            .map(parse_timestamp)
+            .transpose()
+    }
+
+    /// A JSON column this code wrote.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, Problem> {
+        serde_json::from_str(&self.text(name)?)
+            .map_err(|e| Problem::internal(format!("column `{name}`: {e}")))
+    }
+
+    /// A stored enum value (its snake_case text) back as its type.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, Problem> {
+        parse_enum(self.text(name)?)
+    }
 }
 
 fn column<'a, T: TryFrom<&'a Value>>(

@@ -18,12 +18,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use spin_sdk::sqlite::RowResult;
 use vip_domain::dunning::{default_dunning_program, due_steps, DueStep, DunningProgram};
 use vip_domain::month_end::Month;
 use vip_domain::service::{transition, ServiceStatus};
 
-use vip_kit::db::{count_written, int, parse_enum, text, timestamp, Db, Value};
+use vip_kit::db::{count_written, timestamp, Db, Row, Value};
 use vip_kit::settings::Document;
 use vip_kit::Problem;
 
@@ -110,18 +109,17 @@ pub fn commitments_of(db: &Db, invoice: i64) -> Result<Vec<NaiveDate>, Problem> 
 /// The commitments of the invoices in an id range, in the order made, by invoice id.
 fn commitments(db: &Db, range: &[Value; 2]) -> Result<HashMap<i64, Vec<NaiveDate>>, Problem> {
     let mut out: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-    for row in db
-        .exec(
-            "SELECT invoice_id, pay_by FROM payment_commitments
-             WHERE invoice_id BETWEEN ? AND ? ORDER BY invoice_id, seq",
-            range,
-        )?
-        .rows
-        .iter()
-    {
-        let date =
-            NaiveDate::parse_from_str(&text(row, 1)?, "%Y-%m-%d").map_err(Problem::internal)?;
-        out.entry(int(row, 0)?).or_default().push(date);
+    for (invoice, date) in db.all(
+        "SELECT invoice_id, pay_by FROM payment_commitments
+         WHERE invoice_id BETWEEN ? AND ? ORDER BY invoice_id, seq",
+        range,
+        |row| {
+            let date = NaiveDate::parse_from_str(&row.text("pay_by")?, "%Y-%m-%d")
+                .map_err(Problem::internal)?;
+            Ok((row.int("invoice_id")?, date))
+        },
+    )? {
+        out.entry(invoice).or_default().push(date);
     }
     Ok(out)
 }
@@ -156,7 +154,7 @@ pub fn run(
     // A batch in which a customer's status moved is read again: what
     // follows a move is judged from the moved status.
     let unpaid = db.in_batches(
-        "SELECT i.id, i.customer_id, i.month, COALESCE(s.status, 'active')
+        "SELECT i.id, i.customer_id, i.month, COALESCE(s.status, 'active') AS status
          FROM invoices i LEFT JOIN service_status s ON s.customer_id = i.customer_id
          WHERE i.paid_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?",
         BATCH,
@@ -172,25 +170,24 @@ pub fn run(
 fn batch(
     db: &Db,
     program: &DunningProgram,
-    invoices: &[RowResult],
+    invoices: &[Row<'_>],
     range: &[Value; 2],
     day: NaiveDate,
 ) -> Result<Vec<Pending>, Problem> {
     let mut promised = commitments(db, range)?;
     let recorded: HashSet<(i64, String)> = db
-        .exec(
+        .all(
             "SELECT invoice_id, step FROM dunning_actions WHERE invoice_id BETWEEN ? AND ?",
             range,
+            |row| Ok((row.int("invoice_id")?, row.text("step")?)),
         )?
-        .rows
-        .iter()
-        .map(|r| Ok((int(r, 0)?, text(r, 1)?)))
-        .collect::<Result<_, Problem>>()?;
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for row in invoices {
-        let id = int(row, 0)?;
-        let month = month_start(&text(row, 2)?)?;
-        let seen: ServiceStatus = parse_enum(text(row, 3)?)?;
+        let id = row.int("id")?;
+        let month = month_start(&row.text("month")?)?;
+        let seen: ServiceStatus = row.parse("status")?;
         let promises = promised.remove(&id).unwrap_or_default();
         for step in due_steps(program, month, &promises, day) {
             if recorded.contains(&(id, step.step.clone())) {
@@ -204,7 +201,7 @@ fn batch(
                 .map_err(Problem::internal)?;
             out.push(Pending {
                 invoice: id,
-                customer: text(row, 1)?,
+                customer: row.text("customer_id")?,
                 step,
                 notify,
                 moves_to,
@@ -255,7 +252,7 @@ fn write(
         rows,
         WRITE_CHUNK,
     )?;
-    let (recorded, moved) = count_written(&written, &mut run.steps_by_action)?;
+    let (recorded, moved) = count_written(&written, "action", &mut run.steps_by_action)?;
     run.steps_recorded += recorded;
     run.service_moves += moved;
     Ok(moved)

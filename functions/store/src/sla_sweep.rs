@@ -17,17 +17,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use spin_sdk::sqlite::RowResult;
 use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::sweep::{due_events, Recipient, SweepEvent, Sweepable, Tracked};
 use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
 
 use crate::tickets::{calendar, pause_at};
-use vip_kit::db::{
-    count_written, int, opt_timestamp, parse_enum, parse_timestamp, text, timestamp,
-    timestamp_text, Db, Value,
-};
+use vip_kit::db::{count_written, timestamp, timestamp_text, Db, Row, Value};
 use vip_kit::Problem;
 
 /// Tickets read per statement.
@@ -120,45 +116,38 @@ pub fn run(
 fn batch(
     db: &Db,
     program: &TicketsProgram,
-    tickets: &[RowResult],
+    tickets: &[Row<'_>],
     range: &[Value; 2],
     schedules: &mut Schedules<'_>,
     as_of: DateTime<Utc>,
 ) -> Result<Vec<Pending>, Problem> {
     let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
-    for row in db
-        .exec(
-            "SELECT ticket_id, from_at, to_at FROM ticket_pauses
-             WHERE ticket_id BETWEEN ? AND ? ORDER BY ticket_id, from_at",
-            range,
-        )?
-        .rows
-        .iter()
-    {
-        pauses
-            .entry(int(row, 0)?)
-            .or_default()
-            .push(pause_at(row, 1)?);
+    for (ticket, pause) in db.all(
+        "SELECT ticket_id, from_at, to_at FROM ticket_pauses
+         WHERE ticket_id BETWEEN ? AND ? ORDER BY ticket_id, from_at",
+        range,
+        |row| Ok((row.int("ticket_id")?, pause_at(&row)?)),
+    )? {
+        pauses.entry(ticket).or_default().push(pause);
     }
     let recorded: HashSet<(i64, String)> = db
-        .exec(
+        .all(
             "SELECT ticket_id, key FROM ticket_clock_events WHERE ticket_id BETWEEN ? AND ?",
             range,
+            |row| Ok((row.int("ticket_id")?, row.text("key")?)),
         )?
-        .rows
-        .iter()
-        .map(|r| Ok((int(r, 0)?, text(r, 1)?)))
-        .collect::<Result<_, Problem>>()?;
+        .into_iter()
+        .collect();
     let rules = &program.clock_rules;
     let day_hours = program.targets.business_day_hours;
     let mut out = Vec::new();
     for row in tickets {
-        let id = int(row, 0)?;
-        let kind: TicketKind = parse_enum(text(row, 1)?)?;
-        let state: TicketState = parse_enum(text(row, 2)?)?;
-        let business = schedules.of(&text(row, 3)?)?;
-        let clock = Clock::on(int(row, 4)? == 1, business);
-        let started = parse_timestamp(&text(row, 7)?)?;
+        let id = row.int("id")?;
+        let kind: TicketKind = row.parse("kind")?;
+        let state: TicketState = row.parse("state")?;
+        let business = schedules.of(&row.text("calendar_id")?)?;
+        let clock = Clock::on(row.flag("natural_time")?, business);
+        let started = row.time("opened_at")?;
         let ps = pauses.remove(&id).unwrap_or_default();
         let pending_since = ps.last().filter(|p| p.to.is_none()).map(|p| p.from);
         let tracked = |minutes: i64, met_at: Option<DateTime<Utc>>| Tracked {
@@ -171,9 +160,12 @@ fn batch(
         };
         let ticket = Sweepable {
             state,
-            first_response: tracked(int(row, 5)?, opt_timestamp(row, 8)?),
-            resolution: tracked(int(row, 6)?, opt_timestamp(row, 9)?),
-            last_team_feedback: parse_timestamp(&text(row, 10)?)?,
+            first_response: tracked(
+                row.int("first_response_minutes")?,
+                row.opt_time("first_responded_at")?,
+            ),
+            resolution: tracked(row.int("resolution_minutes")?, row.opt_time("resolved_at")?),
+            last_team_feedback: row.time("last_team_feedback_at")?,
             pending_since,
         };
         let team = program.teams.of(kind);
@@ -191,7 +183,7 @@ fn batch(
                 ticket: id,
                 event,
                 notify,
-                seen_updated_at: text(row, 11)?,
+                seen_updated_at: row.text("updated_at")?,
                 seen_state: state.as_str(),
             });
         }
@@ -237,7 +229,7 @@ fn write(
         rows,
         WRITE_CHUNK,
     )?;
-    let (recorded, moved) = count_written(&written, &mut run.events_by_kind)?;
+    let (recorded, moved) = count_written(&written, "kind", &mut run.events_by_kind)?;
     run.events_recorded += recorded;
     run.tickets_moved += moved;
     Ok(moved)

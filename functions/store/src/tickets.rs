@@ -12,7 +12,7 @@ use vip_domain::calendar::Calendar;
 use vip_domain::sla::Pause;
 use vip_domain::tickets::{default_tickets_program, TicketsProgram};
 
-use vip_kit::db::{int, json_column, opt_timestamp, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::db::{int, json_column, text, timestamp, Db, Row, Value};
 use vip_kit::settings::Document;
 use vip_kit::Problem;
 
@@ -153,22 +153,19 @@ pub fn required_calendar(
     })
 }
 
-/// A pause from its `from_at, to_at` columns at `i`, `i + 1`.
-pub fn pause_at(row: &RowResult, i: usize) -> Result<Pause, Problem> {
+/// A pause from its `from_at` and `to_at` columns.
+pub fn pause_at(row: &Row<'_>) -> Result<Pause, Problem> {
     Ok(Pause {
-        from: parse_timestamp(&text(row, i)?)?,
-        to: opt_timestamp(row, i + 1)?,
+        from: row.time("from_at")?,
+        to: row.opt_time("to_at")?,
     })
 }
 
 /// A ticket's pauses, in order.
 pub fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
-    db.exec(
+    db.all(
         "SELECT from_at, to_at FROM ticket_pauses WHERE ticket_id = ? ORDER BY from_at",
         &[Value::Integer(id)],
-    )?
-    .rows
-    .iter()
-    .map(|p| pause_at(p, 0))
-    .collect()
+        |row| pause_at(&row),
+    )
 }
