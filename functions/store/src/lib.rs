@@ -10,6 +10,7 @@ pub mod collections;
 pub mod customers;
 pub mod effects;
 pub mod memberships;
+pub mod notices;
 pub mod onboarding;
 pub mod points;
 pub mod rewards;
