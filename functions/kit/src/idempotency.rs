@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
 
 use crate::api::Operation;
-use crate::db::{int, opt_text, text, timestamp, Db, Value};
+use crate::db::{timestamp, Db, Value};
 use crate::problem::Problem;
 use crate::router::{method_name, Ctx, Handler};
 
@@ -82,6 +82,15 @@ fn canonical_json(value: &serde_json::Value) -> String {
     }
 }
 
+/// A key's stored claim.
+struct Claim {
+    request_hash: String,
+    done: bool,
+    status: Option<i64>,
+    body: Option<String>,
+    claimed_at: String,
+}
+
 pub fn run(
     ctx: &mut Ctx<'_>,
     op: &Operation,
@@ -107,29 +116,41 @@ pub fn run(
         )?
         .is_some();
     if !claimed {
-        let row = db
-            .first(
+        let claim = db
+            .one(
                 "SELECT request_hash, state, status, body, claimed_at FROM idempotency_keys WHERE scope = ? AND key = ?",
                 &[Value::Text(scope.clone()), Value::Text(key.into())],
+                |row| {
+                    Ok(Claim {
+                        request_hash: row.text("request_hash")?,
+                        done: row.text("state")? == "done",
+                        status: row.opt_int("status")?,
+                        body: row.opt_text("body")?,
+                        claimed_at: row.text("claimed_at")?,
+                    })
+                },
             )?
             .ok_or_else(|| Problem::internal("idempotency claim vanished"))?;
-        if text(&row, 0)? != hash {
+        if claim.request_hash != hash {
             return Err(Problem::unprocessable(
                 "idempotency-key-reused",
                 "Idempotency-Key reused with a different request",
                 "this Idempotency-Key was used for a different request body; use a new key",
             ));
         }
-        if text(&row, 1)? == "done" {
-            let status = u16::try_from(int(&row, 2)?).unwrap_or(200);
+        if claim.done {
+            let status = claim
+                .status
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(200);
             return Ok(Response::builder()
                 .status(status)
                 .header("content-type", "application/json")
                 .header(REPLAYED, "true")
-                .body(opt_text(&row, 3).unwrap_or_default())
+                .body(claim.body.unwrap_or_default())
                 .build());
         }
-        let claimed_at = text(&row, 4)?;
+        let claimed_at = claim.claimed_at;
         let expired = chrono::DateTime::parse_from_rfc3339(&claimed_at)
             .map(|t| (now - t.with_timezone(&chrono::Utc)).num_seconds() >= LEASE_SECONDS)
             .unwrap_or(true);

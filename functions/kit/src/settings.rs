@@ -10,7 +10,7 @@ use spin_sdk::http::Response;
 use vip_domain::validation::{Errors, FieldError};
 
 use crate::body::read_json;
-use crate::db::{int, json_column, text, timestamp, Db, Effect, Value};
+use crate::db::{timestamp, Db, Effect, Value};
 use crate::problem::Problem;
 use crate::router::Ctx;
 
@@ -23,19 +23,18 @@ pub struct Stored<T> {
 }
 
 fn select<T: DeserializeOwned>(db: &Db, name: &str) -> Result<Option<Stored<T>>, Problem> {
-    let Some(row) = db.first(
+    db.one(
         "SELECT document, version, updated_at, updated_by FROM program_settings WHERE name = ?",
         &[Value::Text(name.into())],
-    )?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Stored {
-        document: json_column(&row, 0)?,
-        version: int(&row, 1)?,
-        updated_at: text(&row, 2)?,
-        updated_by: text(&row, 3)?,
-    }))
+        |row| {
+            Ok(Stored {
+                document: row.json("document")?,
+                version: row.int("version")?,
+                updated_at: row.text("updated_at")?,
+                updated_by: row.text("updated_by")?,
+            })
+        },
+    )
 }
 
 /// The document in force, seeding `default` the first time.
@@ -115,7 +114,8 @@ impl<T: DeserializeOwned + Serialize> Document<T> {
 
 /// What a new document may not drop while stored data still uses it.
 pub struct InUse {
-    /// A query listing the values in use that the new document (`?1`, JSON) lacks.
+    /// A query listing, as column `value`, the values in use that the new
+    /// document (`?1`, JSON) lacks.
     pub sql: &'static str,
     /// The document field the problem names.
     pub field: &'static str,
@@ -135,7 +135,7 @@ fn replace<T: Serialize>(
     in_use: Option<&InUse>,
 ) -> Result<i64, Problem> {
     let document = serde_json::to_string(document).map_err(Problem::internal)?;
-    let updated = db.first(
+    let updated = db.one(
         &format!(
             "UPDATE program_settings
              SET document = ?1, version = version + 1, updated_at = ?2, updated_by = ?3, change_reason = ?4
@@ -151,17 +151,16 @@ fn replace<T: Serialize>(
             Value::Text(name.into()),
             expected.map_or(Value::Null, Value::Integer),
         ],
+        |row| row.int("version"),
     )?;
-    if let Some(row) = updated {
-        return int(&row, 0);
+    if let Some(version) = updated {
+        return Ok(version);
     }
-    let current = db
-        .first(
-            "SELECT version FROM program_settings WHERE name = ?",
-            &[Value::Text(name.into())],
-        )?
-        .map(|row| int(&row, 0))
-        .transpose()?;
+    let current = db.one(
+        "SELECT version FROM program_settings WHERE name = ?",
+        &[Value::Text(name.into())],
+        |row| row.int("version"),
+    )?;
     if let Some(v) = expected.filter(|v| Some(*v) != current) {
         return Err(Problem::new(
             412,
@@ -181,12 +180,9 @@ fn replace<T: Serialize>(
     let Some(in_use) = in_use else {
         return Err(concurrent);
     };
-    let values: Vec<String> = db
-        .exec(in_use.sql, &[Value::Text(document)])?
-        .rows
-        .iter()
-        .filter_map(|r| r.get::<&str>(0).map(str::to_string))
-        .collect();
+    let values = db.all(in_use.sql, &[Value::Text(document)], |row| {
+        row.text("value")
+    })?;
     if values.is_empty() {
         return Err(concurrent);
     }
@@ -224,7 +220,7 @@ pub const TIERS: Document<vip_domain::tiers::TierProgram> = Document {
     default: vip_domain::tiers::default_tier_program,
     validate: vip_domain::tiers::TierProgram::validate,
     in_use: Some(InUse {
-        sql: "SELECT DISTINCT tier FROM memberships
+        sql: "SELECT DISTINCT tier AS value FROM memberships
               WHERE tier NOT IN (SELECT json_extract(value, '$.id') FROM json_each(?1, '$.tiers'))
               ORDER BY 1",
         field: "tiers",

@@ -25,7 +25,7 @@ use spin_sdk::http::Response;
 use vip_domain::webhooks::{verify, Headers, Secret, DEFAULT_TOLERANCE_SECONDS};
 
 use crate::body::{from_value, parse_json};
-use crate::db::{int, text, timestamp, Db, Value};
+use crate::db::{timestamp, Db, Value};
 use crate::{Ctx, Problem};
 
 /// A partner event: `{"type": …, "data": {…}}`.
@@ -180,18 +180,17 @@ fn seen(db: &Db, id: &str) -> Result<Option<Seen>, Problem> {
     {
         return Ok(Some(Seen::Applied));
     }
-    db.first(
+    db.one(
         "SELECT status, problem, detail FROM webhook_refusals WHERE id = ?",
         &[Value::Text(id.into())],
-    )?
-    .map(|row| {
-        Ok(Seen::Refused {
-            status: u16::try_from(int(&row, 0)?).unwrap_or(422),
-            slug: text(&row, 1)?,
-            detail: text(&row, 2)?,
-        })
-    })
-    .transpose()
+        |row| {
+            Ok(Seen::Refused {
+                status: u16::try_from(row.int("status")?).unwrap_or(422),
+                slug: row.text("problem")?,
+                detail: row.text("detail")?,
+            })
+        },
+    )
 }
 
 /// Records that delivery `id` was refused, and why.
