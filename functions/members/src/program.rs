@@ -15,7 +15,7 @@ pub const RULES: Document<EligibilityConfig> = Document {
     default: default_config,
     validate: EligibilityConfig::validate,
     in_use: Some(InUse {
-        sql: "SELECT DISTINCT json_extract(facts, '$.plan_type') FROM customers
+        sql: "SELECT DISTINCT json_extract(facts, '$.plan_type') AS value FROM customers
               WHERE json_extract(facts, '$.plan_type') NOT IN (SELECT value FROM json_each(?1, '$.plan_types'))
               ORDER BY 1",
         field: "plan_types",
