@@ -11,14 +11,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use spin_sdk::http::Response;
+use vip_domain::customer::CustomerId;
 use vip_domain::dunning::{check_commitment, CommitmentRefusal};
 use vip_domain::money::Money;
-use vip_domain::service::{transition, ServiceEvent, ServiceStatus};
+use vip_domain::service::{transition, ServiceEvent};
 use vip_domain::tiers::PurchaseId;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, parse_enum, text, timestamp, Db, Value};
+use vip_kit::db::Db;
 use vip_kit::{webhooks, Ctx, Problem};
-use vip_store::collections::{commitments_of, PROGRAM};
+use vip_store::collections::{self as store, commitments_of, NewPayment, PROGRAM};
 
 use crate::invoices::{load, view};
 
@@ -49,45 +50,32 @@ fn record(
     if payment.amount.minor() <= 0 {
         return Err(Problem::field("amount.amount", "must be more than zero"));
     }
-    let row = load(db, invoice)?;
-    let currency = text(&row, 4)?;
-    if payment.amount.currency().to_string() != currency {
+    let currency = load(db, invoice)?.amount.currency().clone();
+    if *payment.amount.currency() != currency {
         return Err(Problem::unprocessable(
             "currency-mismatch",
             "Currencies do not match",
             format!("invoice {invoice} is billed in {currency}"),
         ));
     }
-    let received_at = payment.received_at.unwrap_or(ctx.now).min(ctx.now);
-    let inserted = db
-        .first(
-            "INSERT INTO payments (id, invoice_id, amount_minor, currency, received_at, source, recorded_at, recorded_by)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-             WHERE EXISTS (SELECT 1 FROM invoices WHERE id = ?2 AND paid_at IS NULL
-                           AND (?9 OR amount_minor - paid_minor >= ?3))
-             ON CONFLICT (id) DO NOTHING RETURNING 1",
-            &[
-                Value::Text(id.as_str().into()),
-                Value::Integer(invoice),
-                Value::Integer(payment.amount.minor()),
-                Value::Text(currency.clone()),
-                timestamp(received_at),
-                Value::Text(source.into()),
-                timestamp(ctx.now),
-                Value::Text(actor.into()),
-                Value::Integer(i64::from(payment.credit)),
-            ],
-        )?
-        .is_some();
-    if !inserted {
-        let Some(stored) = db.first(
-            "SELECT invoice_id, amount_minor FROM payments WHERE id = ?",
-            &[Value::Text(id.as_str().into())],
-        )?
-        else {
+    let recorded = store::record_payment(
+        db,
+        &NewPayment {
+            id: &id,
+            invoice,
+            amount: &payment.amount,
+            received_at: payment.received_at.unwrap_or(ctx.now).min(ctx.now),
+            source,
+            credit: payment.credit,
+            recorded_at: ctx.now,
+            recorded_by: actor,
+        },
+    )?;
+    if !recorded {
+        let Some(stored) = store::payment(db, &id)? else {
             return Err(beyond_outstanding(db, invoice, &payment.amount)?);
         };
-        if int(&stored, 0)? != invoice || int(&stored, 1)? != payment.amount.minor() {
+        if stored.invoice != invoice || stored.amount_minor != payment.amount.minor() {
             return Err(Problem::conflict(
                 "payment-id-reused",
                 "This payment id was recorded with other details",
@@ -97,12 +85,11 @@ fn record(
                 ),
             ));
         }
-        let row = load(db, invoice)?;
-        return Ok((200, view(db, &row)?));
+        return Ok((200, view(db, &load(db, invoice)?)?));
     }
-    let row = load(db, invoice)?;
-    if opt_text(&row, 7).is_some() {
-        settle(db, &text(&row, 1)?, actor, ctx.now)?;
+    let paid = load(db, invoice)?;
+    if paid.paid_at.is_some() {
+        settle(db, &paid.customer, actor, ctx.now)?;
     }
     Ok((201, view(db, &load(db, invoice)?)?))
 }
@@ -112,10 +99,10 @@ fn record(
 fn beyond_outstanding(db: &Db, invoice: i64, amount: &Money) -> Result<Problem, Problem> {
     let row = load(db, invoice)?;
     let outstanding = Money::from_minor(
-        (int(&row, 3)? - int(&row, 6)?).max(0),
+        (row.amount.minor() - row.paid.minor()).max(0),
         amount.currency().clone(),
     );
-    Ok(if opt_text(&row, 7).is_some() {
+    Ok(if row.paid_at.is_some() {
         Problem::conflict(
             "invoice-paid",
             "The invoice is paid",
@@ -135,28 +122,12 @@ fn beyond_outstanding(db: &Db, invoice: i64, amount: &Money) -> Result<Problem, 
 
 /// With nothing left unpaid, the domain's `paid` move for the customer's
 /// service, guarded by the status read.
-fn settle(db: &Db, customer: &str, actor: &str, now: DateTime<Utc>) -> Result<(), Problem> {
-    let Some(row) = db.first(
-        "SELECT status FROM service_status WHERE customer_id = ?1
-         AND NOT EXISTS (SELECT 1 FROM invoices WHERE customer_id = ?1 AND paid_at IS NULL)",
-        &[Value::Text(customer.into())],
-    )?
-    else {
+fn settle(db: &Db, customer: &CustomerId, actor: &str, now: DateTime<Utc>) -> Result<(), Problem> {
+    let Some(from) = store::status_when_settled(db, customer)? else {
         return Ok(());
     };
-    let from: ServiceStatus = parse_enum(text(&row, 0)?)?;
     if let Ok(to) = transition(from, ServiceEvent::Paid) {
-        db.exec(
-            "UPDATE service_status SET status = ?, updated_at = ?, updated_by = ?, reason = 'paid in full'
-             WHERE customer_id = ? AND status = ?",
-            &[
-                Value::Text(to.as_str().into()),
-                timestamp(now),
-                Value::Text(actor.into()),
-                Value::Text(customer.into()),
-                Value::Text(from.as_str().into()),
-            ],
-        )?;
+        vip_store::service::paid_in_full(db, customer, from, to, now, actor)?;
     }
     Ok(())
 }
@@ -246,30 +217,33 @@ pub fn commit(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let row = load(&db, invoice)?;
-    if opt_text(&row, 7).is_some() {
+    if row.paid_at.is_some() {
         return Err(Problem::conflict(
             "invoice-paid",
             "The invoice is paid",
             format!("invoice {invoice} is paid in full: no commitment is needed"),
         ));
     }
-    let month = vip_store::collections::month_start(&text(&row, 2)?)?;
     let earlier = commitments_of(&db, invoice)?;
     let today = program.zone.date_of(ctx.now);
-    check_commitment(&program, month, &earlier, today, body.pay_by).map_err(refused)?;
-    let made = db.first(
-        "INSERT INTO payment_commitments (invoice_id, seq, pay_by, made_on, made_at, made_by)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
-        &[
-            Value::Integer(invoice),
-            Value::Integer(earlier.len() as i64 + 1),
-            Value::Text(body.pay_by.to_string()),
-            Value::Text(today.to_string()),
-            timestamp(ctx.now),
-            Value::Text(ctx.actor()),
-        ],
+    check_commitment(
+        &program,
+        row.month.first_day(),
+        &earlier,
+        today,
+        body.pay_by,
+    )
+    .map_err(refused)?;
+    let made = store::commit(
+        &db,
+        invoice,
+        earlier.len() as i64 + 1,
+        body.pay_by,
+        today,
+        ctx.now,
+        &ctx.actor(),
     )?;
-    if made.is_none() {
+    if !made {
         return Err(Problem::conflict(
             "concurrent-change",
             "Another commitment was made meanwhile",

@@ -1,6 +1,8 @@
-//! Collections shell code shared by the `collections` component and the
-//! `dunning` cron component: the collections programme document, and the
-//! dunning run. For every unpaid invoice the run asks the domain
+//! Invoices, payments, payment commitments and dunning steps (docs/domain.md
+//! §5; seed 001), and the collections programme document. Shared by the
+//! `collections` component's handlers and its daily cron entry.
+//!
+//! The dunning run: for every unpaid invoice the run asks the domain
 //! (`vip_domain::dunning::due_steps`) which steps are due by the day of
 //! `as_of` in the programme's zone, and records each step not recorded yet;
 //! the row's trigger audits it, queues its notice and moves the customer's
@@ -14,13 +16,17 @@
 //! which a status moved is read again at once.
 
 use crate::effects::Effect;
+use crate::service::{applied, customer_id, customer_key};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use vip_domain::customer::CustomerId;
 use vip_domain::dunning::{default_dunning_program, due_steps, DueStep, DunningProgram};
+use vip_domain::money::{Currency, Money};
 use vip_domain::month_end::Month;
 use vip_domain::service::{transition, ServiceStatus};
+use vip_domain::tiers::PurchaseId;
 
 use vip_kit::db::{count_written, timestamp, Db, Row, Value};
 use vip_kit::settings::Document;
@@ -74,6 +80,379 @@ pub const PROGRAM: Document<DunningProgram> = Document {
     in_use: None,
 };
 
+/// An invoice as stored.
+pub struct Invoice {
+    pub id: i64,
+    pub customer: CustomerId,
+    pub month: Month,
+    pub amount: Money,
+    /// What payments added up to (above `amount` with a credit).
+    pub paid: Money,
+    pub due_on: NaiveDate,
+    /// When paid in full.
+    pub paid_at: Option<DateTime<Utc>>,
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: String,
+    pub receipt_confirmed_at: Option<DateTime<Utc>>,
+    pub receipt_confirmed_by: Option<String>,
+}
+
+const INVOICE_COLUMNS: &str =
+    "id, customer_id, month, amount_minor, currency, due_on, paid_minor, paid_at,
+    issued_at, issued_by, receipt_confirmed_at, receipt_confirmed_by";
+
+impl Invoice {
+    fn from_row(row: Row<'_>) -> Result<Self, Problem> {
+        let currency = Currency::parse(&row.text("currency")?).map_err(Problem::internal)?;
+        Ok(Invoice {
+            id: row.int("id")?,
+            customer: customer_id(&row.text("customer_id")?)?,
+            month: Month::parse(&row.text("month")?).map_err(Problem::internal)?,
+            amount: Money::from_minor(row.int("amount_minor")?, currency.clone()),
+            paid: Money::from_minor(row.int("paid_minor")?, currency),
+            due_on: date(&row.text("due_on")?)?,
+            paid_at: row.opt_time("paid_at")?,
+            issued_at: row.time("issued_at")?,
+            issued_by: row.text("issued_by")?,
+            receipt_confirmed_at: row.opt_time("receipt_confirmed_at")?,
+            receipt_confirmed_by: row.opt_text("receipt_confirmed_by")?,
+        })
+    }
+}
+
+/// A stored `YYYY-MM-DD` date.
+fn date(stored: &str) -> Result<NaiveDate, Problem> {
+    NaiveDate::parse_from_str(stored, "%Y-%m-%d").map_err(Problem::internal)
+}
+
+/// Invoice `id`, if any.
+pub fn invoice(db: &Db, id: i64) -> Result<Option<Invoice>, Problem> {
+    db.one(
+        &format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = ?"),
+        &[Value::Integer(id)],
+        Invoice::from_row,
+    )
+}
+
+/// `customer`'s invoice for `month`, if issued.
+pub fn invoice_of(
+    db: &Db,
+    customer: &CustomerId,
+    month: Month,
+) -> Result<Option<Invoice>, Problem> {
+    db.one(
+        &format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE customer_id = ? AND month = ?"),
+        &[customer_key(customer), Value::Text(month.to_string())],
+        Invoice::from_row,
+    )
+}
+
+/// Whether `customer` exists (a read of `customers`, which this aggregate
+/// bills; the customers module has no such lookup yet).
+pub fn is_customer(db: &Db, customer: &CustomerId) -> Result<bool, Problem> {
+    applied(
+        db,
+        "SELECT 1 FROM customers WHERE id = ?",
+        &[customer_key(customer)],
+    )
+}
+
+/// Issues `customer`'s invoice for `month`, unless that month is invoiced
+/// already (then `None`). Fires `invoices_issued`: the audit row.
+pub fn issue_invoice(
+    db: &Db,
+    customer: &CustomerId,
+    month: Month,
+    amount: &Money,
+    due_on: NaiveDate,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<Option<Invoice>, Problem> {
+    db.one(
+        &format!(
+            "INSERT INTO invoices (customer_id, month, amount_minor, currency, due_on, issued_at, issued_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, month) DO NOTHING RETURNING {INVOICE_COLUMNS}"
+        ),
+        &[
+            customer_key(customer),
+            Value::Text(month.to_string()),
+            Value::Integer(amount.minor()),
+            Value::Text(amount.currency().to_string()),
+            Value::Text(due_on.to_string()),
+            timestamp(at),
+            Value::Text(by.into()),
+        ],
+        Invoice::from_row,
+    )
+}
+
+/// A member's monthly plan amount (from the customer's facts).
+pub struct MonthlyPlan {
+    pub customer: CustomerId,
+    pub amount: Money,
+}
+
+/// Every member not yet invoiced for `month`, with their monthly plan
+/// amount, in customer order (a read-only join of memberships and customers).
+pub fn not_invoiced(db: &Db, month: Month) -> Result<Vec<MonthlyPlan>, Problem> {
+    db.all(
+        "SELECT m.customer_id, json_extract(c.facts, '$.monthly_plan_amount.amount') AS amount,
+                json_extract(c.facts, '$.monthly_plan_amount.currency') AS currency
+         FROM memberships m JOIN customers c ON c.id = m.customer_id
+         WHERE NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = m.customer_id AND i.month = ?)
+         ORDER BY m.customer_id",
+        &[Value::Text(month.to_string())],
+        |row| {
+            Ok(MonthlyPlan {
+                amount: Money::parse(&row.text("amount")?, &row.text("currency")?)
+                    .map_err(Problem::internal)?,
+                customer: customer_id(&row.text("customer_id")?)?,
+            })
+        },
+    )
+}
+
+/// Members invoiced per statement.
+const ISSUE_BATCH: usize = 500;
+
+/// Issues `month`'s invoice of every plan not invoiced that month yet; the
+/// number issued. Fires `invoices_issued`: an audit row each.
+pub fn issue_invoices(
+    db: &Db,
+    month: Month,
+    plans: &[MonthlyPlan],
+    due_on: NaiveDate,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<usize, Problem> {
+    let values: Vec<Vec<Value>> = plans
+        .iter()
+        .map(|plan| {
+            vec![
+                customer_key(&plan.customer),
+                Value::Text(month.to_string()),
+                Value::Integer(plan.amount.minor()),
+                Value::Text(plan.amount.currency().to_string()),
+                Value::Text(due_on.to_string()),
+                timestamp(at),
+                Value::Text(by.into()),
+            ]
+        })
+        .collect();
+    Ok(db
+        .exec_rows(
+            "INSERT INTO invoices (customer_id, month, amount_minor, currency, due_on, issued_at, issued_by)
+             VALUES {rows} ON CONFLICT (customer_id, month) DO NOTHING RETURNING id",
+            &[],
+            values,
+            ISSUE_BATCH,
+        )?
+        .len())
+}
+
+/// The collector confirms the customer received invoice `id`; a second
+/// confirmation changes nothing. Fires `invoices_receipt`: the audit row.
+pub fn confirm_receipt(db: &Db, id: i64, at: DateTime<Utc>, by: &str) -> Result<(), Problem> {
+    db.exec(
+        "UPDATE invoices SET receipt_confirmed_at = ?, receipt_confirmed_by = ?
+         WHERE id = ? AND receipt_confirmed_at IS NULL",
+        &[timestamp(at), Value::Text(by.into()), Value::Integer(id)],
+    )?;
+    Ok(())
+}
+
+/// A payment to record.
+pub struct NewPayment<'a> {
+    pub id: &'a PurchaseId,
+    pub invoice: i64,
+    pub amount: &'a Money,
+    pub received_at: DateTime<Utc>,
+    /// `staff`, or `webhook:<webhook-id>`.
+    pub source: &'a str,
+    /// Accept an amount above what is outstanding (the excess is a credit).
+    pub credit: bool,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: &'a str,
+}
+
+/// Records a payment unless its id is recorded already, its invoice is
+/// paid, or (without `credit`) it is more than what is outstanding: the
+/// guard is the INSERT's own condition, so two payments at once cannot both
+/// pass it. Whether it was recorded. Fires `payments_applied`: adds it to
+/// the invoice (paid once complete) and audits it.
+pub fn record_payment(db: &Db, payment: &NewPayment<'_>) -> Result<bool, Problem> {
+    applied(
+        db,
+        "INSERT INTO payments (id, invoice_id, amount_minor, currency, received_at, source, recorded_at, recorded_by)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+         WHERE EXISTS (SELECT 1 FROM invoices WHERE id = ?2 AND paid_at IS NULL
+                       AND (?9 OR amount_minor - paid_minor >= ?3))
+         ON CONFLICT (id) DO NOTHING RETURNING 1",
+        &[
+            Value::Text(payment.id.as_str().into()),
+            Value::Integer(payment.invoice),
+            Value::Integer(payment.amount.minor()),
+            Value::Text(payment.amount.currency().to_string()),
+            timestamp(payment.received_at),
+            Value::Text(payment.source.into()),
+            timestamp(payment.recorded_at),
+            Value::Text(payment.recorded_by.into()),
+            Value::Integer(i64::from(payment.credit)),
+        ],
+    )
+}
+
+/// A recorded payment's invoice and amount (minor units of the invoice's currency).
+pub struct StoredPayment {
+    pub invoice: i64,
+    pub amount_minor: i64,
+}
+
+/// Payment `id`, if recorded.
+pub fn payment(db: &Db, id: &PurchaseId) -> Result<Option<StoredPayment>, Problem> {
+    db.one(
+        "SELECT invoice_id, amount_minor FROM payments WHERE id = ?",
+        &[Value::Text(id.as_str().into())],
+        |row| {
+            Ok(StoredPayment {
+                invoice: row.int("invoice_id")?,
+                amount_minor: row.int("amount_minor")?,
+            })
+        },
+    )
+}
+
+/// Whether payment `payment` is recorded for one of `customer`'s invoices.
+pub fn has_paid(db: &Db, customer: &CustomerId, payment: &str) -> Result<bool, Problem> {
+    applied(
+        db,
+        "SELECT 1 FROM payments p JOIN invoices i ON i.id = p.invoice_id
+         WHERE p.id = ? AND i.customer_id = ?",
+        &[Value::Text(payment.into()), customer_key(customer)],
+    )
+}
+
+/// What `customer` owes: their unpaid invoices' outstanding amounts, one
+/// per currency, in currency order.
+pub fn unpaid_balance(db: &Db, customer: &CustomerId) -> Result<Vec<Money>, Problem> {
+    db.all(
+        "SELECT currency, SUM(amount_minor - paid_minor) AS owed FROM invoices
+         WHERE customer_id = ? AND paid_at IS NULL GROUP BY currency ORDER BY currency",
+        &[customer_key(customer)],
+        |row| {
+            let currency = Currency::parse(&row.text("currency")?).map_err(Problem::internal)?;
+            Ok(Money::from_minor(row.int("owed")?, currency))
+        },
+    )
+}
+
+/// `customer`'s stored service status once nothing of theirs is left
+/// unpaid; `None` while something is, or without a stored status.
+pub fn status_when_settled(
+    db: &Db,
+    customer: &CustomerId,
+) -> Result<Option<ServiceStatus>, Problem> {
+    db.one(
+        "SELECT status FROM service_status WHERE customer_id = ?1
+         AND NOT EXISTS (SELECT 1 FROM invoices WHERE customer_id = ?1 AND paid_at IS NULL)",
+        &[customer_key(customer)],
+        |row| row.parse("status"),
+    )
+}
+
+/// Records commitment number `seq` of invoice `invoice`, unless another
+/// took that number meanwhile; whether it was made. Fires
+/// `payment_commitments_made`: the audit row.
+pub fn commit(
+    db: &Db,
+    invoice: i64,
+    seq: i64,
+    pay_by: NaiveDate,
+    made_on: NaiveDate,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<bool, Problem> {
+    applied(
+        db,
+        "INSERT INTO payment_commitments (invoice_id, seq, pay_by, made_on, made_at, made_by)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+        &[
+            Value::Integer(invoice),
+            Value::Integer(seq),
+            Value::Text(pay_by.to_string()),
+            Value::Text(made_on.to_string()),
+            timestamp(at),
+            Value::Text(by.into()),
+        ],
+    )
+}
+
+/// A promise to pay an invoice by a date.
+pub struct Commitment {
+    pub seq: i64,
+    pub pay_by: NaiveDate,
+    pub made_on: NaiveDate,
+    pub made_by: String,
+}
+
+/// One invoice's commitments as made, in order.
+pub fn commitments_made(db: &Db, invoice: i64) -> Result<Vec<Commitment>, Problem> {
+    db.all(
+        "SELECT seq, pay_by, made_on, made_by FROM payment_commitments WHERE invoice_id = ? ORDER BY seq",
+        &[Value::Integer(invoice)],
+        |row| {
+            Ok(Commitment {
+                seq: row.int("seq")?,
+                pay_by: date(&row.text("pay_by")?)?,
+                made_on: date(&row.text("made_on")?)?,
+                made_by: row.text("made_by")?,
+            })
+        },
+    )
+}
+
+/// One invoice's commitments, in the order made.
+pub fn commitments_of(db: &Db, invoice: i64) -> Result<Vec<NaiveDate>, Problem> {
+    let id = Value::Integer(invoice);
+    Ok(commitments(db, &[id.clone(), id])?
+        .remove(&invoice)
+        .unwrap_or_default())
+}
+
+/// The commitments of the invoices in an id range, in the order made, by invoice id.
+fn commitments(db: &Db, range: &[Value; 2]) -> Result<HashMap<i64, Vec<NaiveDate>>, Problem> {
+    let mut out: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
+    for (invoice, pay_by) in db.all(
+        "SELECT invoice_id, pay_by FROM payment_commitments
+         WHERE invoice_id BETWEEN ? AND ? ORDER BY invoice_id, seq",
+        range,
+        |row| Ok((row.int("invoice_id")?, date(&row.text("pay_by")?)?)),
+    )? {
+        out.entry(invoice).or_default().push(pay_by);
+    }
+    Ok(out)
+}
+
+/// A dunning step recorded for an invoice.
+pub struct RecordedStep {
+    pub step: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The dunning steps recorded for invoice `invoice`.
+pub fn steps_recorded(db: &Db, invoice: i64) -> Result<Vec<RecordedStep>, Problem> {
+    db.all(
+        "SELECT step, recorded_at FROM dunning_actions WHERE invoice_id = ?",
+        &[Value::Integer(invoice)],
+        |row| {
+            Ok(RecordedStep {
+                step: row.text("step")?,
+                recorded_at: row.time("recorded_at")?,
+            })
+        },
+    )
+}
+
 /// Unpaid invoices read per statement.
 const BATCH: i64 = 500;
 /// Steps written per statement (10 parameters each).
@@ -92,36 +471,10 @@ pub struct DunningRun {
 }
 
 /// The first day of a stored `YYYY-MM` month.
-pub fn month_start(month: &str) -> Result<NaiveDate, Problem> {
+fn month_start(month: &str) -> Result<NaiveDate, Problem> {
     Month::parse(month)
         .map(|m| m.first_day())
         .map_err(Problem::internal)
-}
-
-/// One invoice's commitments, in the order made.
-pub fn commitments_of(db: &Db, invoice: i64) -> Result<Vec<NaiveDate>, Problem> {
-    let id = Value::Integer(invoice);
-    Ok(commitments(db, &[id.clone(), id])?
-        .remove(&invoice)
-        .unwrap_or_default())
-}
-
-/// The commitments of the invoices in an id range, in the order made, by invoice id.
-fn commitments(db: &Db, range: &[Value; 2]) -> Result<HashMap<i64, Vec<NaiveDate>>, Problem> {
-    let mut out: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-    for (invoice, date) in db.all(
-        "SELECT invoice_id, pay_by FROM payment_commitments
-         WHERE invoice_id BETWEEN ? AND ? ORDER BY invoice_id, seq",
-        range,
-        |row| {
-            let date = NaiveDate::parse_from_str(&row.text("pay_by")?, "%Y-%m-%d")
-                .map_err(Problem::internal)?;
-            Ok((row.int("invoice_id")?, date))
-        },
-    )? {
-        out.entry(invoice).or_default().push(date);
-    }
-    Ok(out)
 }
 
 /// A step to write, with what the run read.
@@ -135,6 +488,8 @@ struct Pending {
 }
 
 /// Runs the dunning ladder as of `as_of`; `actor` is recorded on every step.
+/// Fires `dunning_action_recorded` for each step recorded: its audit row,
+/// its notice, and the customer's service move.
 pub fn run(
     db: &Db,
     program: &DunningProgram,

@@ -11,28 +11,22 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
-use vip_domain::money::{Currency, Money};
 use vip_domain::service::{transition, ReconnectionBasis, ServiceEvent, ServiceStatus};
 use vip_domain::suspension::{window_passed, Dater, RetentionCause, SuspensionProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 
 use crate::orders;
-use vip_store::service::PROGRAM;
+use vip_store::service::{self as store, NewRetention, RetentionCase, PROGRAM};
 
 /// The customer of `{id}`, who must exist, and their service status.
-fn customer(db: &Db, id: &str) -> Result<(String, ServiceStatus), Problem> {
+fn customer(db: &Db, id: &str) -> Result<(CustomerId, ServiceStatus), Problem> {
     let id = CustomerId::parse(id).map_err(|m| Problem::field("id", m))?;
-    let row = db
-        .first(
-            "SELECT COALESCE(s.status, 'active') FROM customers c
-             LEFT JOIN service_status s ON s.customer_id = c.id WHERE c.id = ?",
-            &[Value::Text(id.as_str().into())],
-        )?
+    let status = store::status_of(db, &id)?
         .ok_or_else(|| Problem::not_found(format!("there is no customer `{}`", id.as_str())))?;
-    Ok((id.as_str().to_string(), parse_enum(text(&row, 0)?)?))
+    Ok((id, status))
 }
 
 fn refused(e: vip_domain::service::ServiceTransitionError) -> Problem {
@@ -43,50 +37,40 @@ fn refused(e: vip_domain::service::ServiceTransitionError) -> Problem {
     )
 }
 
-fn concurrent(customer: &str) -> Problem {
+fn concurrent(customer: &CustomerId) -> Problem {
     Problem::conflict(
         "concurrent-change",
         "The service status changed meanwhile",
-        format!("customer `{customer}`'s service moved while this was applied; read it again"),
+        format!(
+            "customer `{}`'s service moved while this was applied; read it again",
+            customer.as_str()
+        ),
     )
 }
 
-fn retention_view(row: &spin_sdk::sqlite::RowResult) -> Result<serde_json::Value, Problem> {
-    Ok(json!({
-        "id": int(row, 0)?,
-        "cause": text(row, 1)?,
-        "status": text(row, 2)?,
-        "sales_due": text(row, 3)?,
-        "recovery_due": text(row, 4)?,
-        "balance": serde_json::from_str::<serde_json::Value>(&text(row, 5)?).map_err(Problem::internal)?,
-        "opened_at": text(row, 6)?,
-        "closed_at": opt_text(row, 7),
-        "reason": text(row, 8)?,
-    }))
+fn retention_view(case: &RetentionCase) -> serde_json::Value {
+    json!({
+        "id": case.id,
+        "cause": case.cause.as_str(),
+        "status": case.status.as_str(),
+        "sales_due": timestamp_text(case.sales_due),
+        "recovery_due": timestamp_text(case.recovery_due),
+        "balance": case.balance,
+        "opened_at": timestamp_text(case.opened_at),
+        "closed_at": case.closed_at.map(timestamp_text),
+        "reason": case.reason,
+    })
 }
 
-const RETENTION_COLUMNS: &str =
-    "id, cause, status, sales_due, recovery_due, balance, opened_at, closed_at, reason";
-
-fn view(db: &Db, customer: &str) -> Result<serde_json::Value, Problem> {
-    let key = [Value::Text(customer.into())];
-    let status = db.first(
-        "SELECT status, updated_at, updated_by, reason FROM service_status WHERE customer_id = ?",
-        &key,
-    )?;
-    let retention = db
-        .first(
-            &format!("SELECT {RETENTION_COLUMNS} FROM retention_cases WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
-            &key,
-        )?
-        .map(|r| retention_view(&r))
-        .transpose()?;
+fn view(db: &Db, customer: &CustomerId) -> Result<serde_json::Value, Problem> {
+    let status = store::last_move(db, customer)?;
+    let retention = store::latest_retention(db, customer)?.map(|c| retention_view(&c));
     Ok(json!({
-        "customer_id": customer,
-        "status": match &status { Some(r) => text(r, 0)?, None => "active".into() },
-        "since": status.as_ref().map(|r| text(r, 1)).transpose()?,
-        "moved_by": status.as_ref().map(|r| text(r, 2)).transpose()?,
-        "reason": status.as_ref().and_then(|r| opt_text(r, 3)),
+        "customer_id": customer.as_str(),
+        "status": status.as_ref().map_or("active", |s| s.status.as_str()),
+        "since": status.as_ref().map(|s| timestamp_text(s.at)),
+        "moved_by": status.as_ref().map(|s| &s.by),
+        "reason": status.as_ref().and_then(|s| s.reason.as_ref()),
         "retention": retention,
         "orders": orders::of_customer(db, customer)?,
     }))
@@ -112,7 +96,7 @@ struct Reconnection {
 }
 
 /// Why this reconnection is allowed, in words, or what it lacks.
-fn basis_evidence(db: &Db, customer: &str, r: &Reconnection) -> Result<String, Problem> {
+fn basis_evidence(db: &Db, customer: &CustomerId, r: &Reconnection) -> Result<String, Problem> {
     let named = |field: &str, v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -123,18 +107,16 @@ fn basis_evidence(db: &Db, customer: &str, r: &Reconnection) -> Result<String, P
     match r.basis {
         ReconnectionBasis::Payment => {
             let payment = named("payment_id", &r.payment_id)?;
-            db.first(
-                "SELECT 1 FROM payments p JOIN invoices i ON i.id = p.invoice_id
-                 WHERE p.id = ? AND i.customer_id = ?",
-                &[Value::Text(payment.clone()), Value::Text(customer.into())],
-            )?
-            .ok_or_else(|| {
-                Problem::unprocessable(
+            if !vip_store::collections::has_paid(db, customer, &payment)? {
+                return Err(Problem::unprocessable(
                     "payment-unknown",
                     "No such payment from this customer",
-                    format!("payment `{payment}` is not recorded for customer `{customer}`: reconnection on payment needs a payment received"),
-                )
-            })?;
+                    format!(
+                        "payment `{payment}` is not recorded for customer `{}`: reconnection on payment needs a payment received",
+                        customer.as_str()
+                    ),
+                ));
+            }
             Ok(format!("reconnected on payment {payment}"))
         }
         ReconnectionBasis::Dispute => Ok(format!(
@@ -157,19 +139,7 @@ pub fn reconnect(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let (id, from) = customer(&db, ctx.param("id"))?;
     let why = basis_evidence(&db, &id, &body)?;
     let to = transition(from, ServiceEvent::Reconnect { basis: body.basis }).map_err(refused)?;
-    let moved = db.first(
-        "UPDATE service_status SET status = ?, updated_at = ?, updated_by = ?, reason = ?
-         WHERE customer_id = ? AND status = ? RETURNING 1",
-        &[
-            Value::Text(to.as_str().into()),
-            timestamp(ctx.now),
-            Value::Text(ctx.actor()),
-            Value::Text(why),
-            Value::Text(id.clone()),
-            Value::Text(from.as_str().into()),
-        ],
-    )?;
-    if moved.is_none() {
+    if !store::reconnect(&db, &id, from, to, &why, ctx.now, &ctx.actor())? {
         return Err(concurrent(&id));
     }
     let program = PROGRAM.load(&db, ctx.now)?.document;
@@ -187,28 +157,12 @@ struct RetentionStart {
     note: Option<String>,
 }
 
-/// What the customer owes: unpaid invoices, by currency (collections' report).
-fn balance(db: &Db, customer: &str) -> Result<Vec<Money>, Problem> {
-    db.exec(
-        "SELECT currency, SUM(amount_minor - paid_minor) FROM invoices
-         WHERE customer_id = ? AND paid_at IS NULL GROUP BY currency ORDER BY currency",
-        &[Value::Text(customer.into())],
-    )?
-    .rows
-    .iter()
-    .map(|r| {
-        let currency = Currency::parse(&text(r, 0)?).map_err(Problem::internal)?;
-        Ok(Money::from_minor(int(r, 1)?, currency))
-    })
-    .collect()
-}
-
 /// Opens a retention case for `customer` (moving the service to
 /// `retention_sales`), with sales' and recovery's deadlines.
 fn start_retention(
     ctx: &Ctx<'_>,
     db: &Db,
-    customer: &str,
+    customer: &CustomerId,
     from: ServiceStatus,
     cause: RetentionCause,
     start: &RetentionStart,
@@ -239,7 +193,8 @@ fn start_retention(
     let (sales_due, recovery_due) = program
         .retention_deadlines(cause, &business, at)
         .ok_or_else(|| Problem::internal("the business calendar has no working time ahead"))?;
-    let owed = balance(db, customer)?;
+    // What the customer owes, as collections report it.
+    let owed = vip_store::collections::unpaid_balance(db, customer)?;
     let reason = match start
         .note
         .as_deref()
@@ -249,27 +204,23 @@ fn start_retention(
         Some(note) => format!("{}: {note}", cause.as_str().replace('_', " ")),
         None => cause.as_str().replace('_', " "),
     };
-    let opened = db.first(
-        "INSERT INTO retention_cases (customer_id, cause, status, sales_due, recovery_due, balance,
-             notify_legal, opened_at, opened_by, updated_at, updated_by, reason)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9, ?10
-         WHERE COALESCE((SELECT status FROM service_status WHERE customer_id = ?1), 'active') = ?11
-         ON CONFLICT DO NOTHING RETURNING 1",
-        &[
-            Value::Text(customer.into()),
-            Value::Text(cause.as_str().into()),
-            Value::Text(to.as_str().into()),
-            timestamp(sales_due),
-            timestamp(recovery_due),
-            Value::Text(serde_json::to_string(&owed).map_err(Problem::internal)?),
-            Value::Text(program.legal.clone()),
-            timestamp(at),
-            Value::Text(actor.into()),
-            Value::Text(reason),
-            Value::Text(from.as_str().into()),
-        ],
+    let opened = store::open_retention(
+        db,
+        &NewRetention {
+            customer,
+            cause,
+            from,
+            status: to,
+            sales_due,
+            recovery_due,
+            balance: &owed,
+            notify_legal: &program.legal,
+            at,
+            by: actor,
+            reason: &reason,
+        },
     )?;
-    if opened.is_none() {
+    if !opened {
         return Err(concurrent(customer));
     }
     view(db, customer)
@@ -344,19 +295,8 @@ pub fn retained(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let (id, from) = customer(&db, ctx.param("id"))?;
     let to = transition(from, ServiceEvent::Retained).map_err(refused)?;
-    let moved = db.first(
-        "UPDATE retention_cases SET status = ?1, closed_at = ?2, updated_at = ?2, updated_by = ?3, reason = ?4
-         WHERE customer_id = ?5 AND closed_at IS NULL AND status = ?6 RETURNING 1",
-        &[
-            Value::Text(to.as_str().into()),
-            timestamp(ctx.now),
-            Value::Text(ctx.actor()),
-            Value::Text(format!("retained: {note}")),
-            Value::Text(id.clone()),
-            Value::Text(from.as_str().into()),
-        ],
-    )?;
-    if moved.is_none() {
+    let reason = format!("retained: {note}");
+    if !store::retain(&db, &id, from, to, &reason, ctx.now, &ctx.actor())? {
         return Err(concurrent(&id));
     }
     Ok(vip_kit::json(200, &view(&db, &id)?))
@@ -373,47 +313,27 @@ pub fn lapse_windows(
 ) -> Result<u64, Problem> {
     let mut moves = 0;
     loop {
-        let due = db.exec(
-            "SELECT id, customer_id, cause, status, sales_due, recovery_due FROM retention_cases
-             WHERE closed_at IS NULL
-               AND ((status = 'retention_sales' AND sales_due <= ?1)
-                 OR (status = 'retention_recovery' AND recovery_due <= ?1))
-             ORDER BY id LIMIT 200",
-            &[timestamp(as_of)],
-        )?;
         let mut moved_any = false;
-        for row in &due.rows {
-            let status: ServiceStatus = parse_enum(text(row, 3)?)?;
-            let cause: RetentionCause = parse_enum(text(row, 2)?)?;
-            let (sales_due, recovery_due) = (
-                parse_timestamp(&text(row, 4)?)?,
-                parse_timestamp(&text(row, 5)?)?,
-            );
-            let windows = program.windows(cause);
-            let Some(why) = window_passed(status, cause, windows, sales_due, recovery_due, as_of)
-            else {
+        for case in store::windows_ended(db, as_of)? {
+            let windows = program.windows(case.cause);
+            let Some(why) = window_passed(
+                case.status,
+                case.cause,
+                windows,
+                case.sales_due,
+                case.recovery_due,
+                as_of,
+            ) else {
                 continue;
             };
-            let to = transition(status, ServiceEvent::NotRetained).map_err(Problem::internal)?;
-            let ended = if status == ServiceStatus::RetentionSales {
-                sales_due
+            let to =
+                transition(case.status, ServiceEvent::NotRetained).map_err(Problem::internal)?;
+            let ended = if case.status == ServiceStatus::RetentionSales {
+                case.sales_due
             } else {
-                recovery_due
+                case.recovery_due
             };
-            let moved = db.first(
-                "UPDATE retention_cases SET status = ?1, updated_at = ?2, updated_by = ?3, reason = ?4,
-                        closed_at = CASE WHEN ?1 = 'disconnected' THEN ?2 ELSE NULL END
-                 WHERE id = ?5 AND status = ?6 AND closed_at IS NULL RETURNING 1",
-                &[
-                    Value::Text(to.as_str().into()),
-                    timestamp(ended),
-                    Value::Text(actor.into()),
-                    Value::Text(why),
-                    Value::Integer(int(row, 0)?),
-                    Value::Text(status.as_str().into()),
-                ],
-            )?;
-            if moved.is_some() {
+            if store::lapse(db, case.id, case.status, to, &why, ended, actor)? {
                 moves += 1;
                 moved_any = true;
             }
