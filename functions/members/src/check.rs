@@ -8,10 +8,10 @@ use vip_domain::customer::{CustomerFacts, CustomerId};
 use vip_domain::eligibility::{Decision, EvaluationError};
 use vip_domain::validation::{Errors, FieldError};
 use vip_kit::body::read_json;
-use vip_kit::db::{int, timestamp, timestamp_text, Db, Value};
+use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 
-use crate::{customers, program};
+use crate::customers;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,7 +60,7 @@ fn evaluation_problem(e: EvaluationError, prefix: &str) -> Problem {
 pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let request: CheckRequest = read_json(ctx.req)?;
     let db = Db::open()?;
-    let program = program::RULES.load(&db, ctx.now)?;
+    let program = vip_store::customers::RULES.load(&db, ctx.now)?;
     let evaluated_at = timestamp_text(ctx.now);
     match (request.customer_id, request.facts) {
         (Some(id), None) => {
@@ -70,25 +70,10 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 .document
                 .evaluate(&facts)
                 .map_err(|e| evaluation_problem(e, "facts."))?;
-            let row = db
-                .first(
-                    "INSERT INTO eligibility_decisions
-                       (customer_id, decided_at, vip, matched_rules, decision, rules_version, requested_by)
-                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    &[
-                        Value::Text(id.as_str().into()),
-                        timestamp(ctx.now),
-                        Value::Integer(i64::from(decision.vip)),
-                        Value::Text(serde_json::to_string(&decision.matched_rules).map_err(Problem::internal)?),
-                        Value::Text(serde_json::to_string(&decision).map_err(Problem::internal)?),
-                        Value::Integer(program.version),
-                        Value::Text(ctx.actor()),
-                    ],
-                )?
-                .ok_or_else(|| Problem::internal("decision insert returned nothing"))?;
-            let decision_id = int(&row, 0)?;
+            let decision_id =
+                vip_store::customers::record_decision(&db, ctx, &id, &decision, program.version)?;
             let onboarding_case_id = if decision.vip {
-                crate::onboarding::open_for(&db, id.as_str(), decision_id, ctx)?
+                crate::onboarding::open_for(&db, &id, decision_id, ctx)?
             } else {
                 None
             };

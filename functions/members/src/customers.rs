@@ -5,10 +5,9 @@ use spin_sdk::http::Response;
 use vip_domain::customer::{Contact, Customer, CustomerFacts, CustomerId};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, json_column, text, timestamp, Db, Value};
+use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
-
-use crate::program;
+use vip_store::customers;
 
 /// A stored customer as returned to a caller. `legal_name` and `contact` are
 /// personal data and are left out for the web form and chat bot roles.
@@ -47,13 +46,7 @@ pub fn parse_id(ctx: &Ctx<'_>) -> Result<CustomerId, Problem> {
 
 /// A stored customer's facts, or 404.
 pub fn facts(db: &Db, id: &CustomerId) -> Result<CustomerFacts, Problem> {
-    let row = db
-        .first(
-            "SELECT facts FROM customers WHERE id = ?",
-            &[Value::Text(id.as_str().into())],
-        )?
-        .ok_or_else(|| not_found(id))?;
-    json_column(&row, 0)
+    customers::facts(db, id)?.ok_or_else(|| not_found(id))
 }
 
 fn not_found(id: &CustomerId) -> Problem {
@@ -61,25 +54,16 @@ fn not_found(id: &CustomerId) -> Problem {
 }
 
 fn load(db: &Db, id: &CustomerId, role: Option<Role>) -> Result<CustomerView, Problem> {
-    let row = db
-        .first(
-            "SELECT legal_name, facts, contact, version, created_at, updated_at FROM customers WHERE id = ?",
-            &[Value::Text(id.as_str().into())],
-        )?
-        .ok_or_else(|| not_found(id))?;
+    let stored = customers::get(db, id)?.ok_or_else(|| not_found(id))?;
     let personal = may_see_personal_data(role);
     Ok(CustomerView {
         id: id.as_str().to_string(),
-        legal_name: if personal { Some(text(&row, 0)?) } else { None },
-        facts: json_column(&row, 1)?,
-        contact: if personal {
-            Some(json_column(&row, 2)?)
-        } else {
-            None
-        },
-        version: int(&row, 3)?,
-        created_at: text(&row, 4)?,
-        updated_at: text(&row, 5)?,
+        legal_name: personal.then_some(stored.legal_name),
+        facts: stored.facts,
+        contact: personal.then_some(stored.contact),
+        version: stored.version,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
     })
 }
 
@@ -94,42 +78,12 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = parse_id(ctx)?;
     let customer: Customer = read_json(ctx.req)?;
     let db = Db::open()?;
-    let rules = program::RULES.load(&db, ctx.now)?.document;
+    let rules = customers::RULES.load(&db, ctx.now)?.document;
     customer
         .validate(&rules.plan_types)
         .map_err(Problem::validation)?;
-    let existed = db
-        .first(
-            "SELECT 1 FROM customers WHERE id = ?",
-            &[Value::Text(id.as_str().into())],
-        )?
-        .is_some();
-    // The plan-type guard is part of the write, so a concurrent rules edit
-    // that drops this plan type cannot slip in between check and write.
-    let written = db.first(
-        "INSERT INTO customers (id, legal_name, facts, contact, version, created_at, updated_at, updated_by, change_reason)
-         SELECT ?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7
-         WHERE EXISTS (
-           SELECT 1 FROM program_settings, json_each(program_settings.document, '$.plan_types')
-           WHERE program_settings.name = 'eligibility' AND json_each.value = json_extract(?3, '$.plan_type'))
-         ON CONFLICT (id) DO UPDATE SET
-           legal_name = excluded.legal_name, facts = excluded.facts, contact = excluded.contact,
-           version = customers.version + 1, updated_at = excluded.updated_at,
-           updated_by = excluded.updated_by, change_reason = excluded.change_reason
-         WHERE customers.legal_name IS NOT excluded.legal_name
-            OR customers.facts IS NOT excluded.facts
-            OR customers.contact IS NOT excluded.contact
-         RETURNING version",
-        &[
-            Value::Text(id.as_str().into()),
-            Value::Text(customer.legal_name.clone()),
-            Value::Text(serde_json::to_string(&customer.facts).map_err(Problem::internal)?),
-            Value::Text(serde_json::to_string(&customer.contact).map_err(Problem::internal)?),
-            timestamp(ctx.now),
-            Value::Text(ctx.actor()),
-            ctx.change_reason(),
-        ],
-    )?;
+    let existed = customers::exists(&db, &id)?;
+    let written = customers::put(&db, ctx, &id, &customer)?;
     let view = load(&db, &id, ctx.role());
     match (written, view) {
         (Some(_), Ok(view)) => Ok(vip_kit::json(if existed { 200 } else { 201 }, &view)),
@@ -137,7 +91,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         (None, Ok(view)) if existed && view.is(&customer) => Ok(vip_kit::json(200, &view)),
         // The plan type vanished from the rules between validation and write.
         _ => {
-            let rules = program::RULES.load(&db, ctx.now)?.document;
+            let rules = customers::RULES.load(&db, ctx.now)?.document;
             customer
                 .validate(&rules.plan_types)
                 .map_err(Problem::validation)?;

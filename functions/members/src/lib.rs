@@ -58,7 +58,7 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
 
 fn health(_: &mut Ctx<'_>) -> Result<Response, Problem> {
     let database = vip_kit::db::Db::open()
-        .and_then(|db| db.exec("SELECT 1", &[]))
+        .and_then(|db| vip_store::customers::ping(&db))
         .is_ok();
     let (status, body) = if database {
         (200, serde_json::json!({ "status": "ok", "database": "ok" }))

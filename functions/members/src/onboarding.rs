@@ -8,12 +8,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
+use vip_domain::customer::CustomerId;
 use vip_domain::onboarding::{self, Actor, CaseAction, CaseError, CaseState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::db::{parse_timestamp, Db};
 use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
+use vip_store::onboarding::{self as cases, StoredCase};
 
 const DEFAULT_TARGET_HOURS: u32 = 24;
 const LIST_LIMIT: i64 = 500;
@@ -26,64 +28,35 @@ fn target_hours() -> u32 {
         .unwrap_or(DEFAULT_TARGET_HOURS)
 }
 
-fn state_name(state: CaseState) -> &'static str {
-    match state {
-        CaseState::PendingReview => "pending_review",
-        CaseState::Reviewed => "reviewed",
-        CaseState::Approved => "approved",
-        CaseState::Rejected => "rejected",
-    }
-}
-
-fn parse_state(name: &str) -> Option<CaseState> {
-    [
-        CaseState::PendingReview,
-        CaseState::Reviewed,
-        CaseState::Approved,
-        CaseState::Rejected,
-    ]
-    .into_iter()
-    .find(|s| state_name(*s) == name)
+fn parse_state(name: &str) -> Result<CaseState, Problem> {
+    serde_json::from_value(serde_json::Value::String(name.into())).map_err(|_| {
+        Problem::field(
+            "state",
+            "must be pending_review, reviewed, approved or rejected",
+        )
+    })
 }
 
 /// Opens a case for a customer an eligibility check found VIP, unless the
 /// customer is a member already; returns the open case (new or existing).
 pub fn open_for(
     db: &Db,
-    customer_id: &str,
+    customer: &CustomerId,
     decision_id: i64,
     ctx: &Ctx<'_>,
 ) -> Result<Option<i64>, Problem> {
     let due = onboarding::due_at(ctx.now, target_hours());
-    let opened = db.first(
-        "INSERT INTO onboarding_cases (customer_id, state, opened_at, due_at, decision_id, updated_at, updated_by)
-         SELECT ?1, 'pending_review', ?2, ?3, ?4, ?2, ?5
-         WHERE NOT EXISTS (SELECT 1 FROM memberships WHERE customer_id = ?1)
-         ON CONFLICT DO NOTHING RETURNING id",
-        &[
-            Value::Text(customer_id.into()),
-            timestamp(ctx.now),
-            timestamp(due),
-            Value::Integer(decision_id),
-            Value::Text(ctx.actor()),
-        ],
-    )?;
-    if let Some(row) = opened {
-        return Ok(Some(int(&row, 0)?));
+    if let Some(opened) = cases::open(db, ctx, customer, decision_id, due)? {
+        return Ok(Some(opened));
     }
-    db.first(
-        "SELECT id FROM onboarding_cases WHERE customer_id = ? AND state IN ('pending_review', 'reviewed')",
-        &[Value::Text(customer_id.into())],
-    )?
-    .map(|row| int(&row, 0))
-    .transpose()
+    cases::open_case_of(db, customer)
 }
 
 #[derive(Serialize)]
 struct CaseView {
     id: i64,
     customer_id: String,
-    state: &'static str,
+    state: CaseState,
     opened_at: String,
     due_at: String,
     overdue: bool,
@@ -101,37 +74,23 @@ struct CaseView {
     reason: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, customer_id, state, opened_at, due_at, decision_id, reviewed_by, reviewed_at, decided_by, decided_at, reason";
-
 /// `target_hours` is read once per request by the caller, not per row.
-fn view(
-    row: &spin_sdk::sqlite::RowResult,
-    now: DateTime<Utc>,
-    target_hours: u32,
-) -> Result<(CaseView, CaseState), Problem> {
-    let state_text = text(row, 2)?;
-    let state = parse_state(&state_text)
-        .ok_or_else(|| Problem::internal(format!("case state {state_text}")))?;
-    let opened_at = text(row, 3)?;
-    let opened = parse_timestamp(&opened_at)?;
-    Ok((
-        CaseView {
-            id: int(row, 0)?,
-            customer_id: text(row, 1)?,
-            state: state_name(state),
-            overdue: onboarding::is_overdue(state, opened, target_hours, now),
-            opened_at,
-            due_at: text(row, 4)?,
-            decision_id: row.get::<i64>(5),
-            reviewed_by: opt_text(row, 6),
-            reviewed_at: opt_text(row, 7),
-            decided_by: opt_text(row, 8),
-            decided_at: opt_text(row, 9),
-            reason: opt_text(row, 10),
-        },
-        state,
-    ))
+fn view(case: StoredCase, now: DateTime<Utc>, target_hours: u32) -> Result<CaseView, Problem> {
+    let opened = parse_timestamp(&case.opened_at)?;
+    Ok(CaseView {
+        id: case.id,
+        customer_id: case.customer_id,
+        state: case.state,
+        overdue: onboarding::is_overdue(case.state, opened, target_hours, now),
+        opened_at: case.opened_at,
+        due_at: case.due_at,
+        decision_id: case.decision_id,
+        reviewed_by: case.reviewed_by,
+        reviewed_at: case.reviewed_at,
+        decided_by: case.decided_by,
+        decided_at: case.decided_at,
+        reason: case.reason,
+    })
 }
 
 fn case_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
@@ -142,48 +101,26 @@ fn case_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::field("id", "must be a case number"))
 }
 
-fn load(db: &Db, id: i64, now: DateTime<Utc>) -> Result<(CaseView, CaseState), Problem> {
-    let row = db
-        .first(
-            &format!("SELECT {COLUMNS} FROM onboarding_cases WHERE id = ?"),
-            &[Value::Integer(id)],
-        )?
+fn load(db: &Db, id: i64, now: DateTime<Utc>) -> Result<CaseView, Problem> {
+    let case = cases::case(db, id)?
         .ok_or_else(|| Problem::not_found(format!("no onboarding case {id}")))?;
-    view(&row, now, target_hours())
+    view(case, now, target_hours())
 }
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let (case, _) = load(&Db::open()?, case_id(ctx)?, ctx.now)?;
+    let case = load(&Db::open()?, case_id(ctx)?, ctx.now)?;
     Ok(vip_kit::json(200, &case))
 }
 
 /// `?state=…` and/or `?overdue=true`; oldest due first.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let state = match ctx.query("state") {
-        None => None,
-        Some(s) => Some(parse_state(s).ok_or_else(|| {
-            Problem::field(
-                "state",
-                "must be pending_review, reviewed, approved or rejected",
-            )
-        })?),
-    };
+    let state = ctx.query("state").map(parse_state).transpose()?;
     let overdue_only = ctx.bool_query("overdue")?.unwrap_or(false);
     let db = Db::open()?;
-    let rows = db.exec(
-        &format!(
-            "SELECT {COLUMNS} FROM onboarding_cases WHERE (?1 IS NULL OR state = ?1)
-             ORDER BY due_at, id LIMIT ?2"
-        ),
-        &[
-            state.map_or(Value::Null, |s| Value::Text(state_name(s).into())),
-            Value::Integer(LIST_LIMIT),
-        ],
-    )?;
     let target = target_hours();
     let mut cases = Vec::new();
-    for row in &rows.rows {
-        let (case, _) = view(row, ctx.now, target)?;
+    for stored in cases::cases(&db, state, LIST_LIMIT)? {
+        let case = view(stored, ctx.now, target)?;
         if !overdue_only || case.overdue {
             cases.push(case);
         }
@@ -204,7 +141,7 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
         _ => Actor::CustomerSuccess,
     };
     let db = Db::open()?;
-    let (_, from) = load(&db, id, ctx.now)?;
+    let from = load(&db, id, ctx.now)?.state;
     let to = onboarding::apply(from, actor, &action).map_err(|e| match e {
         CaseError::InvalidTransition { .. } => Problem::conflict(
             "invalid-transition",
@@ -214,38 +151,15 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
         CaseError::NotAllowed { .. } => Problem::forbidden(e.to_string()),
         CaseError::ReasonRequired => Problem::field("reason", e.to_string()),
     })?;
-    let who = match action {
-        CaseAction::Review => "reviewed_by = ?4, reviewed_at = ?5",
-        _ => "decided_by = ?4, decided_at = ?5",
-    };
-    let reason = match &action {
-        CaseAction::Reject { reason } => Value::Text(reason.trim().to_string()),
-        _ => Value::Null,
-    };
     if to == CaseState::Approved {
         // The membership starts at the ladder's lowest tier (programme data).
         let ladder = TIERS.load(&db, ctx.now)?.document;
         let entry = ladder
             .lowest()
             .ok_or_else(|| Problem::internal("the tier ladder has no tiers"))?;
-        vip_store::onboarding::stamp_entry_tier(&db, id, &entry.id)?;
+        cases::stamp_entry_tier(&db, id, &entry.id)?;
     }
-    let updated = db.first(
-        &format!(
-            "UPDATE onboarding_cases SET state = ?1, {who}, reason = COALESCE(?6, reason),
-               updated_at = ?5, updated_by = ?4
-             WHERE id = ?2 AND state = ?3 RETURNING id, customer_id"
-        ),
-        &[
-            Value::Text(state_name(to).into()),
-            Value::Integer(id),
-            Value::Text(state_name(from).into()),
-            Value::Text(ctx.actor()),
-            timestamp(ctx.now),
-            reason,
-        ],
-    )?;
-    let Some(updated) = updated else {
+    let Some(customer) = cases::decide(&db, ctx, id, from, to, &action)? else {
         return Err(Problem::conflict(
             "concurrent-change",
             "The case changed meanwhile",
@@ -254,9 +168,9 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
     };
     if to == CaseState::Approved {
         // The approval ordered the member's first card (SQL trigger): issue it now.
-        vip_store::cards::fulfil_pending(&db, ctx, &text(&updated, 1)?)?;
+        vip_store::cards::fulfil_pending(&db, ctx, customer.as_str())?;
     }
-    let (case, _) = load(&db, id, ctx.now)?;
+    let case = load(&db, id, ctx.now)?;
     Ok(vip_kit::json(200, &case))
 }
 
