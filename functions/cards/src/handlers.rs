@@ -8,11 +8,12 @@ use spin_sdk::http::Response;
 use vip_domain::card::{self, plan_order, CardEvent, OrderKind, OrderPlan};
 use vip_domain::customer::CustomerId;
 use vip_kit::body::read_json;
-use vip_kit::db::{text, timestamp, Db, Value};
+use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
-use vip_store::cards::{fulfil_pending, held_card, Fulfilment};
+use vip_store::cards::{self, fulfil_pending, held_card, Fulfilment};
+use vip_store::memberships::tier_of;
 
-use crate::view::{by_number, of_customer, parse_number, show, signing_key};
+use crate::view::{by_number, parse_number, show, signing_key};
 
 /// Customers whose pending orders one catch-up call fulfils.
 const CATCH_UP_LIMIT: i64 = 500;
@@ -23,12 +24,7 @@ fn customer_id(text: &str, field: &str) -> Result<CustomerId, Problem> {
 
 /// 404 unless the customer holds a membership.
 fn require_member(db: &Db, id: &CustomerId) -> Result<(), Problem> {
-    db.first(
-        "SELECT 1 FROM memberships WHERE customer_id = ?",
-        &[Value::Text(id.as_str().into())],
-    )?
-    .map(|_| ())
-    .ok_or_else(|| {
+    tier_of(db, id)?.map(|_| ()).ok_or_else(|| {
         Problem::not_found(format!(
             "customer `{}` holds no membership (cards are issued to approved members)",
             id.as_str()
@@ -58,7 +54,7 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     require_member(&db, &id)?;
     let key = signing_key()?;
     // The domain's rule for an issue order: a member holding a valid card keeps it.
-    if let Some(held) = held_card(&db, id.as_str())? {
+    if let Some(held) = held_card(&db, &id)? {
         if plan_order(OrderKind::Issue, Some(held.card), ctx.now) == Ok(OrderPlan::KeepHeld) {
             return Err(Problem::conflict(
                 "card-in-use",
@@ -72,16 +68,7 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         }
     }
     let order = format!("request-{}-{}", id.as_str(), ctx.now.timestamp_micros());
-    db.exec(
-        "INSERT INTO card_orders (id, customer_id, kind, region, created_at)
-         VALUES (?, ?, 'issue', ?, ?) ON CONFLICT (id) DO NOTHING",
-        &[
-            Value::Text(order.clone()),
-            Value::Text(id.as_str().into()),
-            body.region.map_or(Value::Null, Value::Text),
-            timestamp(ctx.now),
-        ],
-    )?;
+    cards::order_issue(&db, &order, &id, body.region.as_deref(), ctx.now)?;
     let done = fulfil_pending(&db, ctx, id.as_str())?;
     let number = done
         .iter()
@@ -103,13 +90,13 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     require_member(&db, &id)?;
     let key = signing_key()?;
-    let cards: Vec<_> = of_customer(&db, id.as_str())?
+    let shown: Vec<_> = cards::of_customer(&db, &id)?
         .iter()
         .map(|c| show(c, &key, ctx))
         .collect();
     Ok(vip_kit::json(
         200,
-        &json!({ "customer_id": id.as_str(), "cards": cards }),
+        &json!({ "customer_id": id.as_str(), "cards": shown }),
     ))
 }
 
@@ -197,24 +184,15 @@ pub fn report_lost(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             e.to_string(),
         )
     })?;
-    let blocked = db.first(
-        "UPDATE cards SET status = 'lost', updated_at = ?, updated_by = ?
-         WHERE number = ? AND status = ? RETURNING customer_id",
-        &[
-            timestamp(ctx.now),
-            Value::Text(ctx.actor()),
-            Value::Text(number.as_str().into()),
-            Value::Text(lost.stored_status.as_str().into()),
-        ],
-    )?;
-    let Some(blocked) = blocked else {
+    let blocked = cards::report_lost(&db, &number, lost.stored_status, &ctx.actor(), ctx.now)?;
+    let Some(holder) = blocked else {
         return Err(Problem::conflict(
             "concurrent-change",
             "The card changed meanwhile",
             "read the card again and retry",
         ));
     };
-    fulfil_pending(&db, ctx, &text(&blocked, 0)?)?;
+    fulfil_pending(&db, ctx, holder.as_str())?;
     let lost = by_number(&db, &number)?;
     let replacement = lost
         .replaced_by

@@ -1,9 +1,10 @@
 //! The `rewards` component (docs/domain.md §3): a member's points (balance,
 //! reservations, what expires next, the statement), staff adjustments, the
-//! expiry run for schedulers, the reward catalogue, and redemptions with
-//! their review queue. Purchases credit points where they are recorded
-//! (eligibility, through `vip_store::points`); the daily expiry cron is the
-//! `points-expiry` component, running the same `vip_store::points::run_expiry`.
+//! expiry run, the reward catalogue, and redemptions with their review
+//! queue. Purchases credit points where they are recorded (members, through
+//! `vip_store::points::credit_purchase`); this component's cron entry runs
+//! the daily expiry (`POST /api/v1/points/expiry`). The SQL is
+//! `vip_store::points` (ledger, redemptions) and `vip_store::rewards`.
 //! (No `forbid(unsafe_code)`: spin-sdk's export macro emits the component's
 //! `unsafe` ABI glue; this crate's own code has none.)
 
