@@ -1,6 +1,6 @@
-//! The SLA sweep: the `sla-clock` cron component runs it every minute, and
-//! `POST /api/v1/tickets/sla-sweep?as_of=` runs it for external schedulers
-//! and catch-up. For every ticket not closed it asks the domain
+//! The SLA sweep, `POST /api/v1/tickets/sla-sweep?as_of=`: the `tickets`
+//! component's cron entry calls it every minute, external schedulers for
+//! catch-up. For every ticket not closed it asks the domain
 //! (`vip_domain::sweep::due_events`) which clock events are due by `as_of`
 //! and records the ones not recorded yet.
 //!
@@ -19,17 +19,16 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::sweep::{due_events, Recipient, SweepEvent, Sweepable, Tracked};
+use vip_domain::sweep::{due_events, Recipient, Sweepable, Tracked};
 use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
 
-use crate::tickets::{calendar, pause_at};
-use vip_kit::db::{count_written, timestamp, timestamp_text, Db, Row, Value};
+use crate::calendars::calendar;
+use crate::tickets::{pause_at, record_clock_events, DueClockEvent};
+use vip_kit::db::{timestamp_text, Db, Row, Value};
 use vip_kit::Problem;
 
 /// Tickets read per statement.
 const BATCH: i64 = 500;
-/// Events written per statement (9 parameters each).
-const WRITE_CHUNK: usize = 200;
 
 /// What one sweep did.
 #[derive(Debug, Serialize)]
@@ -46,15 +45,6 @@ pub struct SweepRun {
 const COLUMNS: &str =
     "id, kind, state, calendar_id, natural_time, first_response_minutes, resolution_minutes,
     opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at";
-
-/// An event to write, with the ticket as the sweep read it.
-struct Pending {
-    ticket: i64,
-    event: SweepEvent,
-    notify: String,
-    seen_updated_at: String,
-    seen_state: &'static str,
-}
 
 /// Compiled calendars, once per run.
 struct Schedules<'a> {
@@ -104,8 +94,12 @@ pub fn run(
         ),
         BATCH,
         |tickets, range| {
-            let pending = batch(db, program, tickets, range, &mut schedules, as_of)?;
-            write(db, &pending, actor, now, &mut run)
+            let due = batch(db, program, tickets, range, &mut schedules, as_of)?;
+            let (recorded, moved) =
+                record_clock_events(db, &due, actor, now, &mut run.events_by_kind)?;
+            run.events_recorded += recorded;
+            run.tickets_moved += moved;
+            Ok(moved)
         },
     )?;
     run.tickets_swept = swept;
@@ -120,7 +114,7 @@ fn batch(
     range: &[Value; 2],
     schedules: &mut Schedules<'_>,
     as_of: DateTime<Utc>,
-) -> Result<Vec<Pending>, Problem> {
+) -> Result<Vec<DueClockEvent>, Problem> {
     let mut pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
     for (ticket, pause) in db.all(
         "SELECT ticket_id, from_at, to_at FROM ticket_pauses
@@ -179,58 +173,14 @@ fn batch(
                 }
                 other => other.as_str().to_string(),
             };
-            out.push(Pending {
+            out.push(DueClockEvent {
                 ticket: id,
                 event,
                 notify,
                 seen_updated_at: row.text("updated_at")?,
-                seen_state: state.as_str(),
+                seen_state: state,
             });
         }
     }
     Ok(out)
-}
-
-/// Writes the events (guarded by the ticket as read); returns how many
-/// tickets they moved.
-fn write(
-    db: &Db,
-    pending: &[Pending],
-    actor: &str,
-    now: DateTime<Utc>,
-    run: &mut SweepRun,
-) -> Result<u64, Problem> {
-    let rows: Vec<Vec<Value>> = pending
-        .iter()
-        .map(|p| {
-            vec![
-                Value::Integer(p.ticket),
-                Value::Text(p.event.key.clone()),
-                Value::Text(p.event.kind.clone()),
-                timestamp(p.event.at),
-                Value::Text(p.notify.clone()),
-                p.event
-                    .moves_to
-                    .map_or(Value::Null, |s| Value::Text(s.as_str().into())),
-                Value::Text(p.event.reason.clone()),
-                Value::Text(p.seen_updated_at.clone()),
-                Value::Text(p.seen_state.into()),
-            ]
-        })
-        .collect();
-    let written = db.exec_rows(
-        "INSERT INTO ticket_clock_events (ticket_id, key, kind, due_at, notify, moves_to, reason, recorded_at, recorded_by)
-         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
-         FROM (VALUES {rows}) AS v
-         WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id = v.column1 AND t.updated_at = v.column8 AND t.state = v.column9)
-         ON CONFLICT DO NOTHING
-         RETURNING kind, moves_to",
-        &[Value::Text(actor.into()), timestamp(now)],
-        rows,
-        WRITE_CHUNK,
-    )?;
-    let (recorded, moved) = count_written(&written, "kind", &mut run.events_by_kind)?;
-    run.events_recorded += recorded;
-    run.tickets_moved += moved;
-    Ok(moved)
 }

@@ -1,20 +1,29 @@
-//! Tickets shell code shared by the `tickets` component and the `sla-clock`
-//! sweep: the tickets programme document, stored business calendars (the
-//! calendar `default`, Monday to Friday 08:00–17:00 Europe/Madrid, 002 §3,
-//! exists from the first read on) and a ticket's pauses.
+//! Tickets, their pauses, clock events and history (docs/domain.md §4): the
+//! tickets programme document, intake, moves, splitting, the work queue, and
+//! the clock events the SLA sweep ([`crate::sla_sweep`]) finds due. The
+//! calendars the clocks run on are in [`crate::calendars`].
 
-use crate::effects::Effect;
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use serde_json::json;
-use spin_sdk::http::Response;
-use spin_sdk::sqlite::RowResult;
-use vip_domain::calendar::Calendar;
-use vip_domain::sla::Pause;
-use vip_domain::tickets::{default_tickets_program, TicketsProgram};
-
-use vip_kit::db::{int, json_column, text, timestamp, Db, Row, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use vip_domain::customer::{CustomerId, SupportPlan};
+use vip_domain::sla::{Pause, Priority};
+use vip_domain::sweep::SweepEvent;
+use vip_domain::tickets::{
+    default_tickets_program, Channel, Complexity, Intake, TicketKind, TicketState, TicketsProgram,
+    Urgency,
+};
+use vip_kit::db::{count_written, parse_enum, timestamp, Db, Row, Value};
 use vip_kit::settings::Document;
 use vip_kit::Problem;
+
+use crate::effects::Effect;
+
+/// Kept here for `suspension`, which counts its retention windows on a
+/// business calendar.
+pub use crate::calendars::required_calendar;
 
 /// The triggers this aggregate's statements fire (see [`crate::effects`]).
 pub const EFFECTS: &[Effect] = &[
@@ -58,103 +67,379 @@ pub const PROGRAM: Document<TicketsProgram> = Document {
     in_use: None,
 };
 
-/// The calendar every plan uses until the programme says otherwise.
-pub const DEFAULT_CALENDAR: &str = "default";
+const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgency, complexity, sla_priority, complaint,
+    key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes,
+    first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at";
 
-/// A stored calendar and its version.
-pub struct StoredCalendar {
-    pub id: String,
-    pub calendar: Calendar,
-    pub version: i64,
-    updated_at: String,
-    updated_by: String,
+/// A ticket as it is shown and moved (`COLUMNS`).
+pub struct StoredTicket {
+    pub id: i64,
+    pub customer_id: CustomerId,
+    pub kind: TicketKind,
+    pub channel: Channel,
+    pub subject: String,
+    pub priority: Option<Priority>,
+    pub urgency: Option<Urgency>,
+    pub complexity: Option<Complexity>,
+    /// The row of the targets table.
+    pub sla_priority: Priority,
+    pub complaint: bool,
+    pub key_account: bool,
+    pub support_plan: SupportPlan,
+    pub calendar_id: String,
+    /// The 24×7 clock rather than business hours.
+    pub natural_time: bool,
+    pub first_response_minutes: i64,
+    pub resolution_minutes: i64,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+    pub state: TicketState,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: String,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
-impl StoredCalendar {
-    pub const COLUMNS: &'static str = "id, document, version, updated_at, updated_by";
-
-    pub fn from_row(row: &RowResult) -> Result<Self, Problem> {
-        Ok(StoredCalendar {
-            id: text(row, 0)?,
-            calendar: json_column(row, 1)?,
-            version: int(row, 2)?,
-            updated_at: text(row, 3)?,
-            updated_by: text(row, 4)?,
+impl StoredTicket {
+    fn read(row: Row<'_>) -> Result<Self, Problem> {
+        Ok(StoredTicket {
+            id: row.int("id")?,
+            customer_id: CustomerId::parse(&row.text("customer_id")?).map_err(Problem::internal)?,
+            kind: row.parse("kind")?,
+            channel: row.parse("channel")?,
+            subject: row.text("subject")?,
+            priority: opt_parse(&row, "priority")?,
+            urgency: opt_parse(&row, "urgency")?,
+            complexity: opt_parse(&row, "complexity")?,
+            sla_priority: row.parse("sla_priority")?,
+            complaint: row.flag("complaint")?,
+            key_account: row.flag("key_account")?,
+            support_plan: row.parse("support_plan")?,
+            calendar_id: row.text("calendar_id")?,
+            natural_time: row.flag("natural_time")?,
+            first_response_minutes: row.int("first_response_minutes")?,
+            resolution_minutes: row.int("resolution_minutes")?,
+            first_response_due: row.opt_time("first_response_due")?,
+            resolution_due: row.opt_time("resolution_due")?,
+            state: row.parse("state")?,
+            opened_at: row.time("opened_at")?,
+            opened_by: row.text("opened_by")?,
+            first_responded_at: row.opt_time("first_responded_at")?,
+            resolved_at: row.opt_time("resolved_at")?,
+            closed_at: row.opt_time("closed_at")?,
         })
-    }
-
-    pub fn view(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "version": self.version,
-            "updated_at": self.updated_at,
-            "updated_by": self.updated_by,
-            "calendar": self.calendar,
-        })
-    }
-
-    /// The calendar with its version as the ETag.
-    pub fn respond(&self, status: u16) -> Response {
-        let mut r = vip_kit::json(status, &self.view());
-        r.set_header("etag", format!("\"{}\"", self.version));
-        r
     }
 }
 
-/// A stored calendar; `default` is seeded on first use.
-pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar, Problem> {
-    let select = |db: &Db| {
-        db.first(
-            &format!(
-                "SELECT {} FROM calendars WHERE id = ?",
-                StoredCalendar::COLUMNS
-            ),
-            &[Value::Text(id.into())],
+/// A nullable stored enum value back as its type.
+fn opt_parse<T: DeserializeOwned>(row: &Row<'_>, name: &str) -> Result<Option<T>, Problem> {
+    row.opt_text(name)?.map(parse_enum).transpose()
+}
+
+/// A stored enum value: its snake_case text.
+fn enum_text<T: Serialize>(value: &T) -> Result<String, Problem> {
+    match serde_json::to_value(value).map_err(Problem::internal)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Ok(other.to_string()),
+    }
+}
+
+fn enum_value<T: Serialize>(value: &T) -> Result<Value, Problem> {
+    enum_text(value).map(Value::Text)
+}
+
+fn opt_enum<T: Serialize>(value: Option<&T>) -> Result<Value, Problem> {
+    value.map_or(Ok(Value::Null), enum_value)
+}
+
+fn opt_time(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, timestamp)
+}
+
+/// Ticket `id`, if there is one.
+pub fn find(db: &Db, id: i64) -> Result<Option<StoredTicket>, Problem> {
+    db.one(
+        &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
+        &[Value::Integer(id)],
+        StoredTicket::read,
+    )
+}
+
+/// The ticket opened under request key `key` (caller and Idempotency-Key,
+/// or a split part's), if any.
+pub fn by_request_key(db: &Db, key: &str) -> Result<Option<StoredTicket>, Problem> {
+    db.one(
+        &format!("SELECT {COLUMNS} FROM tickets WHERE request_key = ?"),
+        &[Value::Text(key.into())],
+        StoredTicket::read,
+    )
+}
+
+/// The month (`YYYY-MM`, in its calendar's zone) ticket `id` was opened in.
+pub fn month_of(db: &Db, id: i64) -> Result<Option<String>, Problem> {
+    db.one(
+        "SELECT month FROM tickets WHERE id = ?",
+        &[Value::Integer(id)],
+        |row| row.text("month"),
+    )
+}
+
+/// What a customer's facts say about their support.
+pub struct CustomerSupport {
+    /// `None`: the programme's default plan.
+    pub plan: Option<SupportPlan>,
+    pub key_account: bool,
+    /// The customer's own calendar, if any (else their plan's).
+    pub calendar: Option<String>,
+}
+
+/// The support facts of `customer`, if there is such a customer (a
+/// read-only look at `customers`).
+pub fn support_of(db: &Db, customer: &CustomerId) -> Result<Option<CustomerSupport>, Problem> {
+    db.one(
+        "SELECT json_extract(facts, '$.support_plan') AS support_plan,
+                COALESCE(json_extract(facts, '$.key_account'), 0) AS key_account,
+                json_extract(facts, '$.support_calendar') AS support_calendar
+         FROM customers WHERE id = ?",
+        &[Value::Text(customer.as_str().into())],
+        |row| {
+            Ok(CustomerSupport {
+                plan: opt_parse(&row, "support_plan")?,
+                key_account: row.int("key_account")? == 1,
+                calendar: row.opt_text("support_calendar")?,
+            })
+        },
+    )
+}
+
+/// How many tickets of `customer` opened in `month` count towards the
+/// monthly change-request limit.
+pub fn counted_towards_limit(db: &Db, customer: &CustomerId, month: &str) -> Result<u32, Problem> {
+    let counted = db
+        .one(
+            "SELECT COUNT(*) AS counted FROM tickets WHERE customer_id = ? AND month = ? AND counts_towards_limit = 1",
+            &[Value::Text(customer.as_str().into()), Value::Text(month.into())],
+            |row| row.int("counted"),
         )?
-        .map(|row| StoredCalendar::from_row(&row))
-        .transpose()
-    };
-    if let Some(found) = select(db)? {
-        return Ok(found);
-    }
-    if id != DEFAULT_CALENDAR {
-        return Err(Problem::not_found(format!("there is no calendar `{id}`")));
-    }
-    db.exec(
-        "INSERT INTO calendars (id, document, updated_at, updated_by, change_reason)
-         VALUES (?, ?, ?, 'system', 'seeded with the DOMAIN.md defaults') ON CONFLICT (id) DO NOTHING",
-        &[
-            Value::Text(DEFAULT_CALENDAR.into()),
-            Value::Text(
-                serde_json::to_string(&Calendar::default_business()).map_err(Problem::internal)?,
-            ),
-            timestamp(now),
-        ],
-    )?;
-    select(db)?.ok_or_else(|| Problem::internal("the default calendar vanished"))
+        .unwrap_or(0);
+    Ok(u32::try_from(counted).unwrap_or(u32::MAX))
 }
 
-/// A stored calendar something counts on; a missing one is a 422
-/// `calendar-missing` whose detail says who counts on it (`whose`, e.g.
-/// "the tickets programme counts gold tickets on calendar").
-pub fn required_calendar(
-    db: &Db,
-    id: &str,
-    whose: &str,
-    now: DateTime<Utc>,
-) -> Result<StoredCalendar, Problem> {
-    calendar(db, id, now).map_err(|p| match p.status {
-        404 => Problem::unprocessable(
-            "calendar-missing",
-            "The calendar does not exist",
-            format!("{whose} `{id}`, which is not stored"),
+/// A ticket to store: the intake and what was decided about it.
+pub struct NewTicket<'a> {
+    pub intake: &'a Intake,
+    pub sla_priority: Priority,
+    pub key_account: bool,
+    pub plan: SupportPlan,
+    pub calendar_id: &'a str,
+    pub natural_time: bool,
+    pub first_response_minutes: i64,
+    pub resolution_minutes: i64,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+    pub state: TicketState,
+    /// `YYYY-MM` opened, in the calendar's zone.
+    pub month: &'a str,
+    pub counts_towards_limit: bool,
+    /// The programme's monthly limit of medium and urgent change requests.
+    pub limit: u32,
+    /// When the customer asked: the clocks start here.
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: &'a str,
+    /// Caller and Idempotency-Key (or the split it comes from): one ticket per key.
+    pub request_key: Option<&'a str>,
+    /// When it is stored.
+    pub now: DateTime<Utc>,
+}
+
+/// Inserts a ticket (its subject trimmed); `None` when the monthly
+/// change-request limit is reached meanwhile or the request key was used
+/// already. The limit is checked in the INSERT itself. Fires
+/// `tickets_opened`: the audit row, and a formal complaint's notice to the
+/// customer success manager.
+pub fn open(db: &Db, t: &NewTicket<'_>) -> Result<Option<StoredTicket>, Problem> {
+    let intake = t.intake;
+    db.one(
+        &format!(
+            "INSERT INTO tickets (customer_id, kind, channel, subject, description, priority, urgency, complexity,
+                sla_priority, complaint, key_account, support_plan, calendar_id, natural_time, first_response_minutes,
+                resolution_minutes, first_response_due, resolution_due, state, month, counts_towards_limit,
+                opened_at, opened_by, updated_at, updated_by, request_key, last_team_feedback_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?26, ?23, ?25, ?26
+             WHERE ?21 = 0 OR (SELECT COUNT(*) FROM tickets WHERE customer_id = ?1 AND month = ?20 AND counts_towards_limit = 1) < ?24
+             ON CONFLICT (request_key) DO NOTHING
+             RETURNING {COLUMNS}"
         ),
-        _ => p,
-    })
+        &[
+            Value::Text(intake.customer_id.clone()),
+            enum_value(&intake.kind)?,
+            enum_value(&intake.channel)?,
+            Value::Text(intake.subject.trim().into()),
+            Value::Text(intake.description.clone()),
+            opt_enum(intake.priority.as_ref())?,
+            opt_enum(intake.urgency.as_ref())?,
+            opt_enum(intake.complexity.as_ref())?,
+            enum_value(&t.sla_priority)?,
+            Value::Integer(i64::from(intake.complaint)),
+            Value::Integer(i64::from(t.key_account)),
+            enum_value(&t.plan)?,
+            Value::Text(t.calendar_id.into()),
+            Value::Integer(i64::from(t.natural_time)),
+            Value::Integer(t.first_response_minutes),
+            Value::Integer(t.resolution_minutes),
+            opt_time(t.first_response_due),
+            opt_time(t.resolution_due),
+            Value::Text(t.state.as_str().into()),
+            Value::Text(t.month.into()),
+            Value::Integer(i64::from(t.counts_towards_limit)),
+            timestamp(t.opened_at),
+            Value::Text(t.opened_by.into()),
+            Value::Integer(i64::from(t.limit)),
+            t.request_key.map_or(Value::Null, |k| Value::Text(k.into())),
+            timestamp(t.now),
+        ],
+        StoredTicket::read,
+    )
+}
+
+/// A ticket's move on an event, with the clocks' times after it.
+pub struct EventMove<'a> {
+    pub id: i64,
+    /// The state the move was decided from: the UPDATE's guard.
+    pub from: TicketState,
+    pub to: TicketState,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Set on the team's events: follow-ups count from here.
+    pub team_feedback_at: Option<DateTime<Utc>>,
+    /// Why, for the audit trail.
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+    pub by: &'a str,
+}
+
+/// Moves ticket `m.id` if it is still in `m.from`; `None` when it changed
+/// meanwhile. Fires `tickets_moved` (the pause that stops or restarts the
+/// clocks, and the audit row) and, on a first response,
+/// `tickets_first_response`.
+pub fn apply_event(db: &Db, m: &EventMove<'_>) -> Result<Option<StoredTicket>, Problem> {
+    db.one(
+        &format!(
+            "UPDATE tickets SET state = ?1, first_responded_at = ?2, first_response_due = ?3, resolution_due = ?4,
+                    resolved_at = ?5, closed_at = ?6, last_team_feedback_at = COALESCE(?7, last_team_feedback_at),
+                    last_reason = ?8, updated_at = ?9, updated_by = ?10
+             WHERE id = ?11 AND state = ?12 RETURNING {COLUMNS}"
+        ),
+        &[
+            Value::Text(m.to.as_str().into()),
+            opt_time(m.first_responded_at),
+            opt_time(m.first_response_due),
+            opt_time(m.resolution_due),
+            opt_time(m.resolved_at),
+            opt_time(m.closed_at),
+            opt_time(m.team_feedback_at),
+            m.reason.clone().map_or(Value::Null, Value::Text),
+            timestamp(m.at),
+            Value::Text(m.by.into()),
+            Value::Integer(m.id),
+            Value::Text(m.from.as_str().into()),
+        ],
+        StoredTicket::read,
+    )
+}
+
+/// Closes split ticket `id` if it is still in `from`, with `reason` (the
+/// numbers of its parts); `None` when it changed meanwhile. Fires
+/// `tickets_moved`: the audit row (and a pause if the clocks ran).
+pub fn close_split(
+    db: &Db,
+    id: i64,
+    from: TicketState,
+    reason: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<StoredTicket>, Problem> {
+    db.one(
+        &format!(
+            "UPDATE tickets SET state = 'closed', closed_at = ?1, last_reason = ?2, updated_at = ?1, updated_by = ?3
+             WHERE id = ?4 AND state = ?5 RETURNING {COLUMNS}"
+        ),
+        &[
+            timestamp(at),
+            Value::Text(reason.into()),
+            Value::Text(by.into()),
+            Value::Integer(id),
+            Value::Text(from.as_str().into()),
+        ],
+        StoredTicket::read,
+    )
+}
+
+/// Clock events written per statement (9 parameters each).
+const CLOCK_EVENTS_PER_STATEMENT: usize = 200;
+
+/// A clock event the SLA sweep found due, with its ticket as the sweep
+/// read it.
+pub struct DueClockEvent {
+    pub ticket: i64,
+    pub event: SweepEvent,
+    /// `team:<team>`, `team_lead:<team>`, `head_of_department` or `customer`.
+    pub notify: String,
+    pub seen_updated_at: String,
+    pub seen_state: TicketState,
+}
+
+/// Records `events`, each once (keyed by ticket and key) and only if its
+/// ticket still has the state and `updated_at` the sweep read; adds the
+/// recorded ones to `by_kind` and answers how many were recorded and how
+/// many moved their ticket. Fires `ticket_clock_event_recorded`: the audit
+/// row, the event's notice, and on an escalation or automatic close the
+/// ticket's move (which fires `tickets_moved`), all in the event's statement.
+pub fn record_clock_events(
+    db: &Db,
+    events: &[DueClockEvent],
+    actor: &str,
+    now: DateTime<Utc>,
+    by_kind: &mut BTreeMap<String, u64>,
+) -> Result<(u64, u64), Problem> {
+    let rows: Vec<Vec<Value>> = events
+        .iter()
+        .map(|p| {
+            vec![
+                Value::Integer(p.ticket),
+                Value::Text(p.event.key.clone()),
+                Value::Text(p.event.kind.clone()),
+                timestamp(p.event.at),
+                Value::Text(p.notify.clone()),
+                p.event
+                    .moves_to
+                    .map_or(Value::Null, |s| Value::Text(s.as_str().into())),
+                Value::Text(p.event.reason.clone()),
+                Value::Text(p.seen_updated_at.clone()),
+                Value::Text(p.seen_state.as_str().into()),
+            ]
+        })
+        .collect();
+    let written = db.exec_rows(
+        "INSERT INTO ticket_clock_events (ticket_id, key, kind, due_at, notify, moves_to, reason, recorded_at, recorded_by)
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, ?2, ?1
+         FROM (VALUES {rows}) AS v
+         WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id = v.column1 AND t.updated_at = v.column8 AND t.state = v.column9)
+         ON CONFLICT DO NOTHING
+         RETURNING kind, moves_to",
+        &[Value::Text(actor.into()), timestamp(now)],
+        rows,
+        CLOCK_EVENTS_PER_STATEMENT,
+    )?;
+    count_written(&written, "kind", by_kind)
 }
 
 /// A pause from its `from_at` and `to_at` columns.
-pub fn pause_at(row: &Row<'_>) -> Result<Pause, Problem> {
+pub(crate) fn pause_at(row: &Row<'_>) -> Result<Pause, Problem> {
     Ok(Pause {
         from: row.time("from_at")?,
         to: row.opt_time("to_at")?,
@@ -167,5 +452,102 @@ pub fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
         "SELECT from_at, to_at FROM ticket_pauses WHERE ticket_id = ? ORDER BY from_at",
         &[Value::Integer(id)],
         |row| pause_at(&row),
+    )
+}
+
+/// Which tickets the work queue shows.
+pub struct QueueFilter<'a> {
+    /// `None`: every ticket still being worked on (not resolved or closed).
+    pub state: Option<TicketState>,
+    /// `None`: every kind (a team's kinds otherwise).
+    pub kinds: Option<&'a [TicketKind]>,
+    /// Only breached (`true`) or not breached (`false`) next clocks.
+    pub breached: Option<bool>,
+    pub now: DateTime<Utc>,
+    pub limit: i64,
+}
+
+/// A ticket in the work queue with the clock that runs next.
+pub struct Queued {
+    pub ticket: StoredTicket,
+    /// `first_response` or `resolution`.
+    pub next_clock: String,
+    /// `None` when that clock is paused or met.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// The work queue: by priority (very_high first), key accounts first within
+/// a priority, then by time to breach of the clock that runs next (paused
+/// clocks last).
+pub fn queue(db: &Db, f: &QueueFilter<'_>) -> Result<Vec<Queued>, Problem> {
+    let kinds = f
+        .kinds
+        .map(|k| serde_json::to_string(k).map_err(Problem::internal))
+        .transpose()?;
+    let rank = Priority::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Ok(format!("WHEN '{}' THEN {i}", enum_text(p)?)))
+        .collect::<Result<Vec<_>, Problem>>()?
+        .join(" ");
+    db.all(
+        &format!(
+            "SELECT * FROM (
+                SELECT {COLUMNS},
+                       CASE WHEN first_responded_at IS NULL THEN 'first_response' ELSE 'resolution' END AS next_clock,
+                       CASE WHEN first_responded_at IS NULL THEN first_response_due
+                            WHEN resolved_at IS NULL THEN resolution_due END AS next_due
+                FROM tickets
+                WHERE (?1 IS NULL AND state NOT IN ('resolved', 'closed') OR state = ?1)
+                  AND (?2 IS NULL OR kind IN (SELECT value FROM json_each(?2))))
+             WHERE ?3 IS NULL OR ?3 = (next_due IS NOT NULL AND next_due <= ?4)
+             ORDER BY CASE sla_priority {rank} END, key_account DESC, next_due IS NULL, next_due, id
+             LIMIT ?5"
+        ),
+        &[
+            f.state
+                .map_or(Value::Null, |s| Value::Text(s.as_str().into())),
+            kinds.map_or(Value::Null, Value::Text),
+            f.breached
+                .map_or(Value::Null, |b| Value::Integer(i64::from(b))),
+            timestamp(f.now),
+            Value::Integer(f.limit),
+        ],
+        |row| {
+            Ok(Queued {
+                next_clock: row.text("next_clock")?,
+                next_due: row.opt_time("next_due")?,
+                ticket: StoredTicket::read(row)?,
+            })
+        },
+    )
+}
+
+/// One audited change of a ticket: a state change or a clock event.
+pub struct HistoryEntry {
+    /// As the audit stored it.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// Ticket `id`'s audit trail, oldest first (a read-only look at
+/// `audit_events`, which the tickets' triggers write).
+pub fn history(db: &Db, id: i64) -> Result<Vec<HistoryEntry>, Problem> {
+    db.all(
+        "SELECT at, actor, action, reason, details FROM audit_events
+         WHERE entity_type = 'ticket' AND entity_id = ? ORDER BY at, id",
+        &[Value::Text(id.to_string())],
+        |row| {
+            Ok(HistoryEntry {
+                at: row.text("at")?,
+                actor: row.text("actor")?,
+                action: row.text("action")?,
+                reason: row.opt_text("reason")?,
+                details: row.json("details")?,
+            })
+        },
     )
 }

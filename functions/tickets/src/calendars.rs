@@ -1,6 +1,6 @@
 //! Business calendars: a zone, weekly working intervals, holidays and
 //! holidays worked anyway, one versioned document per calendar id (stored
-//! and loaded by `vip_store::tickets`, which the `sla-clock` sweep shares).
+//! and loaded by `vip_store::calendars`, which the SLA sweep shares).
 
 use chrono::Duration;
 use serde_json::json;
@@ -8,9 +8,10 @@ use spin_sdk::http::Response;
 use vip_domain::calendar::{is_calendar_id, Calendar, Clock};
 use vip_domain::sla::Span;
 use vip_kit::body::read_json;
-use vip_kit::db::{timestamp, timestamp_text, Db, Value};
+use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
-use vip_store::tickets::{calendar, StoredCalendar, DEFAULT_CALENDAR, PROGRAM};
+use vip_store::calendars::{self, Change, Saved, StoredCalendar};
+use vip_store::tickets::PROGRAM;
 
 /// A calendar id: 1 to 64 of `a-z`, `0-9` and `-`.
 fn calendar_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
@@ -25,29 +26,49 @@ fn calendar_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
     }
 }
 
+/// A calendar as the API shows it.
+fn view(stored: &StoredCalendar) -> serde_json::Value {
+    json!({
+        "id": stored.id,
+        "version": stored.version,
+        "updated_at": stored.updated_at,
+        "updated_by": stored.updated_by,
+        "calendar": stored.calendar,
+    })
+}
+
+/// The calendar with its version as the ETag.
+fn respond(stored: &StoredCalendar, status: u16) -> Response {
+    let mut r = vip_kit::json(status, &view(stored));
+    r.set_header("etag", format!("\"{}\"", stored.version));
+    r
+}
+
+/// Who changes a calendar with this request, and why.
+fn change<'a>(ctx: &'a Ctx<'_>, actor: &'a str) -> Change<'a> {
+    Change {
+        at: ctx.now,
+        by: actor,
+        reason: ctx.header("x-change-reason"),
+    }
+}
+
 /// `GET /api/v1/calendars`.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let db = Db::open()?;
-    calendar(&db, DEFAULT_CALENDAR, ctx.now)?;
-    let rows = db.exec(
-        &format!(
-            "SELECT {} FROM calendars ORDER BY id",
-            StoredCalendar::COLUMNS
-        ),
-        &[],
-    )?;
-    let calendars = rows
-        .rows
+    let calendars: Vec<_> = calendars::all(&Db::open()?, ctx.now)?
         .iter()
-        .map(|r| StoredCalendar::from_row(r).map(|s| s.view()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(view)
+        .collect();
     Ok(vip_kit::json(200, &json!({ "calendars": calendars })))
 }
 
 /// `GET /api/v1/calendars/{calendar}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = calendar_id(ctx)?;
-    Ok(calendar(&Db::open()?, &id, ctx.now)?.respond(200))
+    Ok(respond(
+        &calendars::calendar(&Db::open()?, &id, ctx.now)?,
+        200,
+    ))
 }
 
 /// `PUT /api/v1/calendars/{calendar}`: creates (201) or replaces (200, under
@@ -58,38 +79,11 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let calendar: Calendar = read_json(ctx.req)?;
     calendar.validate().map_err(Problem::validation)?;
     let expected = ctx.if_match()?;
-    let document = serde_json::to_string(&calendar).map_err(Problem::internal)?;
     let db = Db::open()?;
-    let params = [
-        Value::Text(id.clone()),
-        Value::Text(document),
-        timestamp(ctx.now),
-        Value::Text(ctx.actor()),
-        ctx.change_reason(),
-        expected.map_or(Value::Null, Value::Integer),
-    ];
-    let created = db.first(
-        &format!(
-            "INSERT INTO calendars (id, document, updated_at, updated_by, change_reason)
-             SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?6 IS NULL
-             ON CONFLICT (id) DO NOTHING RETURNING {}",
-            StoredCalendar::COLUMNS
-        ),
-        &params,
-    )?;
-    if let Some(row) = created {
-        return Ok(StoredCalendar::from_row(&row)?.respond(201));
-    }
-    let replaced = db.first(
-        &format!(
-            "UPDATE calendars SET document = ?2, version = version + 1, updated_at = ?3, updated_by = ?4, change_reason = ?5
-             WHERE id = ?1 AND (?6 IS NULL OR version = ?6) RETURNING {}",
-            StoredCalendar::COLUMNS
-        ),
-        &params,
-    )?;
-    match replaced {
-        Some(row) => Ok(StoredCalendar::from_row(&row)?.respond(200)),
+    let actor = ctx.actor();
+    match calendars::save(&db, &id, &calendar, &change(ctx, &actor), expected)? {
+        Some(Saved::Created(stored)) => Ok(respond(&stored, 201)),
+        Some(Saved::Replaced(stored)) => Ok(respond(&stored, 200)),
         None => Err(Problem::new(
             412,
             "version-mismatch",
@@ -105,11 +99,10 @@ pub fn put(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// `DELETE /api/v1/calendars/{calendar}`: 204, or 409 `calendar-in-use`
 /// while the tickets or suspension programme, a customer or a ticket not
 /// closed counts on it.
-/// Stamped with who deletes it first, so the delete trigger audits them.
 pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = calendar_id(ctx)?;
     let db = Db::open()?;
-    calendar(&db, &id, ctx.now)?;
+    calendars::calendar(&db, &id, ctx.now)?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let c = &program.calendars;
     let in_use = |why: String| {
@@ -124,35 +117,13 @@ pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "a support plan's calendar in the tickets programme".into(),
         ));
     }
-    const UNUSED: &str = "id = ?1
-        AND NOT EXISTS (SELECT 1 FROM tickets WHERE calendar_id = ?1 AND state <> 'closed')
-        AND NOT EXISTS (SELECT 1 FROM customers WHERE json_extract(facts, '$.support_calendar') = ?1)
-        AND NOT EXISTS (SELECT 1 FROM program_settings
-                        WHERE name = 'suspension' AND json_extract(document, '$.calendar') = ?1)";
-    let params = [
-        Value::Text(id.clone()),
-        timestamp(ctx.now),
-        Value::Text(ctx.actor()),
-        ctx.change_reason(),
-    ];
-    let stamped = db.first(
-        &format!(
-            "UPDATE calendars SET updated_at = ?2, updated_by = ?3, change_reason = ?4 WHERE {UNUSED} RETURNING id"
-        ),
-        &params,
-    )?;
-    let deleted = match stamped {
-        Some(_) => db.first(
-            &format!("DELETE FROM calendars WHERE {UNUSED} AND updated_at = ?2 RETURNING id"),
-            params.get(..2).unwrap_or_default(),
-        )?,
-        None => None,
-    };
-    match deleted {
-        Some(_) => Ok(Response::builder().status(204).build()),
-        None => Err(in_use(
+    let actor = ctx.actor();
+    if calendars::delete_unused(&db, &id, &change(ctx, &actor))? {
+        Ok(Response::builder().status(204).build())
+    } else {
+        Err(in_use(
             "counted on by a ticket not closed, a customer, or the suspension programme's retention windows".into(),
-        )),
+        ))
     }
 }
 
@@ -173,7 +144,7 @@ pub fn deadline(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let day_hours = ctx
         .int_query("business_day_hours", 1, 24)?
         .map_or(9, |h| u32::try_from(h).unwrap_or(9));
-    let stored = calendar(&Db::open()?, &id, ctx.now)?;
+    let stored = calendars::calendar(&Db::open()?, &id, ctx.now)?;
     let schedule = stored.calendar.compile();
     let clock = Clock::on(natural, &schedule);
     let duration: Duration = span.duration(natural, day_hours);

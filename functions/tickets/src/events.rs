@@ -4,21 +4,19 @@
 //! trigger records the pause and the audit event, and the due times written
 //! with it are the domain's, given the pauses after the event.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::Deserialize;
 use spin_sdk::http::Response;
 use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::tickets::{transition, TicketEvent, TicketState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{
-    int, json_column, opt_text, opt_timestamp, parse_enum, text, timestamp, Db, Value,
-};
+use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
 
-use vip_store::tickets::PROGRAM;
+use vip_store::tickets::{self, EventMove, PROGRAM};
 
-use crate::intake::{load, view, TicketClocks, COLUMNS};
+use crate::intake::{load, view, TicketClocks};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,10 +41,6 @@ fn may_send(role: Option<Role>, event: TicketEvent) -> bool {
     }
 }
 
-fn opt_time(v: Option<DateTime<Utc>>) -> Value {
-    v.map_or(Value::Null, timestamp)
-}
-
 /// `POST /api/v1/tickets/{ticket}/events`: `{"event": "team_reply" |
 /// "ask_customer" | "customer_reply" | "escalate" | "resolve" | "close" |
 /// "reopen", "note"?}`.
@@ -63,10 +57,9 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let now = ctx.now;
     let db = Db::open()?;
     let program = PROGRAM.load(&db, now)?.document;
-    let row = load(&db, id)?;
-    let from: TicketState = parse_enum(text(&row, 18)?)?;
-    let time = |i: usize| opt_timestamp(&row, i);
-    let resolved_at = time(22)?;
+    let ticket = load(&db, id)?;
+    let from = ticket.state;
+    let resolved_at = ticket.resolved_at;
     let window = Duration::days(i64::from(program.clock_rules.reopen_days));
     let within = resolved_at.is_some_and(|r| now - r <= window);
     let to = transition(from, event, within).map_err(|e| {
@@ -78,7 +71,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     })?;
     // The pauses after this event: the clocks stop while waiting on the
     // customer or resolved, and run again when the ticket is worked on.
-    let clocks = TicketClocks::load(&db, id, &row, now)?;
+    let clocks = TicketClocks::load(&db, &ticket, now)?;
     let mut ps: Vec<Pause> = clocks.pauses.clone();
     if !from.clocks_run() && to.clocks_run() {
         if let Some(open) = ps.last_mut().filter(|p| p.to.is_none()) {
@@ -100,13 +93,13 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .due(&clock)
     };
     let team = !by_customer(event);
-    let responded = time(21)?;
+    let responded = ticket.first_responded_at;
     let first_responded = responded.or((team && event != TicketEvent::Escalate).then_some(now));
     // A met first-response clock keeps the due time it was met against.
     let first_response_due = if responded.is_some() {
-        time(16)?
+        ticket.first_response_due
     } else {
-        due(int(&row, 14)?)
+        due(ticket.first_response_minutes)
     };
     let resolved = match (event, to) {
         (TicketEvent::Reopen, _) => None,
@@ -116,38 +109,33 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let closed = match to {
         TicketState::Closed => Some(now),
         TicketState::Open if event == TicketEvent::Reopen => None,
-        _ => time(23)?,
+        _ => ticket.closed_at,
     };
-    let moved = db.first(
-        &format!(
-            "UPDATE tickets SET state = ?1, first_responded_at = ?2, first_response_due = ?3, resolution_due = ?4,
-                    resolved_at = ?5, closed_at = ?6, last_team_feedback_at = COALESCE(?7, last_team_feedback_at),
-                    last_reason = ?8, updated_at = ?9, updated_by = ?10
-             WHERE id = ?11 AND state = ?12 RETURNING {COLUMNS}"
-        ),
-        &[
-            Value::Text(to.as_str().into()),
-            opt_time(first_responded),
-            opt_time(first_response_due),
-            opt_time(due(int(&row, 15)?)),
-            opt_time(resolved),
-            opt_time(closed),
-            opt_time(team.then_some(now)),
-            body.note.map_or(Value::Null, Value::Text),
-            timestamp(now),
-            Value::Text(ctx.actor()),
-            Value::Integer(id),
-            Value::Text(from.as_str().into()),
-        ],
+    let moved = tickets::apply_event(
+        &db,
+        &EventMove {
+            id,
+            from,
+            to,
+            first_responded_at: first_responded,
+            first_response_due,
+            resolution_due: due(ticket.resolution_minutes),
+            resolved_at: resolved,
+            closed_at: closed,
+            team_feedback_at: team.then_some(now),
+            reason: body.note,
+            at: now,
+            by: &ctx.actor(),
+        },
     )?;
-    let row = moved.ok_or_else(|| {
+    let ticket = moved.ok_or_else(|| {
         Problem::conflict(
             "concurrent-change",
             "The ticket changed meanwhile",
             "read it again and retry",
         )
     })?;
-    Ok(vip_kit::json(200, &view(&row, &program)?))
+    Ok(vip_kit::json(200, &view(&ticket, &program)))
 }
 
 /// `GET /api/v1/tickets/{ticket}/history`: every state change and clock
@@ -156,24 +144,18 @@ pub fn history(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("ticket", "ticket")?;
     let db = Db::open()?;
     load(&db, id)?;
-    let events = db
-        .exec(
-            "SELECT at, actor, action, reason, details FROM audit_events
-             WHERE entity_type = 'ticket' AND entity_id = ? ORDER BY at, id",
-            &[Value::Text(id.to_string())],
-        )?
-        .rows
-        .iter()
-        .map(|r| {
-            Ok(serde_json::json!({
-                "at": text(r, 0)?,
-                "actor": text(r, 1)?,
-                "action": text(r, 2)?,
-                "reason": opt_text(r, 3),
-                "details": json_column::<serde_json::Value>(r, 4)?,
-            }))
+    let events: Vec<_> = tickets::history(&db, id)?
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "reason": e.reason,
+                "details": e.details,
+            })
         })
-        .collect::<Result<Vec<_>, Problem>>()?;
+        .collect();
     Ok(vip_kit::json(
         200,
         &serde_json::json!({ "ticket_id": id, "events": events }),

@@ -5,20 +5,17 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use spin_sdk::http::Response;
-use spin_sdk::sqlite::RowResult;
 use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::customer::{CustomerId, SupportPlan};
 use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::tickets::{Intake, Opener, Refusal, TicketKind, TicketsProgram};
+use vip_domain::tickets::{Intake, Opener, Refusal, TicketState, TicketsProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
-use vip_kit::db::{
-    int, opt_text, opt_timestamp, parse_enum, parse_timestamp, text, timestamp, timestamp_text, Db,
-    Value,
-};
+use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 
-use vip_store::tickets::{calendar, pauses, required_calendar, StoredCalendar, PROGRAM};
+use vip_store::calendars::{self, required_calendar, StoredCalendar};
+use vip_store::tickets::{self, StoredTicket, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.get(ctx)
@@ -28,7 +25,7 @@ pub fn replace_program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     PROGRAM.put(ctx)
 }
 
-pub(crate) fn as_text<T: serde::Serialize>(value: &T) -> Result<String, Problem> {
+fn as_text<T: serde::Serialize>(value: &T) -> Result<String, Problem> {
     match serde_json::to_value(value).map_err(Problem::internal)? {
         serde_json::Value::String(s) => Ok(s),
         other => Ok(other.to_string()),
@@ -64,48 +61,37 @@ pub(crate) fn refused(r: Refusal) -> Problem {
     }
 }
 
-pub(crate) const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgency, complexity, sla_priority, complaint,
-    key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes,
-    first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at";
-
-pub(crate) fn view(
-    row: &RowResult,
-    program: &TicketsProgram,
-) -> Result<serde_json::Value, Problem> {
-    let kind: TicketKind = parse_enum(text(row, 2)?)?;
-    Ok(json!({
-        "id": int(row, 0)?,
-        "customer_id": text(row, 1)?,
-        "kind": text(row, 2)?,
-        "team": program.teams.of(kind),
-        "channel": text(row, 3)?,
-        "subject": text(row, 4)?,
-        "priority": opt_text(row, 5),
-        "urgency": opt_text(row, 6),
-        "complexity": opt_text(row, 7),
-        "sla_priority": text(row, 8)?,
-        "complaint": int(row, 9)? == 1,
-        "key_account": int(row, 10)? == 1,
-        "support_plan": text(row, 11)?,
-        "state": text(row, 18)?,
-        "opened_at": text(row, 19)?,
-        "opened_by": text(row, 20)?,
+pub(crate) fn view(t: &StoredTicket, program: &TicketsProgram) -> serde_json::Value {
+    let time = |t: Option<DateTime<Utc>>| t.map(timestamp_text);
+    json!({
+        "id": t.id,
+        "customer_id": t.customer_id,
+        "kind": t.kind,
+        "team": program.teams.of(t.kind),
+        "channel": t.channel,
+        "subject": t.subject,
+        "priority": t.priority,
+        "urgency": t.urgency,
+        "complexity": t.complexity,
+        "sla_priority": t.sla_priority,
+        "complaint": t.complaint,
+        "key_account": t.key_account,
+        "support_plan": t.support_plan,
+        "state": t.state,
+        "opened_at": timestamp_text(t.opened_at),
+        "opened_by": t.opened_by,
         "sla": {
-            "calendar": text(row, 12)?,
-            "clock": if int(row, 13)? == 1 { "natural (24×7)" } else { "business hours" },
-            "first_response": { "target_minutes": int(row, 14)?, "due": opt_text(row, 16), "met_at": opt_text(row, 21) },
-            "resolution": { "target_minutes": int(row, 15)?, "due": opt_text(row, 17), "met_at": opt_text(row, 22) },
+            "calendar": t.calendar_id,
+            "clock": if t.natural_time { "natural (24×7)" } else { "business hours" },
+            "first_response": { "target_minutes": t.first_response_minutes, "due": time(t.first_response_due), "met_at": time(t.first_responded_at) },
+            "resolution": { "target_minutes": t.resolution_minutes, "due": time(t.resolution_due), "met_at": time(t.resolved_at) },
         },
-        "closed_at": opt_text(row, 23),
-    }))
+        "closed_at": time(t.closed_at),
+    })
 }
 
-pub(crate) fn load(db: &Db, id: i64) -> Result<RowResult, Problem> {
-    db.first(
-        &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?"),
-        &[Value::Integer(id)],
-    )?
-    .ok_or_else(|| Problem::not_found(format!("there is no ticket {id}")))
+pub(crate) fn load(db: &Db, id: i64) -> Result<StoredTicket, Problem> {
+    tickets::find(db, id)?.ok_or_else(|| Problem::not_found(format!("there is no ticket {id}")))
 }
 
 /// A ticket to store: the intake and what was decided about it.
@@ -125,61 +111,47 @@ pub(crate) struct NewTicket<'a> {
     pub request_key: Option<String>,
 }
 
-/// Inserts a ticket with its due times on its clock; `None` when the
+/// Stores a ticket with its due times on its clock; `None` when the
 /// monthly change-request limit is reached meanwhile or the request key was
-/// used already. The limit is checked in the INSERT itself.
+/// used already (`vip_store::tickets::open`).
 pub(crate) fn insert(
     db: &Db,
     program: &TicketsProgram,
     t: &NewTicket<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<RowResult>, Problem> {
+) -> Result<Option<StoredTicket>, Problem> {
     let intake = t.intake;
     let priority = intake.sla_priority();
     let first = program.targets.first_response(t.plan, priority);
     let resolution = program.targets.resolution(t.plan, priority);
     let clock = Clock::on(first.natural_time, t.schedule);
     let due = |minutes: i64| clock.add(t.opened_at, Duration::minutes(minutes));
-    let opt = |v: Option<String>| v.map_or(Value::Null, Value::Text);
-    db.first(
-        &format!(
-            "INSERT INTO tickets (customer_id, kind, channel, subject, description, priority, urgency, complexity,
-                sla_priority, complaint, key_account, support_plan, calendar_id, natural_time, first_response_minutes,
-                resolution_minutes, first_response_due, resolution_due, state, month, counts_towards_limit,
-                opened_at, opened_by, updated_at, updated_by, request_key, last_team_feedback_at)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?26, ?23, ?25, ?26
-             WHERE ?21 = 0 OR (SELECT COUNT(*) FROM tickets WHERE customer_id = ?1 AND month = ?20 AND counts_towards_limit = 1) < ?24
-             ON CONFLICT (request_key) DO NOTHING
-             RETURNING {COLUMNS}"
-        ),
-        &[
-            Value::Text(intake.customer_id.clone()),
-            Value::Text(as_text(&intake.kind)?),
-            Value::Text(as_text(&intake.channel)?),
-            Value::Text(intake.subject.trim().into()),
-            Value::Text(intake.description.clone()),
-            opt(intake.priority.map(|p| as_text(&p)).transpose()?),
-            opt(intake.urgency.map(|u| as_text(&u)).transpose()?),
-            opt(intake.complexity.map(|c| as_text(&c)).transpose()?),
-            Value::Text(as_text(&priority)?),
-            Value::Integer(i64::from(intake.complaint)),
-            Value::Integer(i64::from(t.key_account)),
-            Value::Text(as_text(&t.plan)?),
-            Value::Text(t.calendar_id.clone()),
-            Value::Integer(i64::from(first.natural_time)),
-            Value::Integer(first.duration_minutes),
-            Value::Integer(resolution.duration_minutes),
-            due(first.duration_minutes).map_or(Value::Null, timestamp),
-            due(resolution.duration_minutes).map_or(Value::Null, timestamp),
-            Value::Text(if intake.complaint { "escalated" } else { "new" }.into()),
-            Value::Text(t.month.clone()),
-            Value::Integer(i64::from(t.counts_towards_limit)),
-            timestamp(t.opened_at),
-            Value::Text(t.opened_by.clone()),
-            Value::Integer(i64::from(program.urgent_change_requests_per_month)),
-            opt(t.request_key.clone()),
-            timestamp(now),
-        ],
+    tickets::open(
+        db,
+        &tickets::NewTicket {
+            intake,
+            sla_priority: priority,
+            key_account: t.key_account,
+            plan: t.plan,
+            calendar_id: &t.calendar_id,
+            natural_time: first.natural_time,
+            first_response_minutes: first.duration_minutes,
+            resolution_minutes: resolution.duration_minutes,
+            first_response_due: due(first.duration_minutes),
+            resolution_due: due(resolution.duration_minutes),
+            state: if intake.complaint {
+                TicketState::Escalated
+            } else {
+                TicketState::New
+            },
+            month: &t.month,
+            counts_towards_limit: t.counts_towards_limit,
+            limit: program.urgent_change_requests_per_month,
+            opened_at: t.opened_at,
+            opened_by: &t.opened_by,
+            request_key: t.request_key.as_deref(),
+            now,
+        },
     )
 }
 
@@ -197,20 +169,12 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     };
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
-    let facts = db
-        .first(
-            "SELECT json_extract(facts, '$.support_plan'), COALESCE(json_extract(facts, '$.key_account'), 0),
-                    json_extract(facts, '$.support_calendar')
-             FROM customers WHERE id = ?",
-            &[Value::Text(customer.as_str().into())],
-        )?
-        .ok_or_else(|| Problem::not_found(format!("there is no customer `{}`", customer.as_str())))?;
-    let plan: SupportPlan = match opt_text(&facts, 0) {
-        Some(p) => serde_json::from_value(json!(p)).map_err(Problem::internal)?,
-        None => program.default_plan,
-    };
-    let key_account = int(&facts, 1)? == 1;
-    let (calendar_id, whose) = match opt_text(&facts, 2) {
+    let support = tickets::support_of(&db, &customer)?.ok_or_else(|| {
+        Problem::not_found(format!("there is no customer `{}`", customer.as_str()))
+    })?;
+    let plan = support.plan.unwrap_or(program.default_plan);
+    let key_account = support.key_account;
+    let (calendar_id, whose) = match support.calendar {
         Some(own) => (own, "the customer's own calendar".to_string()),
         None => (
             program.calendars.of(plan).to_string(),
@@ -227,21 +191,9 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .date_of(ctx.now)
         .format("%Y-%m")
         .to_string();
-    let counted = db
-        .first(
-            "SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND month = ? AND counts_towards_limit = 1",
-            &[Value::Text(customer.as_str().into()), Value::Text(month.clone())],
-        )?
-        .map(|r| int(&r, 0))
-        .transpose()?
-        .unwrap_or(0);
+    let counted = tickets::counted_towards_limit(&db, &customer, &month)?;
     intake
-        .check(
-            &program,
-            opener,
-            plan,
-            u32::try_from(counted).unwrap_or(u32::MAX),
-        )
+        .check(&program, opener, plan, counted)
         .map_err(refused)?;
     let request_key = ctx
         .header("idempotency-key")
@@ -264,15 +216,12 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         },
         ctx.now,
     )?;
-    if let Some(row) = inserted {
-        return Ok(vip_kit::json(201, &view(&row, &program)?));
+    if let Some(ticket) = inserted {
+        return Ok(vip_kit::json(201, &view(&ticket, &program)));
     }
     if let Some(key) = request_key {
-        if let Some(row) = db.first(
-            &format!("SELECT {COLUMNS} FROM tickets WHERE request_key = ?"),
-            &[Value::Text(key)],
-        )? {
-            return Ok(vip_kit::replayed(201, &view(&row, &program)?));
+        if let Some(ticket) = tickets::by_request_key(&db, &key)? {
+            return Ok(vip_kit::replayed(201, &view(&ticket, &program)));
         }
     }
     Err(refused(Refusal::ChangeRequestLimit {
@@ -283,9 +232,9 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// `GET /api/v1/tickets/{ticket}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
-    let row = load(&db, ctx.id_param("ticket", "ticket")?)?;
+    let ticket = load(&db, ctx.id_param("ticket", "ticket")?)?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
-    Ok(vip_kit::json(200, &view(&row, &program)?))
+    Ok(vip_kit::json(200, &view(&ticket, &program)))
 }
 
 fn explain(
@@ -338,15 +287,14 @@ pub(crate) struct TicketClocks {
 }
 
 impl TicketClocks {
-    /// For ticket `id`, read as `row` (`COLUMNS`).
-    pub fn load(db: &Db, id: i64, row: &RowResult, now: DateTime<Utc>) -> Result<Self, Problem> {
-        let stored = calendar(db, &text(row, 12)?, now)?;
+    pub fn load(db: &Db, ticket: &StoredTicket, now: DateTime<Utc>) -> Result<Self, Problem> {
+        let stored = calendars::calendar(db, &ticket.calendar_id, now)?;
         Ok(TicketClocks {
             schedule: stored.calendar.compile(),
             stored,
-            natural: int(row, 13)? == 1,
-            started: parse_timestamp(&text(row, 19)?)?,
-            pauses: pauses(db, id)?,
+            natural: ticket.natural_time,
+            started: ticket.opened_at,
+            pauses: tickets::pauses(db, ticket.id)?,
         })
     }
 
@@ -360,8 +308,8 @@ impl TicketClocks {
 pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("ticket", "ticket")?;
     let db = Db::open()?;
-    let row = load(&db, id)?;
-    let clocks = TicketClocks::load(&db, id, &row, ctx.now)?;
+    let ticket = load(&db, id)?;
+    let clocks = TicketClocks::load(&db, &ticket, ctx.now)?;
     let (clock, started, pauses) = (clocks.clock(), clocks.started, &clocks.pauses);
     let stored = &clocks.stored;
     Ok(vip_kit::json(
@@ -370,12 +318,12 @@ pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "ticket_id": id,
             "calendar": { "id": stored.id, "zone": stored.calendar.zone, "version": stored.version },
             "counted_in": if clocks.natural { "natural time (24×7): very_high incidents only" } else { "business hours of the calendar" },
-            "sla_priority": text(&row, 8)?,
-            "support_plan": text(&row, 11)?,
+            "sla_priority": ticket.sla_priority,
+            "support_plan": ticket.support_plan,
             "now": timestamp_text(ctx.now),
             "clocks": [
-                explain("first_response", started, pauses, int(&row, 14)?, opt_timestamp(&row, 21)?, &clock, ctx.now),
-                explain("resolution", started, pauses, int(&row, 15)?, opt_timestamp(&row, 22)?, &clock, ctx.now),
+                explain("first_response", started, pauses, ticket.first_response_minutes, ticket.first_responded_at, &clock, ctx.now),
+                explain("resolution", started, pauses, ticket.resolution_minutes, ticket.resolved_at, &clock, ctx.now),
             ],
         }),
     ))

@@ -2,8 +2,8 @@
 //! for staff) and deadline arithmetic on them; the tickets programme
 //! (targets table, calendar per plan, phone support, limits, clock rules,
 //! teams); intake, state changes, splitting, the work queue, each ticket's
-//! SLA explained and its history; and the `sla-clock` sweep over HTTP for
-//! schedulers (the cron component `sla-clock` runs the same sweep every
+//! SLA explained and its history; and the SLA sweep over HTTP for
+//! schedulers (this component's cron entry runs the same sweep every
 //! minute). (No `forbid(unsafe_code)`: spin-sdk's export macro emits the
 //! component's `unsafe` ABI glue; this crate's own code has none.)
 

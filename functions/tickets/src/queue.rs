@@ -4,13 +4,12 @@
 
 use serde_json::json;
 use spin_sdk::http::Response;
-use vip_domain::sla::Priority;
 use vip_domain::tickets::TicketState;
-use vip_kit::db::{opt_timestamp, parse_enum, text, timestamp, timestamp_text, Db, Value};
+use vip_kit::db::{parse_enum, timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
-use vip_store::tickets::PROGRAM;
+use vip_store::tickets::{self, QueueFilter, PROGRAM};
 
-use crate::intake::{as_text, view, COLUMNS};
+use crate::intake::view;
 
 /// `GET /api/v1/tickets/queue?team=&state=&breached=&limit=`: by default
 /// every ticket still being worked on (not resolved or closed).
@@ -31,8 +30,7 @@ pub fn queue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                     ),
                 ));
             }
-            let kinds = kinds.iter().map(as_text).collect::<Result<Vec<_>, _>>()?;
-            Some(serde_json::to_string(&kinds).map_err(Problem::internal)?)
+            Some(kinds)
         }
     };
     let state = ctx
@@ -48,54 +46,34 @@ pub fn queue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .transpose()?;
     let breached = ctx.bool_query("breached")?;
     let limit = ctx.int_query("limit", 1, 500)?.unwrap_or(100);
-    let rank = Priority::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Ok(format!("WHEN '{}' THEN {i}", as_text(p)?)))
-        .collect::<Result<Vec<_>, Problem>>()?
-        .join(" ");
-    let rows = db.exec(
-        &format!(
-            "SELECT * FROM (
-                SELECT {COLUMNS},
-                       CASE WHEN first_responded_at IS NULL THEN 'first_response' ELSE 'resolution' END AS next_clock,
-                       CASE WHEN first_responded_at IS NULL THEN first_response_due
-                            WHEN resolved_at IS NULL THEN resolution_due END AS next_due
-                FROM tickets
-                WHERE (?1 IS NULL AND state NOT IN ('resolved', 'closed') OR state = ?1)
-                  AND (?2 IS NULL OR kind IN (SELECT value FROM json_each(?2))))
-             WHERE ?3 IS NULL OR ?3 = (next_due IS NOT NULL AND next_due <= ?4)
-             ORDER BY CASE sla_priority {rank} END, key_account DESC, next_due IS NULL, next_due, id
-             LIMIT ?5"
-        ),
-        &[
-            state.map_or(Value::Null, |s| Value::Text(s.as_str().into())),
-            kinds.map_or(Value::Null, Value::Text),
-            breached.map_or(Value::Null, |b| Value::Integer(i64::from(b))),
-            timestamp(ctx.now),
-            Value::Integer(limit),
-        ],
+    let queued = tickets::queue(
+        &db,
+        &QueueFilter {
+            state,
+            kinds: kinds.as_deref(),
+            breached,
+            now: ctx.now,
+            limit,
+        },
     )?;
-    let tickets = rows
-        .rows
+    let tickets: Vec<_> = queued
         .iter()
         .enumerate()
-        .map(|(i, row)| {
-            let next_due = opt_timestamp(row, 25)?;
-            let mut item = view(row, &program)?;
+        .map(|(i, q)| {
+            let mut item = view(&q.ticket, &program);
             let queue = json!({
                 "position": i + 1,
-                "next_clock": text(row, 24)?,
-                "due": next_due.map(timestamp_text),
-                "minutes_to_breach": next_due.map(|d| (d - ctx.now).num_minutes()),
-                "breached": next_due.is_some_and(|d| d <= ctx.now),
+                "next_clock": q.next_clock,
+                "due": q.next_due.map(timestamp_text),
+                "minutes_to_breach": q.next_due.map(|d| (d - ctx.now).num_minutes()),
+                "breached": q.next_due.is_some_and(|d| d <= ctx.now),
             });
             if let Some(fields) = item.as_object_mut() {
                 fields.insert("queue".into(), queue);
             }
-            Ok(item)
+            item
         })
-        .collect::<Result<Vec<_>, Problem>>()?;
+        .collect();
     Ok(vip_kit::json(
         200,
         &json!({

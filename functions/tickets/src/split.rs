@@ -8,13 +8,14 @@
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
-use vip_domain::tickets::{split as split_topics, Intake, TicketState, Topic};
+use vip_domain::tickets::{split as split_topics, Intake, Topic};
 use vip_kit::body::read_json;
-use vip_kit::db::{int, opt_text, parse_enum, parse_timestamp, text, timestamp, Db, Value};
+use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
-use vip_store::tickets::{calendar, PROGRAM};
+use vip_store::calendars;
+use vip_store::tickets::{self, PROGRAM};
 
-use crate::intake::{insert, load, refused, view, NewTicket, COLUMNS};
+use crate::intake::{insert, load, refused, view, NewTicket};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,13 +25,6 @@ struct SplitBody {
     note: Option<String>,
 }
 
-fn opt_enum<T: serde::de::DeserializeOwned>(
-    row: &spin_sdk::sqlite::RowResult,
-    i: usize,
-) -> Result<Option<T>, Problem> {
-    opt_text(row, i).map(parse_enum).transpose()
-}
-
 /// `POST /api/v1/tickets/{ticket}/split`: `{"topics": [{"subject", "description"?,
 /// "kind"?, "priority"?, "urgency"?, "complexity"?}, …], "note"?}`.
 pub fn split(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -38,82 +32,56 @@ pub fn split(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: SplitBody = read_json(ctx.req)?;
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
-    let row = load(&db, id)?;
+    let ticket = load(&db, id)?;
     let parent = Intake {
-        customer_id: text(&row, 1)?,
-        kind: parse_enum(text(&row, 2)?)?,
-        channel: parse_enum(text(&row, 3)?)?,
-        subject: text(&row, 4)?,
+        customer_id: ticket.customer_id.as_str().to_string(),
+        kind: ticket.kind,
+        channel: ticket.channel,
+        subject: ticket.subject.clone(),
         description: String::new(),
-        priority: opt_enum(&row, 5)?,
-        urgency: opt_enum(&row, 6)?,
-        complexity: opt_enum(&row, 7)?,
-        complaint: int(&row, 9)? == 1,
+        priority: ticket.priority,
+        urgency: ticket.urgency,
+        complexity: ticket.complexity,
+        complaint: ticket.complaint,
     };
-    let state: TicketState = parse_enum(text(&row, 18)?)?;
+    let state = ticket.state;
     let parts = split_topics(&parent, state, &body.topics).map_err(refused)?;
-    let calendar_id = text(&row, 12)?;
-    let stored = calendar(&db, &calendar_id, ctx.now)?;
+    let stored = calendars::calendar(&db, &ticket.calendar_id, ctx.now)?;
     let schedule = stored.calendar.compile();
-    let opened_at = parse_timestamp(&text(&row, 19)?)?;
-    let month = db
-        .first(
-            "SELECT month FROM tickets WHERE id = ?",
-            &[Value::Integer(id)],
-        )?
-        .map(|r| text(&r, 0))
-        .transpose()?
-        .unwrap_or_default();
-    let plan = parse_enum(text(&row, 11)?)?;
+    let month = tickets::month_of(&db, id)?.unwrap_or_default();
     let mut created = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let key = format!("split:{id}:{i}");
         let new = NewTicket {
             intake: part,
-            plan,
-            key_account: int(&row, 10)? == 1,
-            calendar_id: calendar_id.clone(),
+            plan: ticket.support_plan,
+            key_account: ticket.key_account,
+            calendar_id: ticket.calendar_id.clone(),
             schedule: &schedule,
-            opened_at,
+            opened_at: ticket.opened_at,
             opened_by: ctx.actor(),
             month: month.clone(),
             // The customer's request was counted once, as the parent.
             counts_towards_limit: false,
             request_key: Some(key.clone()),
         };
-        let row = match insert(&db, &program, &new, ctx.now)? {
-            Some(row) => row,
-            None => db
-                .first(
-                    &format!("SELECT {COLUMNS} FROM tickets WHERE request_key = ?"),
-                    &[Value::Text(key)],
-                )?
+        let part = match insert(&db, &program, &new, ctx.now)? {
+            Some(part) => part,
+            None => tickets::by_request_key(&db, &key)?
                 .ok_or_else(|| Problem::internal("a split part vanished"))?,
         };
-        created.push(row);
+        created.push(part);
     }
     let numbers = created
         .iter()
-        .map(|r| int(r, 0).map(|n| format!("#{n}")))
-        .collect::<Result<Vec<_>, _>>()?
+        .map(|t| format!("#{}", t.id))
+        .collect::<Vec<_>>()
         .join(", ");
     let reason = match body.note {
         Some(note) => format!("split into {numbers}: {note}"),
         None => format!("split into {numbers}"),
     };
-    let closed = db.first(
-        &format!(
-            "UPDATE tickets SET state = 'closed', closed_at = ?1, last_reason = ?2, updated_at = ?1, updated_by = ?3
-             WHERE id = ?4 AND state = ?5 RETURNING {COLUMNS}"
-        ),
-        &[
-            timestamp(ctx.now),
-            Value::Text(reason),
-            Value::Text(ctx.actor()),
-            Value::Integer(id),
-            Value::Text(state.as_str().into()),
-        ],
-    )?;
+    let closed = tickets::close_split(&db, id, state, &reason, &ctx.actor(), ctx.now)?;
     let parent = closed.ok_or_else(|| {
         Problem::conflict(
             "concurrent-change",
@@ -124,8 +92,8 @@ pub fn split(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(vip_kit::json(
         201,
         &json!({
-            "parent": view(&parent, &program)?,
-            "tickets": created.iter().map(|r| view(r, &program)).collect::<Result<Vec<_>, _>>()?,
+            "parent": view(&parent, &program),
+            "tickets": created.iter().map(|t| view(t, &program)).collect::<Vec<_>>(),
         }),
     ))
 }

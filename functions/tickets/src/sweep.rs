@@ -1,6 +1,6 @@
-//! `POST /api/v1/tickets/sla-sweep?as_of=`: the `sla-clock` sweep for
-//! external schedulers and catch-up after downtime (the cron component runs
-//! the same `vip_store::sla_sweep::run` every minute).
+//! `POST /api/v1/tickets/sla-sweep?as_of=`: the SLA sweep for external
+//! schedulers and catch-up after downtime (this component's cron entry calls
+//! this operation every minute).
 
 use spin_sdk::http::Response;
 use vip_kit::db::Db;
