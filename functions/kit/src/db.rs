@@ -255,35 +255,6 @@ impl<'a> Row<'a> {
     }
 }
 
-fn column<'a, T: TryFrom<&'a Value>>(
-    row: &'a RowResult,
-    i: usize,
-    what: &str,
-) -> Result<T, Problem> {
-    row.get::<T>(i)
-        .ok_or_else(|| Problem::internal(format!("column {i}: expected {what}")))
-}
-
-pub fn text(row: &RowResult, i: usize) -> Result<String, Problem> {
-    column::<&str>(row, i, "text").map(str::to_string)
-}
-
-pub fn int(row: &RowResult, i: usize) -> Result<i64, Problem> {
-    column::<i64>(row, i, "integer")
-}
-
-pub fn opt_text(row: &RowResult, i: usize) -> Option<String> {
-    row.get::<&str>(i).map(str::to_string)
-}
-
-/// Parses a JSON column written by this code; a failure is a real fault.
-pub fn json_column<T: serde::de::DeserializeOwned>(
-    row: &RowResult,
-    i: usize,
-) -> Result<T, Problem> {
-    serde_json::from_str(&text(row, i)?).map_err(|e| Problem::internal(format!("column {i}: {e}")))
-}
-
 /// How times are stored and shown: RFC 3339 UTC to the millisecond, so
 /// stored times compare (and sort) as text.
 pub fn timestamp_text(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -292,14 +263,6 @@ pub fn timestamp_text(t: chrono::DateTime<chrono::Utc>) -> String {
 
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> Value {
     Value::Text(timestamp_text(t))
-}
-
-/// An optional time column this code stored.
-pub fn opt_timestamp(
-    row: &RowResult,
-    i: usize,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, Problem> {
-    opt_text(row, i).as_deref().map(parse_timestamp).transpose()
 }
 
 /// A time this code stored; a failure is a real fault.

@@ -212,20 +212,3 @@ pub const EFFECTS: &[Effect] = &[
         does: "audits each new version of a programme document, with its reason",
     },
 ];
-
-/// The tier ladder. It may not drop a tier a member holds.
-pub const TIERS: Document<vip_domain::tiers::TierProgram> = Document {
-    name: "tiers",
-    key: "ladder",
-    default: vip_domain::tiers::default_tier_program,
-    validate: vip_domain::tiers::TierProgram::validate,
-    in_use: Some(InUse {
-        sql: "SELECT DISTINCT tier AS value FROM memberships
-              WHERE tier NOT IN (SELECT json_extract(value, '$.id') FROM json_each(?1, '$.tiers'))
-              ORDER BY 1",
-        field: "tiers",
-        slug: "tier-in-use",
-        title: "A tier the new ladder drops is held by members",
-        detail: "keep the tier, or move its members first",
-    }),
-};

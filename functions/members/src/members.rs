@@ -19,9 +19,9 @@ use vip_domain::tiers::{Purchase, PurchaseError, PurchaseId, TierChange, TierErr
 use vip_domain::validation::FieldError;
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
-use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
 use vip_store::cards::{fulfil_pending, Fulfilment};
+use vip_store::memberships::TIERS;
 use vip_store::memberships::{self, Found, Membership};
 
 use crate::customers::parse_id;

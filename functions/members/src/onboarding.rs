@@ -13,8 +13,8 @@ use vip_domain::onboarding::{self, Actor, CaseAction, CaseError, CaseState};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{parse_timestamp, Db};
-use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
+use vip_store::memberships::TIERS;
 use vip_store::onboarding::{self as cases, StoredCase};
 
 const DEFAULT_TARGET_HOURS: u32 = 24;

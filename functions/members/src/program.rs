@@ -4,9 +4,9 @@
 //! with the docs/domain.md defaults on first use and replaced by staff.
 
 use spin_sdk::http::Response;
-use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
 use vip_store::customers::RULES;
+use vip_store::memberships::TIERS;
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     RULES.get(ctx)

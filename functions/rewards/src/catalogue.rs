@@ -8,8 +8,8 @@ use spin_sdk::http::Response;
 use vip_domain::rewards::RewardSpec;
 use vip_kit::body::{from_value, read_json};
 use vip_kit::db::Db;
-use vip_kit::settings::TIERS;
 use vip_kit::{Ctx, Problem};
+use vip_store::memberships::TIERS;
 use vip_store::rewards::{self, Reward, MAX_STOCK};
 
 fn view(reward: &Reward) -> serde_json::Value {

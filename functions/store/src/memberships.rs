@@ -11,11 +11,29 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vip_domain::customer::CustomerId;
 use vip_domain::money::{Currency, Money};
-use vip_domain::tiers::{Purchase, PurchaseId, TierChange};
+use vip_domain::tiers::{default_tier_program, Purchase, PurchaseId, TierChange, TierProgram};
 use vip_kit::db::{parse_timestamp, timestamp, Db, Row, Value};
+use vip_kit::settings::{Document, InUse};
 use vip_kit::{Ctx, Problem};
 
 use crate::effects::Effect;
+
+/// The tier ladder. It may not drop a tier a member holds.
+pub const TIERS: Document<TierProgram> = Document {
+    name: "tiers",
+    key: "ladder",
+    default: default_tier_program,
+    validate: TierProgram::validate,
+    in_use: Some(InUse {
+        sql: "SELECT DISTINCT tier AS value FROM memberships
+              WHERE tier NOT IN (SELECT json_extract(value, '$.id') FROM json_each(?1, '$.tiers'))
+              ORDER BY 1",
+        field: "tiers",
+        slug: "tier-in-use",
+        title: "A tier the new ladder drops is held by members",
+        detail: "keep the tier, or move its members first",
+    }),
+};
 
 /// The triggers this aggregate's statements fire (see [`crate::effects`]).
 pub const EFFECTS: &[Effect] = &[
