@@ -76,7 +76,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     program
         .check_invoice_month(month.first_day(), program.zone.date_of(ctx.now))
         .map_err(|m| Problem::field("month", m))?;
-    if !store::is_customer(&db, &customer)? {
+    if !vip_store::customers::exists(&db, &customer)? {
         return Err(Problem::not_found(format!(
             "there is no customer `{}`",
             customer.as_str()

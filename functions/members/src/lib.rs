@@ -1,5 +1,6 @@
-//! The `eligibility` component: customers, the programme's eligibility rules,
-//! and "is this customer VIP, and why?". A thin shell: it parses, authorises
+//! The `members` component: customers, the programme's eligibility rules,
+//! "is this customer VIP, and why?", onboarding, the tier ladder, members
+//! and their purchases, and the month-end VIP list. A thin shell: it parses, authorises
 //! (through the route table), calls `vip_domain`, and persists.
 //! (No `forbid(unsafe_code)` here: spin-sdk's export macro emits the
 //! component's `unsafe` ABI glue; this crate's own code has none.)

@@ -147,16 +147,6 @@ pub fn invoice_of(
     )
 }
 
-/// Whether `customer` exists (a read of `customers`, which this aggregate
-/// bills; the customers module has no such lookup yet).
-pub fn is_customer(db: &Db, customer: &CustomerId) -> Result<bool, Problem> {
-    applied(
-        db,
-        "SELECT 1 FROM customers WHERE id = ?",
-        &[customer_key(customer)],
-    )
-}
-
 /// Issues `customer`'s invoice for `month`, unless that month is invoiced
 /// already (then `None`). Fires `invoices_issued`: the audit row.
 pub fn issue_invoice(

@@ -21,10 +21,6 @@ use vip_kit::Problem;
 
 use crate::effects::Effect;
 
-/// Kept here for `suspension`, which counts its retention windows on a
-/// business calendar.
-pub use crate::calendars::required_calendar;
-
 /// The triggers this aggregate's statements fire (see [`crate::effects`]).
 pub const EFFECTS: &[Effect] = &[
     Effect {

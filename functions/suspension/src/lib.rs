@@ -1,5 +1,5 @@
 //! The `suspension` component (docs/domain.md §6; seed 001), HTTP and cron in one
-//! component, as ARCHITECTURE.md lists it: it executes what a customer's
+//! component (docs/architecture.md): it executes what a customer's
 //! service moves order.
 //!
 //! - Orders: every move to `suspended`, to a reconnection status or to

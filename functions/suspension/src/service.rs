@@ -182,7 +182,7 @@ fn start_retention(
     program
         .check_start(at, ctx.now, dater)
         .map_err(|why| Problem::field("at", why.to_string()))?;
-    let business = vip_store::tickets::required_calendar(
+    let business = vip_store::calendars::required_calendar(
         db,
         &program.calendar,
         "the suspension programme counts retention windows on calendar",
