@@ -12,23 +12,17 @@ mod view;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse};
 use spin_sdk::http_component;
-use vip_kit::Binding;
+use vip_kit::{api, Binding};
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
-    ("POST /api/v1/cards", handlers::issue),
-    ("GET /api/v1/cards", handlers::list),
-    (
-        "GET /api/v1/cards/verification-key",
-        handlers::verification_key,
-    ),
-    ("POST /api/v1/cards/verify", handlers::verify),
-    ("POST /api/v1/cards/orders/run", handlers::run_orders),
-    ("GET /api/v1/cards/{number}", handlers::get),
-    (
-        "POST /api/v1/cards/{number}/report-lost",
-        handlers::report_lost,
-    ),
+    (&api::POST_CARDS, handlers::issue),
+    (&api::GET_CARDS, handlers::list),
+    (&api::GET_CARDS_VERIFICATION_KEY, handlers::verification_key),
+    (&api::POST_CARDS_VERIFY, handlers::verify),
+    (&api::POST_CARDS_ORDERS_RUN, handlers::run_orders),
+    (&api::GET_CARD, handlers::get),
+    (&api::POST_CARD_REPORT_LOST, handlers::report_lost),
 ];
 
 #[http_component]
@@ -37,7 +31,7 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
 }
 
 vip_kit::cron_component!(HANDLERS, |event| event
-    .call("POST /api/v1/cards/orders/run", ""));
+    .call(&api::POST_CARDS_ORDERS_RUN, ""));
 
 #[cfg(test)]
 mod tests {

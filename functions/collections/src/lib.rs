@@ -14,31 +14,22 @@ mod payments;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_kit::db::Db;
-use vip_kit::{Binding, Ctx, Problem};
+use vip_kit::{api, Binding, Ctx, Problem};
 use vip_store::collections::PROGRAM;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
-    ("GET /api/v1/program/collections", program),
-    ("PUT /api/v1/program/collections", replace_program),
-    ("POST /api/v1/invoices", invoices::create),
-    ("POST /api/v1/invoices/issue", invoices::issue),
-    ("GET /api/v1/invoices/{invoice}", invoices::get),
-    ("POST /api/v1/invoices/{invoice}/receipt", invoices::receipt),
-    (
-        "POST /api/v1/invoices/{invoice}/payments",
-        payments::by_staff,
-    ),
-    (
-        "POST /api/v1/invoices/{invoice}/commitments",
-        payments::commit,
-    ),
-    (
-        "GET /api/v1/customers/{id}/collections/preview",
-        invoices::preview,
-    ),
-    ("POST /api/v1/dunning/runs", run),
-    ("POST /api/v1/webhooks/payments", payments::webhook),
+    (&api::GET_PROGRAM_COLLECTIONS, program),
+    (&api::PUT_PROGRAM_COLLECTIONS, replace_program),
+    (&api::POST_INVOICES, invoices::create),
+    (&api::POST_INVOICES_ISSUE, invoices::issue),
+    (&api::GET_INVOICE, invoices::get),
+    (&api::POST_INVOICE_RECEIPT, invoices::receipt),
+    (&api::POST_INVOICE_PAYMENTS, payments::by_staff),
+    (&api::POST_INVOICE_COMMITMENTS, payments::commit),
+    (&api::GET_CUSTOMER_COLLECTIONS_PREVIEW, invoices::preview),
+    (&api::POST_DUNNING_RUNS, run),
+    (&api::POST_WEBHOOKS_PAYMENTS, payments::webhook),
 ];
 
 fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -71,11 +62,11 @@ vip_kit::cron_component!(HANDLERS, |event| {
     let program = PROGRAM.load(&db, vip_kit::now())?.document;
     if let Some(month) = program.month_to_issue(program.zone.date_of(event.as_of)) {
         event.call(
-            "POST /api/v1/invoices/issue",
+            &api::POST_INVOICES_ISSUE,
             &format!("month={}", month.format("%Y-%m")),
         )?;
     }
-    event.call("POST /api/v1/dunning/runs", "")
+    event.call(&api::POST_DUNNING_RUNS, "")
 });
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use spin_sdk::http::{Method, Request};
 
+use crate::api::Operation;
 use crate::router::{find_handler, Binding, Ctx};
 use crate::Problem;
 
@@ -32,12 +33,14 @@ pub fn run(
 }
 
 impl Event<'_> {
-    /// Runs `operation` (`"POST /api/v1/dunning/runs"`) with `query` (`month=2026-01`,
+    /// Runs `operation` (`api::POST_DUNNING_RUNS`) with `query` (`month=2026-01`,
     /// or empty) as the scheduler would call it, and logs its answer.
-    pub fn call(&self, operation: &str, query: &str) -> Result<(), Problem> {
-        let handler = find_handler(self.bindings, operation)
-            .ok_or_else(|| Problem::internal(format!("no handler for {operation}")))?;
-        let (method, path) = operation.split_once(' ').unwrap_or(("POST", operation));
+    pub fn call(&self, operation: &Operation, query: &str) -> Result<(), Problem> {
+        let handler = find_handler(self.bindings, operation);
+        let Operation { method, path, .. } = *operation;
+        let operation = format!("{method} {path}");
+        let handler =
+            handler.ok_or_else(|| Problem::internal(format!("no handler for {operation}")))?;
         let uri = match query {
             "" => path.to_string(),
             q => format!("{path}?{q}"),

@@ -13,7 +13,7 @@ use crate::problem::Problem;
 pub type Handler = fn(&mut Ctx<'_>) -> Result<Response, Problem>;
 
 /// A component's handler for one operation of [`OPERATIONS`], keyed `"METHOD /path"`.
-pub type Binding = (&'static str, Handler);
+pub type Binding = (&'static Operation, Handler);
 
 /// What a handler gets.
 pub struct Ctx<'a> {
@@ -232,20 +232,19 @@ fn key(op: &Operation) -> String {
 /// The operations of `component` that have no handler, and the handlers that
 /// match no operation: both must be empty (each component tests this).
 pub fn unbound(component: &str, bindings: &[Binding]) -> (Vec<String>, Vec<String>) {
-    let ops: Vec<String> = OPERATIONS
+    let ops: Vec<&Operation> = OPERATIONS
         .iter()
         .filter(|o| o.component == component)
-        .map(key)
         .collect();
     let missing = ops
         .iter()
-        .filter(|k| !bindings.iter().any(|(b, _)| b == k))
-        .cloned()
+        .filter(|o| find_handler(bindings, o).is_none())
+        .map(|o| key(o))
         .collect();
     let extra = bindings
         .iter()
-        .filter(|(b, _)| !ops.iter().any(|k| k == b))
-        .map(|(b, _)| b.to_string())
+        .filter(|(b, _)| !ops.iter().any(|o| o.is(b)))
+        .map(|(b, _)| key(b))
         .collect();
     (missing, extra)
 }
@@ -349,7 +348,7 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
             Problem::method_not_allowed(&allowed)
         });
     };
-    let handler = find_handler(bindings, &key(op)).ok_or_else(|| {
+    let handler = find_handler(bindings, op).ok_or_else(|| {
         Problem::new(
             501,
             "not-implemented",
@@ -389,11 +388,11 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
     handler(&mut ctx)
 }
 
-/// The handler `bindings` has for `operation` (`"POST /api/v1/dunning/runs"`).
-pub fn find_handler(bindings: &[Binding], operation: &str) -> Option<Handler> {
+/// The handler `bindings` has for `operation`.
+pub fn find_handler(bindings: &[Binding], operation: &Operation) -> Option<Handler> {
     bindings
         .iter()
-        .find(|(k, _)| *k == operation)
+        .find(|(o, _)| o.is(operation))
         .map(|(_, h)| *h)
 }
 

@@ -15,41 +15,29 @@ mod program;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_domain::month_end::Month;
-use vip_kit::{Binding, Ctx, Problem};
+use vip_kit::{api, Binding, Ctx, Problem};
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
-    ("GET /api/v1/health", health),
-    ("GET /api/v1/openapi.json", openapi),
-    ("PUT /api/v1/customers/{id}", customers::put),
-    ("GET /api/v1/customers/{id}", customers::get),
-    ("POST /api/v1/eligibility/check", check::post),
-    ("GET /api/v1/program/eligibility-rules", program::get),
-    ("PUT /api/v1/program/eligibility-rules", program::put),
-    ("GET /api/v1/program/tiers", program::get_tiers),
-    ("PUT /api/v1/program/tiers", program::put_tiers),
-    (
-        "POST /api/v1/members/{id}/purchases",
-        members::record_purchase,
-    ),
-    ("GET /api/v1/members/{id}/tier", members::tier),
-    ("POST /api/v1/members/tier-review", members::review),
-    ("POST /api/v1/eligibility/month-end", month_end::post),
-    ("GET /api/v1/eligibility/month-end", month_end::get),
-    ("GET /api/v1/onboarding/cases", onboarding::list),
-    ("GET /api/v1/onboarding/cases/{id}", onboarding::get),
-    (
-        "POST /api/v1/onboarding/cases/{id}/review",
-        onboarding::review,
-    ),
-    (
-        "POST /api/v1/onboarding/cases/{id}/approve",
-        onboarding::approve,
-    ),
-    (
-        "POST /api/v1/onboarding/cases/{id}/reject",
-        onboarding::reject,
-    ),
+    (&api::GET_HEALTH, health),
+    (&api::GET_OPENAPI_JSON, openapi),
+    (&api::PUT_CUSTOMER, customers::put),
+    (&api::GET_CUSTOMER, customers::get),
+    (&api::POST_ELIGIBILITY_CHECK, check::post),
+    (&api::GET_PROGRAM_ELIGIBILITY_RULES, program::get),
+    (&api::PUT_PROGRAM_ELIGIBILITY_RULES, program::put),
+    (&api::GET_PROGRAM_TIERS, program::get_tiers),
+    (&api::PUT_PROGRAM_TIERS, program::put_tiers),
+    (&api::POST_MEMBER_PURCHASES, members::record_purchase),
+    (&api::GET_MEMBER_TIER, members::tier),
+    (&api::POST_MEMBERS_TIER_REVIEW, members::review),
+    (&api::POST_ELIGIBILITY_MONTH_END, month_end::post),
+    (&api::GET_ELIGIBILITY_MONTH_END, month_end::get),
+    (&api::GET_ONBOARDING_CASES, onboarding::list),
+    (&api::GET_ONBOARDING_CASE, onboarding::get),
+    (&api::POST_ONBOARDING_CASE_REVIEW, onboarding::review),
+    (&api::POST_ONBOARDING_CASE_APPROVE, onboarding::approve),
+    (&api::POST_ONBOARDING_CASE_REJECT, onboarding::reject),
 ];
 
 #[http_component]
@@ -86,9 +74,9 @@ fn openapi(_: &mut Ctx<'_>) -> Result<Response, Problem> {
 // Daily: the tier review, then the month-end VIP list for the month just
 // ended (answered as it was if already made).
 vip_kit::cron_component!(HANDLERS, |event| {
-    event.call("POST /api/v1/members/tier-review", "")?;
+    event.call(&api::POST_MEMBERS_TIER_REVIEW, "")?;
     event.call(
-        "POST /api/v1/eligibility/month-end",
+        &api::POST_ELIGIBILITY_MONTH_END,
         &format!("month={}", Month::last_closed(event.as_of)),
     )
 });

@@ -13,11 +13,11 @@ use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_kit::db::Db;
 use vip_kit::outbound::Tally;
-use vip_kit::{Binding, Ctx, Problem};
+use vip_kit::{api, Binding, Ctx, Problem};
 use vip_store::service::PROGRAM;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
-const HANDLERS: &[Binding] = &[("POST /api/v1/notices/runs", run)];
+const HANDLERS: &[Binding] = &[(&api::POST_NOTICES_RUNS, run)];
 
 /// What one run did.
 #[derive(Debug, Serialize)]
@@ -47,8 +47,7 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "notices", HANDLERS).await
 }
 
-vip_kit::cron_component!(HANDLERS, |event| event
-    .call("POST /api/v1/notices/runs", ""));
+vip_kit::cron_component!(HANDLERS, |event| event.call(&api::POST_NOTICES_RUNS, ""));
 
 #[cfg(test)]
 mod tests {

@@ -14,42 +14,27 @@ mod redemptions;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse};
 use spin_sdk::http_component;
-use vip_kit::Binding;
+use vip_kit::{api, Binding};
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
-    ("GET /api/v1/program/points", points::program),
-    ("PUT /api/v1/program/points", points::replace_program),
-    ("GET /api/v1/members/{id}/points", points::show),
-    (
-        "POST /api/v1/members/{id}/points/adjustments",
-        points::adjust,
-    ),
-    ("POST /api/v1/points/expiry", points::expire),
-    ("POST /api/v1/rewards", catalogue::create),
-    ("GET /api/v1/rewards", catalogue::list),
-    ("GET /api/v1/rewards/{reward}", catalogue::get),
-    ("PUT /api/v1/rewards/{reward}", catalogue::replace),
-    ("POST /api/v1/rewards/{reward}/stock", catalogue::restock),
-    ("POST /api/v1/redemptions", redemptions::create),
-    ("GET /api/v1/redemptions", redemptions::list),
-    ("GET /api/v1/redemptions/{redemption}", redemptions::get),
-    (
-        "POST /api/v1/redemptions/{redemption}/approve",
-        redemptions::approve,
-    ),
-    (
-        "POST /api/v1/redemptions/{redemption}/reject",
-        redemptions::reject,
-    ),
-    (
-        "POST /api/v1/redemptions/{redemption}/fulfil",
-        redemptions::fulfil,
-    ),
-    (
-        "POST /api/v1/redemptions/{redemption}/cancel",
-        redemptions::cancel,
-    ),
+    (&api::GET_PROGRAM_POINTS, points::program),
+    (&api::PUT_PROGRAM_POINTS, points::replace_program),
+    (&api::GET_MEMBER_POINTS, points::show),
+    (&api::POST_MEMBER_POINTS_ADJUSTMENTS, points::adjust),
+    (&api::POST_POINTS_EXPIRY, points::expire),
+    (&api::POST_REWARDS, catalogue::create),
+    (&api::GET_REWARDS, catalogue::list),
+    (&api::GET_REWARD, catalogue::get),
+    (&api::PUT_REWARD, catalogue::replace),
+    (&api::POST_REWARD_STOCK, catalogue::restock),
+    (&api::POST_REDEMPTIONS, redemptions::create),
+    (&api::GET_REDEMPTIONS, redemptions::list),
+    (&api::GET_REDEMPTION, redemptions::get),
+    (&api::POST_REDEMPTION_APPROVE, redemptions::approve),
+    (&api::POST_REDEMPTION_REJECT, redemptions::reject),
+    (&api::POST_REDEMPTION_FULFIL, redemptions::fulfil),
+    (&api::POST_REDEMPTION_CANCEL, redemptions::cancel),
 ];
 
 #[http_component]
@@ -57,8 +42,7 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "rewards", HANDLERS).await
 }
 
-vip_kit::cron_component!(HANDLERS, |event| event
-    .call("POST /api/v1/points/expiry", ""));
+vip_kit::cron_component!(HANDLERS, |event| event.call(&api::POST_POINTS_EXPIRY, ""));
 
 #[cfg(test)]
 mod tests {

@@ -28,33 +28,27 @@ use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_kit::db::Db;
 use vip_kit::outbound::Tally;
-use vip_kit::{Binding, Ctx, Problem};
+use vip_kit::{api, Binding, Ctx, Problem};
 use vip_store::service::PROGRAM;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
-    ("GET /api/v1/program/suspension", program),
-    ("PUT /api/v1/program/suspension", replace_program),
-    ("GET /api/v1/customers/{id}/service", service::get),
+    (&api::GET_PROGRAM_SUSPENSION, program),
+    (&api::PUT_PROGRAM_SUSPENSION, replace_program),
+    (&api::GET_CUSTOMER_SERVICE, service::get),
+    (&api::POST_CUSTOMER_SERVICE_RECONNECTION, service::reconnect),
     (
-        "POST /api/v1/customers/{id}/service/reconnection",
-        service::reconnect,
-    ),
-    (
-        "POST /api/v1/customers/{id}/service/disconnection",
+        &api::POST_CUSTOMER_SERVICE_DISCONNECTION,
         service::request_disconnection,
     ),
     (
-        "POST /api/v1/customers/{id}/service/powered-off",
+        &api::POST_CUSTOMER_SERVICE_POWERED_OFF,
         service::powered_off,
     ),
-    (
-        "POST /api/v1/customers/{id}/service/retained",
-        service::retained,
-    ),
-    ("GET /api/v1/service-orders/{order}", orders::get),
-    ("POST /api/v1/suspension/runs", run),
-    ("POST /api/v1/webhooks/service-orders", orders::webhook),
+    (&api::POST_CUSTOMER_SERVICE_RETAINED, service::retained),
+    (&api::GET_SERVICE_ORDER, orders::get),
+    (&api::POST_SUSPENSION_RUNS, run),
+    (&api::POST_WEBHOOKS_SERVICE_ORDERS, orders::webhook),
 ];
 
 fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -100,8 +94,7 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "suspension", HANDLERS).await
 }
 
-vip_kit::cron_component!(HANDLERS, |event| event
-    .call("POST /api/v1/suspension/runs", ""));
+vip_kit::cron_component!(HANDLERS, |event| event.call(&api::POST_SUSPENSION_RUNS, ""));
 
 #[cfg(test)]
 mod tests {

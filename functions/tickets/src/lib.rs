@@ -16,28 +16,25 @@ mod sweep;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse};
 use spin_sdk::http_component;
-use vip_kit::Binding;
+use vip_kit::{api, Binding};
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
 const HANDLERS: &[Binding] = &[
-    ("GET /api/v1/program/tickets", intake::program),
-    ("PUT /api/v1/program/tickets", intake::replace_program),
-    ("POST /api/v1/tickets", intake::open),
-    ("GET /api/v1/tickets/queue", queue::queue),
-    ("POST /api/v1/tickets/sla-sweep", sweep::run),
-    ("GET /api/v1/tickets/{ticket}", intake::get),
-    ("GET /api/v1/tickets/{ticket}/sla", intake::sla),
-    ("POST /api/v1/tickets/{ticket}/events", events::apply),
-    ("GET /api/v1/tickets/{ticket}/history", events::history),
-    ("POST /api/v1/tickets/{ticket}/split", split::split),
-    ("GET /api/v1/calendars", calendars::list),
-    ("GET /api/v1/calendars/{calendar}", calendars::get),
-    ("PUT /api/v1/calendars/{calendar}", calendars::put),
-    ("DELETE /api/v1/calendars/{calendar}", calendars::delete),
-    (
-        "GET /api/v1/calendars/{calendar}/deadline",
-        calendars::deadline,
-    ),
+    (&api::GET_PROGRAM_TICKETS, intake::program),
+    (&api::PUT_PROGRAM_TICKETS, intake::replace_program),
+    (&api::POST_TICKETS, intake::open),
+    (&api::GET_TICKETS_QUEUE, queue::queue),
+    (&api::POST_TICKETS_SLA_SWEEP, sweep::run),
+    (&api::GET_TICKET, intake::get),
+    (&api::GET_TICKET_SLA, intake::sla),
+    (&api::POST_TICKET_EVENTS, events::apply),
+    (&api::GET_TICKET_HISTORY, events::history),
+    (&api::POST_TICKET_SPLIT, split::split),
+    (&api::GET_CALENDARS, calendars::list),
+    (&api::GET_CALENDAR, calendars::get),
+    (&api::PUT_CALENDAR, calendars::put),
+    (&api::DELETE_CALENDAR, calendars::delete),
+    (&api::GET_CALENDAR_DEADLINE, calendars::deadline),
 ];
 
 #[http_component]
@@ -45,8 +42,9 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "tickets", HANDLERS).await
 }
 
-vip_kit::cron_component!(HANDLERS, |event| event
-    .call("POST /api/v1/tickets/sla-sweep", ""));
+vip_kit::cron_component!(HANDLERS, |event| {
+    event.call(&api::POST_TICKETS_SLA_SWEEP, "")
+});
 
 #[cfg(test)]
 mod tests {
