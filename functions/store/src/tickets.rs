@@ -518,32 +518,3 @@ pub fn queue(db: &Db, f: &QueueFilter<'_>) -> Result<Vec<Queued>, Problem> {
         },
     )
 }
-
-/// One audited change of a ticket: a state change or a clock event.
-pub struct HistoryEntry {
-    /// As the audit stored it.
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub reason: Option<String>,
-    pub details: serde_json::Value,
-}
-
-/// Ticket `id`'s audit trail, oldest first (a read-only look at
-/// `audit_events`, which the tickets' triggers write).
-pub fn history(db: &Db, id: i64) -> Result<Vec<HistoryEntry>, Problem> {
-    db.all(
-        "SELECT at, actor, action, reason, details FROM audit_events
-         WHERE entity_type = 'ticket' AND entity_id = ? ORDER BY at, id",
-        &[Value::Text(id.to_string())],
-        |row| {
-            Ok(HistoryEntry {
-                at: row.text("at")?,
-                actor: row.text("actor")?,
-                action: row.text("action")?,
-                reason: row.opt_text("reason")?,
-                details: row.json("details")?,
-            })
-        },
-    )
-}

@@ -144,7 +144,7 @@ pub fn history(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("ticket", "ticket")?;
     let db = Db::open()?;
     load(&db, id)?;
-    let events: Vec<_> = tickets::history(&db, id)?
+    let events: Vec<_> = vip_store::audit::trail(&db, "ticket", &id.to_string())?
         .into_iter()
         .map(|e| {
             serde_json::json!({
