@@ -13,6 +13,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx};
 use wasmtime_wasi_http::WasiHttpCtx;
 
+use crate::compile_cache::CompileCache;
 use crate::engine::{self, EngineLimits, EPOCH_TICK};
 use crate::factors::key_value::{KeyValueComponent, KeyValueFactor};
 use crate::factors::outbound_http::{OutboundHttpFactor, OutboundPolicy};
@@ -32,6 +33,8 @@ pub struct HostOptions {
     /// Longest a request or cron event may run before it is stopped.
     pub timeout: Duration,
     pub cli_variables: HashMap<String, String>,
+    /// Where compiled components are kept between starts.
+    pub cache: CompileCache,
 }
 
 pub struct Factors {
@@ -87,14 +90,14 @@ impl App {
         };
         let engine = engine::new_engine(options.limits)?;
         let linker = engine::new_linker(&engine)?;
-        let mut components = HashMap::new();
+        let mut prepared = Vec::new();
         for (id, c) in &manifest.components {
             let ctx = PrepareContext {
                 id,
                 component: c,
                 variables: &resolved,
             };
-            let prepared = ComponentFactors {
+            let component_factors = ComponentFactors {
                 key_value: factors.key_value.prepare(&ctx)?,
                 sqlite: factors.sqlite.prepare(&ctx)?,
                 variables: factors.variables.prepare(&ctx)?,
@@ -108,16 +111,36 @@ impl App {
                     );
                 }
             }
-            if !wanted(id) {
-                continue;
+            if wanted(id) {
+                prepared.push((id, c, component_factors));
             }
-            let component = engine::load_component(&engine, id, &c.source)?;
+        }
+        // Components compile (or load from the cache) in parallel: a cold
+        // start costs the slowest component, not the sum.
+        let compiled: Vec<Result<Component>> = std::thread::scope(|scope| {
+            let loads: Vec<_> = prepared
+                .iter()
+                .map(|(id, c, _)| {
+                    let (engine, cache) = (&engine, &options.cache);
+                    scope.spawn(move || engine::load_component(engine, cache, id, &c.source))
+                })
+                .collect();
+            loads
+                .into_iter()
+                .map(|load| {
+                    load.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("compiling a component panicked")))
+                })
+                .collect()
+        });
+        let mut components = HashMap::new();
+        for ((id, c, factors), component) in prepared.into_iter().zip(compiled) {
             components.insert(
                 id.clone(),
                 AppComponent {
                     id: id.clone(),
-                    component,
-                    factors: prepared,
+                    component: component?,
+                    factors,
                     environment: c.environment.clone().into_iter().collect(),
                     dirs: c.files.clone(),
                 },

@@ -11,6 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::compile_cache::CompileCache;
 use crate::factors::key_value::KeyValueFactor;
 use crate::factors::outbound_http::OutboundHttpFactor;
 use crate::factors::sqlite::SqliteFactor;
@@ -71,9 +72,15 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
     Ok(linker)
 }
 
-/// Reads and compiles a component; a `wasm32-wasip1` core module is first
-/// turned into a component with the p1 reactor adapter, as Spin does.
-pub fn load_component(engine: &Engine, id: &str, path: &Path) -> Result<Component> {
+/// Reads a component and compiles it, or loads it from `cache`; a
+/// `wasm32-wasip1` core module is first turned into a component with the p1
+/// reactor adapter, as Spin does.
+pub fn load_component(
+    engine: &Engine,
+    cache: &CompileCache,
+    id: &str,
+    path: &Path,
+) -> Result<Component> {
     let bytes = std::fs::read(path).with_context(|| {
         format!(
             "component `{id}`: cannot read its source {} (has it been built? try `spin-local build`)",
@@ -81,25 +88,33 @@ pub fn load_component(engine: &Engine, id: &str, path: &Path) -> Result<Componen
         )
     })?;
     let started = Instant::now();
-    let bytes = if wasmparser::Parser::is_core_wasm(&bytes) {
-        componentize(&bytes).with_context(|| {
+    let (component, source) =
+        cache.component(engine, id, &bytes, || compile(engine, id, path, &bytes))?;
+    eprintln!(
+        "[spin-local] loaded component `{id}` ({} KiB) in {} ms, {}",
+        bytes.len() / 1024,
+        started.elapsed().as_millis(),
+        source.as_str()
+    );
+    Ok(component)
+}
+
+fn compile(engine: &Engine, id: &str, path: &Path, bytes: &[u8]) -> Result<Component> {
+    let componentized;
+    let bytes = if wasmparser::Parser::is_core_wasm(bytes) {
+        componentized = componentize(bytes).with_context(|| {
             format!(
                 "component `{id}`: {} is not a usable wasm32-wasip1 module",
                 path.display()
             )
-        })?
+        })?;
+        &componentized[..]
     } else {
         bytes
     };
-    let component = Component::from_binary(engine, &bytes)
+    Component::from_binary(engine, bytes)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("component `{id}`: cannot compile {}", path.display()))?;
-    eprintln!(
-        "[spin-local] loaded component `{id}` ({} KiB) in {} ms",
-        bytes.len() / 1024,
-        started.elapsed().as_millis()
-    );
-    Ok(component)
+        .with_context(|| format!("component `{id}`: cannot compile {}", path.display()))
 }
 
 fn componentize(module: &[u8]) -> Result<Vec<u8>> {

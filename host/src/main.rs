@@ -7,10 +7,13 @@
 //! spin-local up    [-f spin.toml] [--listen 127.0.0.1:3000] [--state-dir .spin] ...
 //! spin-local cron  <component> [--at 2026-01-31T23:00:00Z] [-f spin.toml] ...
 //! ```
-#![forbid(unsafe_code)]
+// One `unsafe` call, allowed where it is: loading a checked compilation
+// cache entry (`compile_cache::deserialize`).
+#![deny(unsafe_code)]
 
 mod app;
 mod build_cmd;
+mod compile_cache;
 mod engine;
 mod factors;
 mod log;
@@ -34,6 +37,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, HostOptions};
+use crate::compile_cache::CompileCache;
 use crate::engine::EngineLimits;
 use crate::manifest::Manifest;
 use crate::sqlite_pool::Durability;
@@ -148,6 +152,13 @@ struct RunOptions {
     /// Longest a request or cron event may run, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
+    /// Where compiled components are kept between starts (default:
+    /// `$SPIN_LOCAL_CACHE_DIR`, else `$XDG_CACHE_HOME/spin-local`, else `~/.cache/spin-local`).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile every component at start, without reading or writing the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -172,6 +183,12 @@ impl RunOptions {
             },
             timeout: Duration::from_secs(self.timeout_secs),
             cli_variables: self.variables.iter().cloned().collect::<HashMap<_, _>>(),
+            cache: match (&self.cache_dir, self.no_cache) {
+                (_, true) => CompileCache::disabled(),
+                (Some(dir), false) => CompileCache::at(dir.clone()),
+                (None, false) => CompileCache::default_dir()
+                    .map_or_else(CompileCache::disabled, CompileCache::at),
+            },
         };
         let wanted_ids: Vec<String> = manifest
             .components

@@ -581,3 +581,83 @@ fn oversized_bodies_are_refused_before_any_guest_runs() {
         "no instance for a refused body: {refused}"
     );
 }
+
+#[test]
+fn compiled_components_are_cached_and_a_corrupt_entry_is_recompiled() {
+    let probe = app(PROBE);
+    let cache = probe.path().join("compile-cache");
+    let cache_arg = cache.to_string_lossy().to_string();
+    let start = |expect: &str| {
+        let host = probe
+            .up(&["--cache-dir", &cache_arg], &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(host.get("/").status, 200);
+        let log = host.output_containing("loaded component `probe`");
+        assert!(log.contains(expect), "expected `{expect}` in:\n{log}");
+        host.stop();
+        log
+    };
+    let entries = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+
+    start("compiled");
+    let stored = entries();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(
+        stored[0].extension().is_some_and(|e| e == "cwasm"),
+        "{stored:?}"
+    );
+    start("from the compilation cache");
+
+    // A flipped byte in the middle of the entry: refused, recompiled, rewritten.
+    let mut bytes = std::fs::read(&stored[0]).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&stored[0], &bytes).unwrap();
+    let log = start("compiled");
+    assert!(log.contains("checksum does not match"), "{log}");
+    start("from the compilation cache");
+
+    // A truncated entry, likewise.
+    std::fs::write(&stored[0], &bytes[..10]).unwrap();
+    let log = start("compiled");
+    assert!(log.contains("truncated"), "{log}");
+
+    // `spin-local cron` uses the same cache.
+    let cron = app(CRON);
+    let run = || {
+        let out = cron
+            .command(&[
+                "cron",
+                "ticker",
+                "--at",
+                "2030-01-01T00:00:00Z",
+                "--cache-dir",
+                &cache_arg,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    assert!(run().contains("compiled"));
+    assert!(run().contains("from the compilation cache"));
+
+    // `--no-cache` neither reads nor writes it.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let host = probe
+        .up(&["--no-cache"], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(host
+        .output_containing("loaded component `probe`")
+        .contains("compiled"));
+    host.stop();
+    assert!(entries().is_empty());
+}

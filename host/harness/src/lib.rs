@@ -90,6 +90,14 @@ impl AppDir {
             .arg(&self.manifest)
             .arg("--state-dir")
             .arg(self.state_dir());
+        // One compilation cache for the whole suite, in the build's target
+        // directory, unless the caller chose one.
+        if std::env::var_os("SPIN_LOCAL_CACHE_DIR").is_none() {
+            cmd.env(
+                "SPIN_LOCAL_CACHE_DIR",
+                target_dir().join("spin-local-cache"),
+            );
+        }
         cmd
     }
 
