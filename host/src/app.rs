@@ -18,7 +18,7 @@ use crate::engine::{self, EngineLimits, EPOCH_TICK};
 use crate::factors::key_value::{KeyValueComponent, KeyValueFactor};
 use crate::factors::outbound_http::{OutboundHttpFactor, OutboundPolicy};
 use crate::factors::sqlite::{SqliteComponent, SqliteFactor};
-use crate::factors::variables::VariablesFactor;
+use crate::factors::variables::{VariablesFactor, VariablesInstance};
 use crate::factors::{Factor, PrepareContext};
 use crate::manifest::Manifest;
 use crate::sqlite_pool::Durability;
@@ -47,7 +47,7 @@ pub struct Factors {
 struct ComponentFactors {
     key_value: KeyValueComponent,
     sqlite: SqliteComponent,
-    variables: Arc<HashMap<String, String>>,
+    variables: VariablesInstance,
     outbound_http: Arc<OutboundPolicy>,
 }
 

@@ -221,7 +221,9 @@ impl Manifest {
             bail!("`spin_manifest_version` must be 2 (this host reads manifest version 2 only)");
         }
         for (name, decl) in &raw.variables {
-            crate::variables::validate_name(name).with_context(|| format!("`variables.{name}`"))?;
+            crate::variables::validate_name(name)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("`variables.{name}`"))?;
             if decl.required && decl.default.is_some() {
                 bail!(
                     "`variables.{name}`: a variable cannot be both `required` and have a `default`"
@@ -332,6 +334,7 @@ fn validate_component(
     }
     for (var, template) in &c.variables {
         crate::variables::validate_name(var)
+            .map_err(anyhow::Error::msg)
             .with_context(|| format!("`component.{id}.variables.{var}`"))?;
         for referenced in crate::variables::template_references(template)
             .with_context(|| format!("`component.{id}.variables.{var}`"))?

@@ -1,10 +1,14 @@
 //! HTTP route matching with Spin's rules (spinframework/spin `crates/routes`),
-//! on the same `routefinder` crate Spin uses:
+//! on the same `routefinder` crate and version Spin uses:
 //! - `/a/b` matches exactly; `/a/...` (or `/a/*`) matches `/a` and everything under it;
-//! - `:name` segments capture a value (`spin-path-match-name`);
+//! - `:name` segments capture a value (`spin-path-match-name`); an unnamed
+//!   one (`/a/:`) stops start-up, as in Spin;
 //! - exact routes beat wildcards, and among wildcards the longest prefix wins;
 //! - `{ private = true }` components are never routed;
-//! - a route declared twice: the last declaration wins and start-up warns.
+//! - a route written twice (the same text): the last declaration wins and
+//!   start-up warns; routes that differ only in how they are written (`/a`
+//!   and `/a/`, `/u/:id` and `/u/:name`) both stay, and the first declared
+//!   answers, silently, as routefinder orders them for Spin.
 
 use std::collections::HashMap;
 
@@ -17,8 +21,10 @@ pub struct Router {
 
 struct Handler {
     component: String,
-    /// The route as written, e.g. `/api/...`.
+    /// The route as written in the manifest, e.g. `api/...` or `/foo/`.
     raw_route: String,
+    /// Spin's "based" route: made absolute, one trailing `/` dropped (`/` is ``).
+    based_route: String,
     /// Whether the route ends in a trailing wildcard.
     wildcard: bool,
 }
@@ -27,9 +33,11 @@ struct Handler {
 #[derive(Debug, PartialEq)]
 pub struct RouteMatch<'r> {
     pub component: &'r str,
-    /// `spin-matched-route` and `spin-raw-component-route`: the route as written.
+    /// `spin-raw-component-route`: the route as written.
     pub raw_route: &'r str,
-    /// `spin-component-route`: the route without its trailing wildcard.
+    /// `spin-matched-route`: the route made absolute, one trailing `/` dropped.
+    pub based_route: &'r str,
+    /// `spin-component-route`: the route as written, without a trailing `/...`.
     pub component_route: &'r str,
     /// `spin-path-info`: the part of the path under a wildcard route.
     pub path_info: String,
@@ -39,18 +47,21 @@ pub struct RouteMatch<'r> {
 
 impl Router {
     /// Builds the table from `(route, component)` pairs in manifest order.
-    /// Returns the router and the routes declared more than once.
+    /// Returns the router and, in Spin's words, the routes that will never be
+    /// used because a later declaration of the same route replaced them.
     pub fn build<'a>(
         routes: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<(Self, Vec<String>)> {
-        let mut by_route: Vec<(String, &str)> = Vec::new();
+        // Keyed by the route as written; a replaced route keeps its place.
+        let mut by_route: Vec<(&str, &str)> = Vec::new();
         let mut duplicates = Vec::new();
         for (route, component) in routes {
-            let route = normalize(route);
             if let Some(existing) = by_route.iter_mut().find(|(r, _)| *r == route) {
+                let based = based(route);
                 duplicates.push(format!(
-                    "route `{route}`: component `{component}` replaces `{}`",
-                    existing.1
+                    "{}: {} (duplicate of {component})",
+                    existing.1,
+                    if based.is_empty() { "/" } else { &based }
                 ));
                 existing.1 = component;
             } else {
@@ -59,18 +70,22 @@ impl Router {
         }
         let mut inner = routefinder::Router::new();
         for (route, component) in by_route {
-            let (spec, wildcard) = match route.strip_suffix("/...") {
+            let based_route = based(route);
+            let (spec, wildcard) = match based_route.strip_suffix("/...") {
                 Some(prefix) => (format!("{prefix}/*"), true),
-                None => (route.clone(), route.ends_with("/*")),
+                None => (based_route.clone(), based_route.ends_with("/*")),
             };
             let handler = Handler {
                 component: component.to_string(),
-                raw_route: route.clone(),
+                raw_route: route.to_string(),
+                based_route: based_route.clone(),
                 wildcard,
             };
-            inner
-                .add(spec.as_str(), handler)
-                .map_err(|e| anyhow!("route `{route}` of component `{component}`: {e}"))?;
+            inner.add(spec.as_str(), handler).map_err(|e| {
+                anyhow!(
+                    "Error parsing route {based_route} associated with component {component}: {e}"
+                )
+            })?;
         }
         Ok((Router { inner }, duplicates))
     }
@@ -95,22 +110,20 @@ impl Router {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let raw_route = handler.raw_route.as_str();
-        let component_route = raw_route
-            .strip_suffix("/...")
-            .or_else(|| raw_route.strip_suffix("/*"))
-            .unwrap_or(raw_route);
         Some(RouteMatch {
             component: &handler.component,
             raw_route,
-            component_route,
+            based_route: &handler.based_route,
+            component_route: raw_route.strip_suffix("/...").unwrap_or(raw_route),
             path_info,
             named,
         })
     }
 }
 
-/// Spin's sanitising: make absolute, drop one trailing slash (`/` becomes ``).
-fn normalize(route: &str) -> String {
+/// Spin's `sanitize_with_base("/", route)`: make absolute, drop one trailing
+/// slash (`/` becomes ``).
+fn based(route: &str) -> String {
     let absolute = if route.starts_with('/') {
         route.to_string()
     } else {
@@ -185,9 +198,70 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_are_reported_and_the_last_wins() {
-        let (r, dups) = Router::build([("/a", "first"), ("/a/", "second")]).unwrap();
+    fn the_same_route_twice_warns_and_the_last_wins() {
+        let (r, dups) = Router::build([("/a", "first"), ("/b", "b"), ("/a", "second")]).unwrap();
         assert_eq!(component(&r, "/a").as_deref(), Some("second"));
-        assert_eq!(dups.len(), 1);
+        assert_eq!(dups, ["first: /a (duplicate of second)"]);
+    }
+
+    #[test]
+    fn routes_written_differently_keep_the_first_silently() {
+        for (first, second, path) in [
+            ("/a", "/a/", "/a"),
+            ("/a/", "/a", "/a/"),
+            ("/u/:id", "/u/:name", "/u/7"),
+        ] {
+            let (r, dups) = Router::build([(first, "first"), (second, "second")]).unwrap();
+            assert_eq!(
+                component(&r, path).as_deref(),
+                Some("first"),
+                "{first} then {second}"
+            );
+            assert!(dups.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_unnamed_parameter_stops_start_up_in_spins_words() {
+        let err = Router::build([("/a/:", "c")]).err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "Error parsing route /a/: associated with component c: params must be named"
+        );
+    }
+
+    #[test]
+    fn spin_header_values_for_unusual_routes() {
+        let r = router(&[("/", "root")]);
+        let m = r.route("/").unwrap();
+        assert_eq!(
+            (m.based_route, m.raw_route, m.component_route),
+            ("", "/", "/")
+        );
+        let r = router(&[("/...", "all")]);
+        let m = r.route("/").unwrap();
+        assert_eq!(
+            (
+                m.based_route,
+                m.raw_route,
+                m.component_route,
+                m.path_info.as_str()
+            ),
+            ("/...", "/...", "", "/")
+        );
+        let r = router(&[("/foo/", "f")]);
+        let m = r.route("/foo").unwrap();
+        assert_eq!(
+            (m.based_route, m.raw_route, m.component_route),
+            ("/foo", "/foo/", "/foo/")
+        );
+        let r = router(&[("foo/bar", "f")]);
+        let m = r.route("/foo/bar").unwrap();
+        assert_eq!(
+            (m.based_route, m.raw_route, m.component_route),
+            ("/foo/bar", "foo/bar", "foo/bar")
+        );
+        let r = router(&[("/foo/*", "f")]);
+        assert_eq!(r.route("/foo/x").unwrap().component_route, "/foo/*");
     }
 }

@@ -14,17 +14,33 @@ use anyhow::{bail, Result};
 
 use crate::manifest::Manifest;
 
-/// Spin's variable-name rule: lowercase ASCII letters, digits and underscores,
-/// starting with a letter.
-pub fn validate_name(name: &str) -> Result<()> {
-    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !ok {
-        bail!("invalid variable name `{name}`: use lowercase letters, digits and `_`, starting with a letter");
+/// Spin's variable-name rule (spinframework/spin `expressions` `Key::validate`):
+/// lowercase ASCII letters, digits and single underscores, starting with a
+/// letter and ending with a letter or digit. The error is Spin's text, which a
+/// guest's `get` receives as `invalid-name`: `"Foo": invalid character 'F'. …`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let reason = if name.is_empty() {
+        Some("must not be empty".to_string())
+    } else if let Some(invalid) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+    {
+        Some(format!(
+            "invalid character {invalid:?}. Variable names may contain only lower-case letters, numbers, and underscores."
+        ))
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        Some("must start with a lowercase ASCII letter".to_string())
+    } else if !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some("must end with a lowercase ASCII letter or digit".to_string())
+    } else if name.contains("__") {
+        Some("must not contain multiple consecutive underscores".to_string())
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(format!("{name:?}: {reason}")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// One piece of a parsed template.
@@ -46,7 +62,7 @@ fn parse_template(template: &str) -> Result<Vec<Part<'_>>> {
             bail!("unterminated `{{{{` in template `{template}`");
         };
         let name = after[..close].trim();
-        validate_name(name)?;
+        validate_name(name).map_err(anyhow::Error::msg)?;
         parts.push(Part::Reference(name));
         rest = &after[close + 2..];
     }
@@ -252,5 +268,21 @@ variables = { token = "{{ token }}", message = "{{greeting}}, {{ token }}!", may
         assert!(validate_name("1bad").is_err());
         assert!(validate_name("Bad").is_err());
         assert!(validate_name("").is_err());
+        assert_eq!(
+            validate_name("Foo").unwrap_err(),
+            "\"Foo\": invalid character 'F'. Variable names may contain only lower-case letters, numbers, and underscores."
+        );
+        assert_eq!(
+            validate_name("abc_").unwrap_err(),
+            "\"abc_\": must end with a lowercase ASCII letter or digit"
+        );
+        assert_eq!(
+            validate_name("a__b").unwrap_err(),
+            "\"a__b\": must not contain multiple consecutive underscores"
+        );
+        assert_eq!(
+            validate_name("_abc").unwrap_err(),
+            "\"_abc\": must start with a lowercase ASCII letter"
+        );
     }
 }

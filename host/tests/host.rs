@@ -104,13 +104,145 @@ fn routing_table_follows_spin_rules_and_sets_spin_headers() {
     assert_eq!(h["spin-path-info"], "");
 }
 
+/// Spin answers an unrouted path with 404, no body and no content type.
 #[test]
-fn unrouted_paths_are_404() {
+fn unrouted_paths_are_an_empty_404() {
     let app = app("[[trigger.http]]\nroute = \"/only\"\ncomponent = \"p\"\n[component.p]\nsource = \"{probe}\"\n");
     let host = up(&app);
     assert_eq!(host.get("/only").status, 200);
-    assert_eq!(host.get("/only/more").status, 404);
-    assert_eq!(host.get("/").status, 404);
+    for path in ["/only/more", "/"] {
+        let r = host.get(path);
+        assert_eq!(
+            (r.status, r.body.as_str(), r.header("content-type")),
+            (404, "", None)
+        );
+    }
+}
+
+/// Spin closes the connection, unanswered, when a routed HTTP/1.1 request
+/// has no `Host` header; an unrouted one still gets its 404.
+#[test]
+fn a_request_without_host_gets_no_answer() {
+    let app = app(PROBE);
+    let host = up(&app);
+    let address = host.base.trim_start_matches("http://").to_string();
+    let raw = |request: &str| {
+        let mut s = std::net::TcpStream::connect(&address).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    };
+    assert_eq!(
+        raw("GET /?op=headers HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        ""
+    );
+    assert!(
+        raw("GET /?op=headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .starts_with("HTTP/1.1 200")
+    );
+    assert!(host
+        .output_containing("no 'Host' header")
+        .contains("no 'Host' header present in request"));
+    assert_eq!(
+        host.get("/?op=headers").status,
+        200,
+        "the host keeps serving"
+    );
+}
+
+/// Spin's header values for the routes it treats specially: `/`, a bare
+/// wildcard, a trailing slash, no leading slash, and parameter names with `_`.
+#[test]
+fn spin_headers_for_unusual_routes() {
+    let mut manifest = String::new();
+    for (route, id) in [
+        ("/", "root"),
+        ("/foo/", "slash"),
+        ("foo/bar", "relative"),
+        ("/u/:user_id", "user"),
+    ] {
+        manifest.push_str(&format!(
+            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{{probe}}\"\n"
+        ));
+    }
+    let app = app(&manifest);
+    let host = up(&app);
+    let headers = |path: &str| json(&host.get(path).body)["headers"].clone();
+    let routes = |h: &Value| {
+        (
+            h["spin-matched-route"].as_str().unwrap().to_string(),
+            h["spin-raw-component-route"].as_str().unwrap().to_string(),
+            h["spin-component-route"].as_str().unwrap().to_string(),
+        )
+    };
+    let triple = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(routes(&headers("/")), triple("", "/", "/"));
+    assert_eq!(routes(&headers("/foo")), triple("/foo", "/foo/", "/foo/"));
+    assert_eq!(
+        routes(&headers("/foo/bar")),
+        triple("/foo/bar", "foo/bar", "foo/bar")
+    );
+    assert_eq!(headers("/u/7")["spin-path-match-user-id"], "7");
+
+    let wildcard = self::app(PROBE);
+    let host = up(&wildcard);
+    let h = json(&host.get("/").body)["headers"].clone();
+    assert_eq!(routes(&h), triple("/...", "/...", ""));
+    assert_eq!(h["spin-path-info"], "/");
+}
+
+/// The same route twice: Spin warns and the last declaration answers.
+/// Routes that differ only in how they are written: the first answers, silently.
+#[test]
+fn duplicate_routes_resolve_as_in_spin() {
+    let mut manifest = String::new();
+    for (route, id) in [
+        ("/same", "same_first"),
+        ("/same", "same_last"),
+        ("/a", "a_plain"),
+        ("/a/", "a_slash"),
+        ("/u/:id", "u_id"),
+        ("/u/:name", "u_name"),
+    ] {
+        manifest.push_str(&format!(
+            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{{probe}}\"\nenvironment = {{ COMPONENT = \"{id}\" }}\n"
+        ));
+    }
+    let app = app(&manifest);
+    let host = up(&app);
+    let component = |path: &str| {
+        json(&host.get(path).body)["component"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(component("/same"), "same_last");
+    assert_eq!(component("/a"), "a_plain");
+    assert_eq!(component("/a/"), "a_plain");
+    assert_eq!(component("/u/7"), "u_id");
+    let out = host.output();
+    assert!(
+        out.contains("The following component routes are duplicates and will never be used:")
+            && out.contains("same_first: /same (duplicate of same_last)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("(duplicate of a_") && !out.contains("(duplicate of u_"),
+        "{out}"
+    );
+}
+
+/// Spin refuses to start on a parameter without a name.
+#[test]
+fn an_unnamed_route_parameter_stops_start_up() {
+    let app = app("[[trigger.http]]\nroute = \"/a/:\"\ncomponent = \"p\"\n[component.p]\nsource = \"{probe}\"\n");
+    let err = app.up(&[], &[]).err().expect("start-up must fail");
+    assert!(
+        err.contains("Error parsing route /a/: associated with component p: params must be named"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -175,6 +307,21 @@ fn sqlite_queries_errors_and_permissions() {
     assert!(denied.body.contains("AccessDenied"), "{}", denied.body);
     // The host keeps serving after guest-visible errors.
     assert_eq!(host.post("/?op=sql", "SELECT COUNT(*) FROM t").status, 200);
+
+    // Several statements in one text: Spin runs the first and ignores the rest.
+    let r = json(&host.post("/?op=sql", "SELECT 1; SELECT 2").body);
+    assert_eq!(r["rows"], serde_json::json!([[1]]));
+    let r = host.post(
+        "/?op=sql",
+        "INSERT INTO t (name) VALUES ('c'); INSERT INTO t (name) VALUES ('d')",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = json(
+        &host
+            .post("/?op=sql", "SELECT name FROM t WHERE id > 2 ORDER BY id")
+            .body,
+    );
+    assert_eq!(r["rows"], serde_json::json!([["c"]]));
 }
 
 #[test]
@@ -221,16 +368,21 @@ fn variables_defaults_environment_overrides_and_templates() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(json(&host.get("/?op=var&name=greeting").body), "hello");
     assert_eq!(json(&host.get("/?op=var&name=auth").body), "Bearer t0k");
+    // Spin's error texts (spinframework/spin factor-variables and
+    // expressions): the component's own variables only, by component id.
     let undefined = host.get("/?op=var&name=token");
-    assert!(
-        undefined.body.contains("Undefined"),
-        "app variables are reachable only through component variables: {}",
-        undefined.body
+    assert_eq!(
+        undefined.body, r#"Error::Undefined("no variable for \"p\".\"token\"")"#,
+        "app variables are reachable only through component variables"
     );
-    assert!(host
-        .get("/?op=var&name=Bad-Name")
-        .body
-        .contains("InvalidName"));
+    assert_eq!(
+        host.get("/?op=var&name=Bad-Name").body,
+        r#"Error::InvalidName("\"Bad-Name\": invalid character 'B'. Variable names may contain only lower-case letters, numbers, and underscores.")"#
+    );
+    assert_eq!(
+        host.get("/?op=var&name=a__b").body,
+        r#"Error::InvalidName("\"a__b\": must not contain multiple consecutive underscores")"#
+    );
     drop(host);
 
     let host = app
@@ -420,7 +572,11 @@ fn a_trapping_guest_gets_500_and_the_host_keeps_serving() {
     let host = up(&app);
     for _ in 0..3 {
         let r = host.get("/?op=trap");
-        assert_eq!(r.status, 500);
+        // Spin's 500: no body, no content type.
+        assert_eq!(
+            (r.status, r.body.as_str(), r.header("content-type")),
+            (500, "", None)
+        );
         assert!(
             !r.body.contains("wasm"),
             "no internals in the response: {}",

@@ -105,6 +105,43 @@ fn from_sql(v: ValueRef<'_>) -> Value {
 
 impl sqlite::Host for SqliteInstance {}
 
+/// The first statement of `sql`, as SQLite's own prepare reads it.
+fn first_statement<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
+) -> Result<rusqlite::Statement<'c>, Error> {
+    use rusqlite::fallible_iterator::FallibleIterator;
+    rusqlite::Batch::new(conn, sql)
+        .next()
+        .map_err(io)?
+        .ok_or_else(|| io("bad parameter or other API misuse"))
+}
+
+/// Runs one prepared statement with `parameters`: its columns and rows.
+fn run(
+    pooled: &Pooled,
+    stmt: &mut rusqlite::Statement<'_>,
+    parameters: Vec<Value>,
+) -> Result<QueryResult, Error> {
+    let _gate = pooled.pool().write_gate(pooled, stmt);
+    let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let width = columns.len();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(
+            parameters.into_iter().map(to_sql),
+        ))
+        .map_err(io)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(io)? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(from_sql(row.get_ref(i).map_err(io)?));
+        }
+        out.push(RowResult { values });
+    }
+    Ok(QueryResult { columns, rows: out })
+}
+
 impl sqlite::HostConnection for SqliteInstance {
     fn open(&mut self, database: String) -> Result<Resource<OpenConnection>, Error> {
         if !self.allowed.contains(&database) {
@@ -129,24 +166,16 @@ impl sqlite::HostConnection for SqliteInstance {
             .map_err(|_| Error::InvalidConnection)?
             .conn;
         let conn: &rusqlite::Connection = pooled;
-        let mut stmt = conn.prepare_cached(&statement).map_err(io)?;
-        let _gate = pooled.pool().write_gate(conn, &stmt);
-        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
-        let width = columns.len();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(
-                parameters.into_iter().map(to_sql),
-            ))
-            .map_err(io)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(io)? {
-            let mut values = Vec::with_capacity(width);
-            for i in 0..width {
-                values.push(from_sql(row.get_ref(i).map_err(io)?));
+        match conn.prepare_cached(&statement) {
+            Ok(mut stmt) => run(pooled, &mut stmt, parameters),
+            // Spin prepares one statement and ignores the rest of the text
+            // (its rusqlite does not check the tail; this one refuses it).
+            Err(rusqlite::Error::MultipleStatement) => {
+                let mut stmt = first_statement(conn, &statement)?;
+                run(pooled, &mut stmt, parameters)
             }
-            out.push(RowResult { values });
+            Err(e) => Err(io(e)),
         }
-        Ok(QueryResult { columns, rows: out })
     }
 
     fn drop(&mut self, connection: Resource<OpenConnection>) -> wasmtime::Result<()> {

@@ -13,12 +13,14 @@ use crate::state::InstanceState;
 
 pub struct VariablesFactor;
 
+#[derive(Clone)]
 pub struct VariablesInstance {
+    component: Arc<str>,
     values: Arc<HashMap<String, String>>,
 }
 
 impl Factor for VariablesFactor {
-    type ComponentState = Arc<HashMap<String, String>>;
+    type ComponentState = VariablesInstance;
     type InstanceState = VariablesInstance;
 
     fn add_to_linker(linker: &mut Linker<InstanceState>) -> Result<()> {
@@ -27,30 +29,30 @@ impl Factor for VariablesFactor {
     }
 
     fn prepare(&self, ctx: &PrepareContext<'_>) -> Result<Self::ComponentState> {
-        Ok(Arc::new(
-            ctx.variables
-                .components
-                .get(ctx.id)
-                .cloned()
-                .unwrap_or_default(),
-        ))
+        Ok(VariablesInstance {
+            component: Arc::from(ctx.id),
+            values: Arc::new(
+                ctx.variables
+                    .components
+                    .get(ctx.id)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        })
     }
 
     fn instance(&self, component: &Self::ComponentState) -> VariablesInstance {
-        VariablesInstance {
-            values: component.clone(),
-        }
+        component.clone()
     }
 }
 
 impl variables::Host for VariablesInstance {
+    /// The errors carry Spin's texts (spinframework/spin `factor-variables`):
+    /// `"Foo": invalid character 'F'. …` and `no variable for "comp"."name"`.
     fn get(&mut self, name: String) -> Result<String, Error> {
-        if crate::variables::validate_name(&name).is_err() {
-            return Err(Error::InvalidName(name));
-        }
-        self.values
-            .get(&name)
-            .cloned()
-            .ok_or(Error::Undefined(name))
+        crate::variables::validate_name(&name).map_err(Error::InvalidName)?;
+        self.values.get(&name).cloned().ok_or_else(|| {
+            Error::Undefined(format!("no variable for {:?}.{name:?}", &*self.component))
+        })
     }
 }

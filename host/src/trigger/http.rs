@@ -12,10 +12,12 @@
 //! clients cannot starve the pool. Headers must arrive within the header
 //! timeout and fit the header limit (hyper answers 431 otherwise).
 //!
-//! The host's own answers (404 unrouted, 408, 413, 503, 500) are RFC 9457
-//! problem documents like the API's.
+//! Where a guest or client can tell, it answers as Spin does: an unrouted
+//! path or a trapping guest gets an empty 404 or 500 with no content type;
+//! a routed request without a `Host` header is not answered (the connection
+//! closes). The host's own limits, which Spin does not have (408, 413, 431,
+//! 503), answer RFC 9457 problem documents like the API's.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -117,8 +119,11 @@ impl HttpTrigger {
             .filter_map(|t| t.route.as_deref().map(|r| (r, t.component.as_str())))
             .collect();
         let (router, duplicates) = Router::build(routes)?;
-        for d in duplicates {
-            eprintln!("[spin-local] warning: duplicate {d}");
+        if !duplicates.is_empty() {
+            eprintln!("[spin-local] The following component routes are duplicates and will never be used:");
+            for d in duplicates {
+                eprintln!("  {d}");
+            }
         }
         let mut handlers = std::collections::HashMap::new();
         for t in &app.manifest.http_triggers {
@@ -187,7 +192,7 @@ impl HttpTrigger {
                     let this = self.clone();
                     let service = hyper::service::service_fn(move |req| {
                         let this = this.clone();
-                        async move { Ok::<_, Infallible>(this.handle(req, client).await) }
+                        async move { this.handle(req, client).await }
                     });
                     let conn = http1::Builder::new()
                         .keep_alive(true)
@@ -218,24 +223,29 @@ impl HttpTrigger {
         Ok(())
     }
 
+    /// The answer to one request; `NoHost` closes the connection unanswered.
     async fn handle(
         &self,
         mut req: Request<Incoming>,
         client: SocketAddr,
-    ) -> Response<HyperOutgoingBody> {
+    ) -> Result<Response<HyperOutgoingBody>, NoHost> {
         let started = Instant::now();
         strip_spin_headers(&mut req);
         let mut log = RequestLog::new(req.method().as_str(), req.uri().path());
         let Some(route) = self.router.route(req.uri().path()) else {
-            let response = problem(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "no route of this application matches the path",
-            );
+            // Spin's 404: no body, no content type.
+            let response = empty(StatusCode::NOT_FOUND);
             log.finish(None, response.status(), started, None);
-            return response;
+            return Ok(response);
         };
         log.component(route.component);
+        if req.headers().get(http::header::HOST).is_none() && req.uri().authority().is_none() {
+            // Spin answers nothing: the connection is closed.
+            eprintln!(
+                "[spin-local] {client}: {NoHost}; connection closed unanswered, as Spin does"
+            );
+            return Err(NoHost);
+        }
         let req = match self.read_body(req).await {
             Ok(req) => req,
             Err(e) => {
@@ -244,7 +254,7 @@ impl HttpTrigger {
                     log.error(why);
                 }
                 log.finish(Some(route.raw_route), logged, started, None);
-                return response;
+                return Ok(response);
             }
         };
         let instantiate_ns = Arc::new(AtomicU64::new(0));
@@ -267,11 +277,9 @@ impl HttpTrigger {
                         .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
                     r
                 } else {
-                    problem(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal-error",
-                        "the server could not complete the request",
-                    )
+                    // Spin's 500 for a trap or a guest without an answer: no
+                    // body, no content type.
+                    empty(StatusCode::INTERNAL_SERVER_ERROR)
                 }
             }
         };
@@ -282,7 +290,7 @@ impl HttpTrigger {
             started,
             (inst > 0).then_some(inst),
         );
-        response
+        Ok(response)
     }
 
     /// The request with its whole body in memory, read within the size limit
@@ -359,6 +367,29 @@ impl HttpTrigger {
     }
 }
 
+/// A routed request without a `Host` header (and no authority in its URI):
+/// Spin refuses it by closing the connection without an answer.
+#[derive(Debug)]
+struct NoHost;
+
+impl std::fmt::Display for NoHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no 'Host' header present in request")
+    }
+}
+
+impl std::error::Error for NoHost {}
+
+/// An answer with no body and no content type, as Spin gives for 404 and 500.
+fn empty(status: StatusCode) -> Response<HyperOutgoingBody> {
+    let body = Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+}
+
 /// What the log records for a client that went away mid-request (nginx's 499).
 const CLIENT_CLOSED: StatusCode = match StatusCode::from_u16(499) {
     Ok(s) => s,
@@ -427,14 +458,17 @@ fn add_spin_headers<B>(
         "spin-full-url",
         &format!("{scheme}://{host}{path_and_query}"),
     )?;
-    set("spin-matched-route", route.raw_route)?;
+    set("spin-matched-route", route.based_route)?;
     set("spin-base-path", "/")?;
     set("spin-raw-component-route", route.raw_route)?;
     set("spin-component-route", route.component_route)?;
     set("spin-client-addr", &client.to_string())?;
     for (name, value) in &route.named {
         set(
-            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            &format!(
+                "spin-path-match-{}",
+                name.replace('_', "-").to_ascii_lowercase()
+            ),
             value,
         )?;
     }
