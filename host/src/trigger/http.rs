@@ -232,6 +232,11 @@ impl HttpTrigger {
         let started = Instant::now();
         strip_spin_headers(&mut req);
         let mut log = RequestLog::new(req.method().as_str(), req.uri().path());
+        if let Some(name) = req.uri().path().strip_prefix("/.well-known/spin/") {
+            let response = self.well_known(name);
+            log.finish(None, response.status(), started, None);
+            return Ok(response);
+        }
         let Some(route) = self.router.route(req.uri().path()) else {
             // Spin's 404: no body, no content type.
             let response = empty(StatusCode::NOT_FOUND);
@@ -291,6 +296,36 @@ impl HttpTrigger {
             (inst > 0).then_some(inst),
         );
         Ok(response)
+    }
+
+    /// Spin's own paths, answered before routing: `health` (`OK`), `info`
+    /// (the application's name and version), anything else an empty 404.
+    fn well_known(&self, name: &str) -> Response<HyperOutgoingBody> {
+        let application = &self.app.manifest.application;
+        let (body, content_type) = match name {
+            "health" => ("OK".to_string(), None),
+            "info" => {
+                let mut info = format!("{{\n  \"name\": {:?}", application.name);
+                if let Some(version) = &application.version {
+                    info.push_str(&format!(",\n  \"version\": {version:?}"));
+                }
+                info.push_str("\n}");
+                (info, Some("application/json"))
+            }
+            _ => return empty(StatusCode::NOT_FOUND),
+        };
+        let mut response = Response::new(
+            Full::new(Bytes::from(body))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
+        if let Some(content_type) = content_type {
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type),
+            );
+        }
+        response
     }
 
     /// The request with its whole body in memory, read within the size limit
