@@ -5,12 +5,13 @@
 //! default (a committed row survives power loss); `NORMAL` may be chosen for
 //! throughput and is then named in every published figure.
 //!
-//! Writers in one process queue on an in-process gate ([`Pool::write_gate`])
-//! instead of meeting `SQLITE_BUSY`: SQLite's busy handler sleeps at least a
-//! millisecond per retry, holding an executor thread, which under concurrent
-//! writes costs more than the writes. The gate covers autocommit writes only;
-//! explicit transactions and other processes (`spin-local cron` beside `up`)
-//! still rely on `busy_timeout`.
+//! Autocommit data writes from guests go through the group commit
+//! ([`crate::group_commit`]): writes that arrive during a commit share the
+//! next one, so one fsync serves many. Other autocommit writes (schema
+//! changes) queue on an in-process gate instead of meeting `SQLITE_BUSY`,
+//! whose busy handler sleeps at least a millisecond per retry. Explicit
+//! transactions and other processes (`spin-local cron` beside `up`) rely on
+//! `busy_timeout`.
 //!
 //! A connection checked out for a guest's `sqlite.connection` resource is held
 //! for the resource's life, so `BEGIN … COMMIT` across calls works; if the guest
@@ -18,11 +19,14 @@
 //! connection returns to the pool, so nothing half-written leaks to the next user.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use rusqlite::types::Value;
 use rusqlite::Connection;
+
+use crate::group_commit::{self, GroupCommit, Outcome};
 
 /// SQLite's `synchronous` setting for every connection of the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,6 +55,7 @@ pub struct Pool {
     durability: Durability,
     idle: Mutex<Vec<Connection>>,
     writer: Mutex<()>,
+    group: GroupCommit,
 }
 
 impl Pool {
@@ -60,26 +65,43 @@ impl Pool {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create state directory {}", dir.display()))?;
         }
-        let pool = Arc::new(Pool {
-            path: path.to_path_buf(),
-            durability,
-            idle: Mutex::new(Vec::new()),
-            writer: Mutex::new(()),
-        });
-        let first = pool.connect()?;
+        let first = connect(path, durability)?;
         first
             .pragma_update(None, "journal_mode", "WAL")
             .with_context(|| format!("cannot enable WAL on {}", path.display()))?;
-        pool.release(first);
+        let pool = Arc::new(Pool {
+            path: path.to_path_buf(),
+            durability,
+            idle: Mutex::new(vec![first]),
+            writer: Mutex::new(()),
+            group: GroupCommit::new(connect(path, durability)?),
+        });
         Ok(pool)
     }
 
     fn connect(&self) -> Result<Connection> {
-        let conn = Connection::open(&self.path)
-            .with_context(|| format!("cannot open database {}", self.path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "synchronous", self.durability.pragma())?;
-        Ok(conn)
+        connect(&self.path, self.durability)
+    }
+
+    /// Runs one statement of a guest on `conn` (its checked-out connection):
+    /// an autocommit data write joins the group commit ([`GroupCommit`]);
+    /// another autocommit write (DDL, several statements) takes the write
+    /// gate; a read, or anything inside the guest's own transaction, runs
+    /// on `conn` as it is.
+    pub fn execute(&self, conn: &Connection, sql: &str, params: Vec<Value>) -> Outcome {
+        let (writes, single) = match conn.prepare_cached(sql) {
+            Ok(stmt) => (!stmt.readonly(), true),
+            Err(rusqlite::Error::MultipleStatement) => (true, false),
+            Err(e) => return Err(e.to_string()),
+        };
+        if !writes || !conn.is_autocommit() {
+            return group_commit::run(conn, sql, &params);
+        }
+        if single && changes_data(sql) {
+            return self.group.write(sql.to_string(), params);
+        }
+        let _gate = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        group_commit::run(conn, sql, &params)
     }
 
     /// Checks out a connection; it returns to the pool when dropped.
@@ -95,23 +117,35 @@ impl Pool {
         })
     }
 
-    /// Held while `statement` runs if it writes outside an explicit
-    /// transaction, so this process's writers take turns without busy-waiting.
-    pub fn write_gate(
-        &self,
-        conn: &Connection,
-        statement: &rusqlite::Statement<'_>,
-    ) -> Option<MutexGuard<'_, ()>> {
-        (!statement.readonly() && conn.is_autocommit())
-            .then(|| self.writer.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
     fn release(&self, conn: Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }
     }
+}
+
+fn connect(path: &Path, durability: Durability) -> Result<Connection> {
+    let conn = Connection::open(path)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", durability.pragma())?;
+    Ok(conn)
+}
+
+/// A data write that may run on the group's connection: `INSERT`, `UPDATE`,
+/// `DELETE`, `REPLACE` (or a `WITH` before one), not on a `temp.` table.
+/// Schema changes and pragmas stay on the guest's own connection.
+fn changes_data(sql: &str) -> bool {
+    let first = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    ["INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"]
+        .iter()
+        .any(|k| first.eq_ignore_ascii_case(k))
+        && !sql.to_ascii_lowercase().contains("temp.")
 }
 
 /// A checked-out connection.
@@ -154,20 +188,69 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_autocommit_writes_take_the_write_gate() {
+    fn data_writes_are_recognised() {
+        for sql in [
+            "INSERT INTO t VALUES (1)",
+            "  update t SET x = 1",
+            "WITH a AS (SELECT 1) INSERT INTO t SELECT * FROM a",
+            "DELETE FROM t",
+            "REPLACE INTO t VALUES (1)",
+        ] {
+            assert!(changes_data(sql), "{sql}");
+        }
+        for sql in [
+            "CREATE TABLE t (x)",
+            "PRAGMA foreign_keys = ON",
+            "INSERT INTO temp.t VALUES (1)",
+            "DROP TABLE t",
+        ] {
+            assert!(!changes_data(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn concurrent_writes_all_commit_once_each() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = Pool::open(&dir.path().join("db.sqlite"), Durability::Normal).unwrap();
+        let pool = Pool::open(&dir.path().join("g.db"), Durability::Normal).unwrap();
         let c = pool.get().unwrap();
-        c.execute_batch("CREATE TABLE t (x)").unwrap();
-        let gated = |sql: &str| {
-            let stmt = c.prepare(sql).unwrap();
-            pool.write_gate(&c, &stmt).is_some()
-        };
-        assert!(gated("INSERT INTO t VALUES (1)"));
-        assert!(!gated("SELECT x FROM t"));
-        c.execute_batch("BEGIN").unwrap();
-        assert!(!gated("INSERT INTO t VALUES (2)"), "inside a transaction");
-        c.execute_batch("COMMIT").unwrap();
+        pool.execute(
+            &c,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT UNIQUE)",
+            vec![],
+        )
+        .unwrap();
+        drop(c);
+        std::thread::scope(|scope| {
+            for thread in 0..8 {
+                let pool = pool.clone();
+                scope.spawn(move || {
+                    let c = pool.get().unwrap();
+                    for i in 0..50 {
+                        let (_, rows) = pool
+                            .execute(
+                                &c,
+                                "INSERT INTO t (who) VALUES (?) RETURNING who",
+                                vec![Value::Text(format!("{thread}-{i}"))],
+                            )
+                            .unwrap();
+                        assert_eq!(rows, vec![vec![Value::Text(format!("{thread}-{i}"))]]);
+                        // A duplicate fails alone.
+                        assert!(pool
+                            .execute(
+                                &c,
+                                "INSERT INTO t (who) VALUES (?)",
+                                vec![Value::Text(format!("{thread}-{i}"))]
+                            )
+                            .is_err());
+                    }
+                });
+            }
+        });
+        let c = pool.get().unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 400);
     }
 
     #[test]

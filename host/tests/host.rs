@@ -817,3 +817,88 @@ fn compiled_components_are_cached_and_a_corrupt_entry_is_recompiled() {
     host.stop();
     assert!(entries().is_empty());
 }
+
+/// One raw `POST` that reports only whether it was answered 200: a killed
+/// host's refused or cut requests are simply not acknowledged.
+fn acknowledged_post(address: &str, path: &str, body: &str) -> bool {
+    let Ok(mut s) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut answer = String::new();
+    s.write_all(request.as_bytes()).is_ok()
+        && s.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.1 200")
+}
+
+/// Group commit answers a write only once its batch is durable: kill the
+/// host (SIGKILL) in the middle of concurrent writes, many times, and every
+/// acknowledged row is there after restart.
+#[test]
+fn a_killed_host_loses_no_acknowledged_write() {
+    let app = app(PROBE);
+    let host = up(&app);
+    assert_eq!(
+        host.post("/?op=sql", "CREATE TABLE acked (v TEXT PRIMARY KEY)")
+            .status,
+        200
+    );
+    host.stop();
+    let mut total = 0;
+    for run in 0..6 {
+        let host = up(&app);
+        let address = host.base.trim_start_matches("http://").to_string();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let acknowledged: Vec<String> = std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..8)
+                .map(|thread| {
+                    let (address, stop) = (&address, &stop);
+                    scope.spawn(move || {
+                        let mut acked = Vec::new();
+                        for i in 0.. {
+                            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                break;
+                            }
+                            let v = format!("{run}-{thread}-{i}");
+                            let sql = format!("INSERT INTO acked (v) VALUES ('{v}')");
+                            if acknowledged_post(address, "/?op=sql", &sql) {
+                                acked.push(v);
+                            }
+                        }
+                        acked
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(300 + 100 * run));
+            let killed = std::process::Command::new("kill")
+                .args(["-KILL", &host.pid().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            writers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        drop(host);
+        assert!(
+            !acknowledged.is_empty(),
+            "run {run}: no write was acknowledged"
+        );
+        let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).unwrap();
+        let mut present = db.prepare("SELECT 1 FROM acked WHERE v = ?").unwrap();
+        for v in &acknowledged {
+            assert!(
+                present.exists([v]).unwrap(),
+                "run {run}: acknowledged {v} is gone"
+            );
+        }
+        total += acknowledged.len();
+    }
+    assert!(total > 100, "only {total} writes acknowledged in all runs");
+}

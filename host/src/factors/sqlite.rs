@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::Value as SqlValue;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use super::bindings::fermyon::spin::sqlite::{self, Error, QueryResult, RowResult, Value};
@@ -93,54 +93,17 @@ fn to_sql(v: Value) -> SqlValue {
     }
 }
 
-fn from_sql(v: ValueRef<'_>) -> Value {
+fn from_sql(v: SqlValue) -> Value {
     match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Integer(i),
-        ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(i) => Value::Integer(i),
+        SqlValue::Real(f) => Value::Real(f),
+        SqlValue::Text(t) => Value::Text(t),
+        SqlValue::Blob(b) => Value::Blob(b),
     }
 }
 
 impl sqlite::Host for SqliteInstance {}
-
-/// The first statement of `sql`, as SQLite's own prepare reads it.
-fn first_statement<'c>(
-    conn: &'c rusqlite::Connection,
-    sql: &str,
-) -> Result<rusqlite::Statement<'c>, Error> {
-    use rusqlite::fallible_iterator::FallibleIterator;
-    rusqlite::Batch::new(conn, sql)
-        .next()
-        .map_err(io)?
-        .ok_or_else(|| io("bad parameter or other API misuse"))
-}
-
-/// Runs one prepared statement with `parameters`: its columns and rows.
-fn run(
-    pooled: &Pooled,
-    stmt: &mut rusqlite::Statement<'_>,
-    parameters: Vec<Value>,
-) -> Result<QueryResult, Error> {
-    let _gate = pooled.pool().write_gate(pooled, stmt);
-    let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
-    let width = columns.len();
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(
-            parameters.into_iter().map(to_sql),
-        ))
-        .map_err(io)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(io)? {
-        let mut values = Vec::with_capacity(width);
-        for i in 0..width {
-            values.push(from_sql(row.get_ref(i).map_err(io)?));
-        }
-        out.push(RowResult { values });
-    }
-    Ok(QueryResult { columns, rows: out })
-}
 
 impl sqlite::HostConnection for SqliteInstance {
     fn open(&mut self, database: String) -> Result<Resource<OpenConnection>, Error> {
@@ -165,17 +128,20 @@ impl sqlite::HostConnection for SqliteInstance {
             .get(&connection)
             .map_err(|_| Error::InvalidConnection)?
             .conn;
-        let conn: &rusqlite::Connection = pooled;
-        match conn.prepare_cached(&statement) {
-            Ok(mut stmt) => run(pooled, &mut stmt, parameters),
-            // Spin prepares one statement and ignores the rest of the text
-            // (its rusqlite does not check the tail; this one refuses it).
-            Err(rusqlite::Error::MultipleStatement) => {
-                let mut stmt = first_statement(conn, &statement)?;
-                run(pooled, &mut stmt, parameters)
-            }
-            Err(e) => Err(io(e)),
-        }
+        let params = parameters.into_iter().map(to_sql).collect();
+        let (columns, rows) = pooled
+            .pool()
+            .execute(pooled, &statement, params)
+            .map_err(Error::Io)?;
+        Ok(QueryResult {
+            columns,
+            rows: rows
+                .into_iter()
+                .map(|values| RowResult {
+                    values: values.into_iter().map(from_sql).collect(),
+                })
+                .collect(),
+        })
     }
 
     fn drop(&mut self, connection: Resource<OpenConnection>) -> wasmtime::Result<()> {
