@@ -6,7 +6,8 @@
 # (scripts/fuzz.sh: schemathesis from PyPI, about 2 minutes; 0 failures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+# redis-server: the host tests run key-value stores on Redis (runtime config).
+scripts/bootstrap.sh redis-server
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --release --locked

@@ -21,6 +21,7 @@ use crate::factors::sqlite::{SqliteComponent, SqliteFactor};
 use crate::factors::variables::{VariablesFactor, VariablesInstance};
 use crate::factors::{Factor, PrepareContext};
 use crate::manifest::Manifest;
+use crate::runtime_config::RuntimeConfig;
 use crate::sqlite_pool::Durability;
 use crate::state::InstanceState;
 use crate::variables::{self, Providers};
@@ -35,6 +36,8 @@ pub struct HostOptions {
     pub cli_variables: HashMap<String, String>,
     /// Where compiled components are kept between starts.
     pub cache: CompileCache,
+    /// `--runtime-config-file`: where stores live, the variables provider.
+    pub runtime_config: RuntimeConfig,
 }
 
 pub struct Factors {
@@ -80,11 +83,22 @@ impl App {
     ) -> Result<Self> {
         let resolved = variables::resolve(
             &manifest,
-            &Providers::from_process(options.cli_variables.clone()),
+            &Providers::from_process(
+                options.cli_variables.clone(),
+                options.runtime_config.env_prefix.as_deref(),
+            ),
         )?;
         let factors = Factors {
-            key_value: KeyValueFactor::open(&options.state_dir, options.durability)?,
-            sqlite: SqliteFactor::open(&options.state_dir, options.durability)?,
+            key_value: KeyValueFactor::open(
+                &options.state_dir,
+                options.durability,
+                &options.runtime_config.key_value_stores,
+            )?,
+            sqlite: SqliteFactor::open(
+                &options.state_dir,
+                options.durability,
+                &options.runtime_config.sqlite_databases,
+            )?,
             variables: VariablesFactor,
             outbound_http: OutboundHttpFactor,
         };

@@ -21,6 +21,7 @@ mod log;
 mod manifest;
 mod migrations;
 mod routes;
+mod runtime_config;
 mod sqlite_pool;
 mod state;
 mod trigger;
@@ -41,6 +42,7 @@ use crate::app::{App, HostOptions};
 use crate::compile_cache::CompileCache;
 use crate::engine::EngineLimits;
 use crate::manifest::Manifest;
+use crate::runtime_config::RuntimeConfig;
 use crate::sqlite_pool::Durability;
 use crate::trigger::cron::{CronHandler, Schedule};
 use crate::trigger::http::{HttpTrigger, Limits};
@@ -165,6 +167,10 @@ struct RunOptions {
     /// Compile every component at start, without reading or writing the cache.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Spin's runtime config: key-value stores (`spin`, `redis`), SQLite
+    /// databases (`spin`) and the variables provider (`env`) by label.
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -189,6 +195,10 @@ impl RunOptions {
             },
             timeout: Duration::from_secs(self.timeout_secs),
             cli_variables: self.variables.iter().cloned().collect::<HashMap<_, _>>(),
+            runtime_config: match &self.runtime_config_file {
+                Some(path) => RuntimeConfig::load(path)?,
+                None => RuntimeConfig::default(),
+            },
             cache: match (&self.cache_dir, self.no_cache) {
                 (_, true) => CompileCache::disabled(),
                 (Some(dir), false) => CompileCache::at(dir.clone()),

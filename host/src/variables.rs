@@ -90,14 +90,18 @@ pub type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
 pub struct Providers {
     /// `--variable name=value` given on the command line.
     pub cli: HashMap<String, String>,
+    /// The environment provider's prefix: `SPIN_VARIABLE` unless the
+    /// runtime config names another.
+    pub prefix: String,
     /// Reads `SPIN_VARIABLE_<NAME>`; a function so tests need not touch the process environment.
     pub env: EnvLookup,
 }
 
 impl Providers {
-    pub fn from_process(cli: HashMap<String, String>) -> Self {
+    pub fn from_process(cli: HashMap<String, String>, prefix: Option<&str>) -> Self {
         Providers {
             cli,
+            prefix: prefix.unwrap_or("SPIN_VARIABLE").to_string(),
             env: Box::new(|key| std::env::var(key).ok()),
         }
     }
@@ -106,7 +110,7 @@ impl Providers {
         if let Some(v) = self.cli.get(name) {
             return Some(v.clone());
         }
-        (self.env)(&format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()))
+        (self.env)(&format!("{}_{}", self.prefix, name.to_ascii_uppercase()))
     }
 }
 
@@ -203,6 +207,7 @@ variables = { token = "{{ token }}", message = "{{greeting}}, {{ token }}!", may
     fn providers(env: &'static [(&'static str, &'static str)]) -> Providers {
         Providers {
             cli: HashMap::new(),
+            prefix: "SPIN_VARIABLE".into(),
             env: Box::new(move |k| {
                 env.iter()
                     .find(|(name, _)| *name == k)
@@ -284,5 +289,16 @@ variables = { token = "{{ token }}", message = "{{greeting}}, {{ token }}!", may
             validate_name("_abc").unwrap_err(),
             "\"_abc\": must start with a lowercase ASCII letter"
         );
+    }
+
+    #[test]
+    fn the_runtime_config_may_change_the_environment_prefix() {
+        let mut p = providers(&[
+            ("APP_TOKEN", "from-app"),
+            ("SPIN_VARIABLE_TOKEN", "from-spin"),
+        ]);
+        assert_eq!(p.lookup("token").as_deref(), Some("from-spin"));
+        p.prefix = "APP".into();
+        assert_eq!(p.lookup("token").as_deref(), Some("from-app"));
     }
 }

@@ -902,3 +902,160 @@ fn a_killed_host_loses_no_acknowledged_write() {
     }
     assert!(total > 100, "only {total} writes acknowledged in all runs");
 }
+
+/// Debian's `redis-server` on a free loopback port, without persistence;
+/// stopped when dropped.
+struct Redis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start_on(port: u16) -> Redis {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/test.sh installs Debian's redis-server)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child, port }
+    }
+
+    fn start() -> Redis {
+        Redis::start_on(free_port())
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A runtime config file in `app`'s directory; its path, for `--runtime-config-file`.
+fn runtime_config(app: &AppDir, text: &str) -> String {
+    let path = app.path().join("runtime-config.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().to_string()
+}
+
+/// Two replicas (separate state directories) on one Redis see one store.
+#[test]
+fn key_value_on_redis_is_shared_by_replicas() {
+    let redis = Redis::start();
+    let config = format!(
+        "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+        redis.url()
+    );
+    let (first, second) = (app(PROBE), app(PROBE));
+    let a = first
+        .up(
+            &["--runtime-config-file", &runtime_config(&first, &config)],
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = second
+        .up(
+            &["--runtime-config-file", &runtime_config(&second, &config)],
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.post("/?op=kv-set&key=greeting", "hello").status, 200);
+    assert_eq!(json(&b.get("/?op=kv-get&key=greeting").body), "hello");
+    assert_eq!(b.post("/?op=kv-set&key=greeting", "hola").status, 200);
+    assert_eq!(json(&a.get("/?op=kv-get&key=greeting").body), "hola");
+    assert_eq!(
+        json(&a.get("/?op=kv-keys").body),
+        serde_json::json!(["greeting"])
+    );
+    assert_eq!(json(&a.get("/?op=kv-get&key=nothing").body), Value::Null);
+    assert!(
+        !second.state_dir().join("sqlite_key_value.db").exists(),
+        "the store is Redis, not the state directory"
+    );
+}
+
+/// Redis unreachable at start stops start-up; lost while serving fails
+/// that call with a log line; back again, service resumes.
+#[test]
+fn redis_failures_are_clear() {
+    let port = free_port();
+    let app = app(PROBE);
+    let config = runtime_config(
+        &app,
+        &format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{port}\"\n"
+        ),
+    );
+    let err = app
+        .up(&["--runtime-config-file", &config], &[])
+        .err()
+        .expect("start-up must fail");
+    assert!(
+        err.contains(&format!(
+            "key-value store `default`: cannot use Redis at redis://127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
+
+    let redis = Redis::start_on(port);
+    let host = app
+        .up(&["--runtime-config-file", &config], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(host.post("/?op=kv-set&key=k", "v").status, 200);
+    drop(redis);
+    let lost = host.get("/?op=kv-get&key=k");
+    assert!(
+        lost.status == 422 && lost.body.contains("redis"),
+        "{} {}",
+        lost.status,
+        lost.body
+    );
+    assert!(host
+        .output_containing("Redis error")
+        .contains("key-value store `default`: Redis error"));
+    let _redis = Redis::start_on(port);
+    assert_eq!(host.post("/?op=kv-set&key=k", "again").status, 200);
+    assert_eq!(json(&host.get("/?op=kv-get&key=k").body), "again");
+}
+
+/// A runtime config mistake stops start-up naming the key.
+#[test]
+fn a_bad_runtime_config_stops_start_up() {
+    let app = app(PROBE);
+    let config = runtime_config(&app, "[key_value_store.default]\ntype = \"memcached\"\n");
+    let err = app
+        .up(&["--runtime-config-file", &config], &[])
+        .err()
+        .expect("start-up must fail");
+    assert!(
+        err.contains("`key_value_store.default.type`: unknown type `memcached`"),
+        "{err}"
+    );
+}

@@ -22,10 +22,29 @@ pub struct SqliteFactor {
 
 impl SqliteFactor {
     /// Provides the `default` database from the state directory.
-    pub fn open(state_dir: &Path, durability: Durability) -> Result<Self> {
-        let pool = Pool::open(&state_dir.join("sqlite_db.db"), durability)?;
+    /// Provides `default` (`<state_dir>/sqlite_db.db`) and every database
+    /// `configured` (label → file, from the runtime config; relative paths
+    /// are in the state directory), which may move `default`.
+    pub fn open(
+        state_dir: &Path,
+        durability: Durability,
+        configured: &std::collections::BTreeMap<String, std::path::PathBuf>,
+    ) -> Result<Self> {
+        let mut databases = HashMap::new();
+        if !configured.contains_key("default") {
+            databases.insert(
+                "default".to_string(),
+                Pool::open(&state_dir.join("sqlite_db.db"), durability)?,
+            );
+        }
+        for (label, path) in configured {
+            databases.insert(
+                label.clone(),
+                Pool::open(&state_dir.join(path), durability)?,
+            );
+        }
         Ok(SqliteFactor {
-            databases: Arc::new(HashMap::from([("default".to_string(), pool)])),
+            databases: Arc::new(databases),
         })
     }
 
