@@ -77,8 +77,9 @@ def state_locations():
 class Host:
     """A spin-local `up` with its log in a file."""
 
-    def __init__(self, manifest, state_parent, env=None, state=None):
-        """A fresh state directory under `state_parent`, or the existing `state` (kept on stop)."""
+    def __init__(self, manifest, state_parent, env=None, state=None, args=()):
+        """A fresh state directory under `state_parent`, or the existing `state`
+        (kept on stop); `args`: more `spin-local up` options."""
         self.dir = tempfile.mkdtemp(prefix="bench-")
         self.keep_state = state is not None
         self.state = state or tempfile.mkdtemp(prefix="bench-state-", dir=state_parent)
@@ -86,7 +87,7 @@ class Host:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [HOST, "up", "--from", manifest, "--state-dir", self.state,
-             "--listen", "127.0.0.1:0", "--durability", DURABILITY, "--no-cron"],
+             "--listen", "127.0.0.1:0", "--durability", DURABILITY, "--no-cron", *args],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         self.base = None
         for _ in range(600):

@@ -12,3 +12,5 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --release --locked
 scripts/fuzz.sh
+# deploy/ checked against spin.toml and the SpinApp schema, in the fuzz venv (PyYAML, jsonschema_rs).
+"${FUZZ_VENV:-target/fuzz-venv}/bin/python" scripts/check-deploy.py
