@@ -152,22 +152,28 @@ fn a_request_without_host_gets_no_answer() {
     );
 }
 
+/// An app with one probe component per `(route, id)`, in that order; each
+/// answers its id as `component`.
+fn probe_routes(routes: &[(&str, &str)]) -> AppDir {
+    let mut manifest = String::new();
+    for (route, id) in routes {
+        manifest.push_str(&format!(
+            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{{probe}}\"\nenvironment = {{ COMPONENT = \"{id}\" }}\n"
+        ));
+    }
+    app(&manifest)
+}
+
 /// Spin's header values for the routes it treats specially: `/`, a bare
 /// wildcard, a trailing slash, no leading slash, and parameter names with `_`.
 #[test]
 fn spin_headers_for_unusual_routes() {
-    let mut manifest = String::new();
-    for (route, id) in [
+    let app = probe_routes(&[
         ("/", "root"),
         ("/foo/", "slash"),
         ("foo/bar", "relative"),
         ("/u/:user_id", "user"),
-    ] {
-        manifest.push_str(&format!(
-            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{{probe}}\"\n"
-        ));
-    }
-    let app = app(&manifest);
+    ]);
     let host = up(&app);
     let headers = |path: &str| json(&host.get(path).body)["headers"].clone();
     let routes = |h: &Value| {
@@ -197,20 +203,14 @@ fn spin_headers_for_unusual_routes() {
 /// Routes that differ only in how they are written: the first answers, silently.
 #[test]
 fn duplicate_routes_resolve_as_in_spin() {
-    let mut manifest = String::new();
-    for (route, id) in [
+    let app = probe_routes(&[
         ("/same", "same_first"),
         ("/same", "same_last"),
         ("/a", "a_plain"),
         ("/a/", "a_slash"),
         ("/u/:id", "u_id"),
         ("/u/:name", "u_name"),
-    ] {
-        manifest.push_str(&format!(
-            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{{probe}}\"\nenvironment = {{ COMPONENT = \"{id}\" }}\n"
-        ));
-    }
-    let app = app(&manifest);
+    ]);
     let host = up(&app);
     let component = |path: &str| {
         json(&host.get(path).body)["component"]
