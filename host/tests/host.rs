@@ -965,6 +965,54 @@ fn runtime_config(app: &AppDir, text: &str) -> String {
     path.to_string_lossy().to_string()
 }
 
+/// Every key-value operation a guest has, on whatever store `host` gives it.
+fn key_value_operations_work(host: &Host) {
+    assert_eq!(json(&host.get("/?op=kv-get&key=a").body), Value::Null);
+    assert_eq!(json(&host.get("/?op=kv-exists&key=a").body), false);
+    assert_eq!(host.post("/?op=kv-set&key=a", "1").status, 200);
+    assert_eq!(host.post("/?op=kv-set&key=b", "2").status, 200);
+    assert_eq!(host.post("/?op=kv-set&key=a", "one").status, 200);
+    assert_eq!(json(&host.get("/?op=kv-get&key=a").body), "one");
+    assert_eq!(json(&host.get("/?op=kv-exists&key=a").body), true);
+    let mut keys: Vec<String> =
+        serde_json::from_value(json(&host.get("/?op=kv-keys").body)).unwrap();
+    keys.sort();
+    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(host.post("/?op=kv-delete&key=a", "").status, 200);
+    assert_eq!(
+        host.post("/?op=kv-delete&key=a", "").status,
+        200,
+        "deleting a missing key is fine"
+    );
+    assert_eq!(json(&host.get("/?op=kv-exists&key=a").body), false);
+    assert_eq!(
+        json(&host.get("/?op=kv-keys").body),
+        serde_json::json!(["b"])
+    );
+}
+
+#[test]
+fn key_value_operations_on_sqlite() {
+    key_value_operations_work(&up(&app(PROBE)));
+}
+
+#[test]
+fn key_value_operations_on_redis() {
+    let redis = Redis::start();
+    let app = app(PROBE);
+    let config = runtime_config(
+        &app,
+        &format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.url()
+        ),
+    );
+    key_value_operations_work(
+        &app.up(&["--runtime-config-file", &config], &[])
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+}
+
 /// Two replicas (separate state directories) on one Redis see one store.
 #[test]
 fn key_value_on_redis_is_shared_by_replicas() {

@@ -1,6 +1,6 @@
 //! A test guest for the host. `?op=` chooses what it does:
 //! - `headers` (default): the component name (env `COMPONENT`) and every `spin-*` header;
-//! - `kv-get`, `kv-set` (body = value), `kv-keys`: on store `?store=` (default `default`);
+//! - `kv-get`, `kv-set` (body = value), `kv-exists`, `kv-delete`, `kv-keys`: on store `?store=` (default `default`);
 //! - `sql` (body = one statement): columns and rows, on database `?db=`;
 //! - `var&name=`: a component variable;
 //! - `fetch&url=`: an outbound GET;
@@ -69,7 +69,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 }),
             )
         }
-        "kv-get" | "kv-set" | "kv-keys" => {
+        "kv-get" | "kv-set" | "kv-exists" | "kv-delete" | "kv-keys" => {
             let label = query(&req, "store").unwrap_or_else(|| "default".into());
             let key = query(&req, "key").unwrap_or_default();
             let store = match Store::open(&label) {
@@ -81,6 +81,8 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                     .get(&key)
                     .map(|v| json!(v.map(|b| String::from_utf8_lossy(&b).into_owned()))),
                 "kv-set" => store.set(&key, body.as_bytes()).map(|_| json!("ok")),
+                "kv-exists" => store.exists(&key).map(|e| json!(e)),
+                "kv-delete" => store.delete(&key).map(|_| json!("ok")),
                 _ => store.get_keys().map(|k| json!(k)),
             };
             match result {
