@@ -79,8 +79,13 @@ impl RuntimeConfig {
                         match kind(&key, label, entry)? {
                             "spin" => {
                                 only(&key, label, entry, &["type", "path"])?;
+                                // In the state directory by default, as Spin names them.
+                                let default = match label.as_str() {
+                                    "default" => "sqlite_db.db".to_string(),
+                                    other => format!("sqlite_db_{other}.db"),
+                                };
                                 let path = path_of(&key, label, entry, base)?
-                                    .unwrap_or_else(|| PathBuf::from(format!("sqlite_db{}.db", if label == "default" { String::new() } else { format!("_{label}") })));
+                                    .unwrap_or_else(|| PathBuf::from(default));
                                 config.sqlite_databases.insert(label.clone(), path);
                             }
                             "libsql" => bail!(

@@ -46,17 +46,13 @@ impl KeyValueFactor {
         durability: Durability,
         configured: &BTreeMap<String, KeyValueStore>,
     ) -> Result<Self> {
+        let mut wanted = configured.clone();
+        wanted
+            .entry("default".to_string())
+            .or_insert_with(|| KeyValueStore::Spin("sqlite_key_value.db".into()));
         let mut stores = HashMap::new();
-        let default = KeyValueStore::Spin("sqlite_key_value.db".into());
-        let labels = std::iter::once(("default", configured.get("default").unwrap_or(&default)))
-            .chain(
-                configured
-                    .iter()
-                    .filter(|(l, _)| *l != "default")
-                    .map(|(l, s)| (l.as_str(), s)),
-            );
-        for (label, store) in labels {
-            let backend = match store {
+        for (label, store) in wanted {
+            let backend = match &store {
                 KeyValueStore::Spin(path) => {
                     Backend::Sqlite(open_sqlite(&state_dir.join(path), durability)?)
                 }
@@ -66,7 +62,7 @@ impl KeyValueFactor {
                     })?))
                 }
             };
-            stores.insert(label.to_string(), backend);
+            stores.insert(label, backend);
         }
         Ok(KeyValueFactor {
             stores: Arc::new(stores),
@@ -130,11 +126,19 @@ impl RedisStore {
         }
         result
     }
-}
 
-fn redis_error(label: &str, e: redis::RedisError) -> Error {
-    eprintln!("[spin-local] key-value store `{label}`: Redis error: {e}");
-    Error::Other(format!("redis: {e}"))
+    /// Runs one command for store `label`; a failure is logged and answered
+    /// as `other`.
+    fn query<T: redis::FromRedisValue>(
+        &self,
+        label: &str,
+        command: &redis::Cmd,
+    ) -> Result<T, Error> {
+        self.with(|c| command.query(c)).map_err(|e| {
+            eprintln!("[spin-local] key-value store `{label}`: Redis error: {e}");
+            Error::Other(format!("redis: {e}"))
+        })
+    }
 }
 
 /// What one component may open.
@@ -210,11 +214,7 @@ impl key_value::HostStore for KeyValueInstance {
         let s = self.store(&store)?;
         let pool = match &s.backend {
             Backend::Sqlite(pool) => pool,
-            Backend::Redis(r) => {
-                return r
-                    .with(|c| redis::cmd("GET").arg(&key).query(c))
-                    .map_err(|e| redis_error(&s.label, e))
-            }
+            Backend::Redis(r) => return r.query(&s.label, redis::cmd("GET").arg(&key)),
         };
         let conn = pool.get().map_err(other)?;
         let mut stmt = conn
@@ -236,11 +236,7 @@ impl key_value::HostStore for KeyValueInstance {
         let s = self.store(&store)?;
         let pool = match &s.backend {
             Backend::Sqlite(pool) => pool,
-            Backend::Redis(r) => {
-                return r
-                    .with(|c| redis::cmd("SET").arg(&key).arg(&value).query(c))
-                    .map_err(|e| redis_error(&s.label, e))
-            }
+            Backend::Redis(r) => return r.query(&s.label, redis::cmd("SET").arg(&key).arg(&value)),
         };
         let conn = pool.get().map_err(other)?;
         conn.prepare_cached(
@@ -256,11 +252,7 @@ impl key_value::HostStore for KeyValueInstance {
         let s = self.store(&store)?;
         let pool = match &s.backend {
             Backend::Sqlite(pool) => pool,
-            Backend::Redis(r) => {
-                return r
-                    .with(|c| redis::cmd("DEL").arg(&key).query(c))
-                    .map_err(|e| redis_error(&s.label, e))
-            }
+            Backend::Redis(r) => return r.query(&s.label, redis::cmd("DEL").arg(&key)),
         };
         let conn = pool.get().map_err(other)?;
         conn.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")
@@ -273,11 +265,7 @@ impl key_value::HostStore for KeyValueInstance {
         let s = self.store(&store)?;
         let pool = match &s.backend {
             Backend::Sqlite(pool) => pool,
-            Backend::Redis(r) => {
-                return r
-                    .with(|c| redis::cmd("EXISTS").arg(&key).query(c))
-                    .map_err(|e| redis_error(&s.label, e))
-            }
+            Backend::Redis(r) => return r.query(&s.label, redis::cmd("EXISTS").arg(&key)),
         };
         let conn = pool.get().map_err(other)?;
         conn.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")
@@ -289,11 +277,7 @@ impl key_value::HostStore for KeyValueInstance {
         let s = self.store(&store)?;
         let pool = match &s.backend {
             Backend::Sqlite(pool) => pool,
-            Backend::Redis(r) => {
-                return r
-                    .with(|c| redis::cmd("KEYS").arg("*").query(c))
-                    .map_err(|e| redis_error(&s.label, e))
-            }
+            Backend::Redis(r) => return r.query(&s.label, redis::cmd("KEYS").arg("*")),
         };
         let conn = pool.get().map_err(other)?;
         let mut stmt = conn

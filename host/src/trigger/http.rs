@@ -314,18 +314,7 @@ impl HttpTrigger {
             }
             _ => return empty(StatusCode::NOT_FOUND),
         };
-        let mut response = Response::new(
-            Full::new(Bytes::from(body))
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        );
-        if let Some(content_type) = content_type {
-            response.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type),
-            );
-        }
-        response
+        respond(StatusCode::OK, content_type, body)
     }
 
     /// The request with its whole body in memory, read within the size limit
@@ -417,11 +406,27 @@ impl std::error::Error for NoHost {}
 
 /// An answer with no body and no content type, as Spin gives for 404 and 500.
 fn empty(status: StatusCode) -> Response<HyperOutgoingBody> {
-    let body = Full::new(Bytes::new())
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    let mut response = Response::new(body);
+    respond(status, None, Bytes::new())
+}
+
+/// One of the host's own answers: `status`, `body`, and its content type.
+fn respond(
+    status: StatusCode,
+    content_type: Option<&'static str>,
+    body: impl Into<Bytes>,
+) -> Response<HyperOutgoingBody> {
+    let mut response = Response::new(
+        Full::new(body.into())
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
     *response.status_mut() = status;
+    if let Some(content_type) = content_type {
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+    }
     response
 }
 
@@ -439,16 +444,7 @@ fn problem(status: StatusCode, slug: &str, detail: &str) -> Response<HyperOutgoi
         title = status.canonical_reason().unwrap_or("Error"),
         code = status.as_u16(),
     );
-    let body = Full::new(Bytes::from(body))
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
+    respond(status, Some("application/problem+json"), body)
 }
 
 fn strip_spin_headers<B>(req: &mut Request<B>) {
