@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,13 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 # The local development card signing key (an Ed25519 seed), as scripts/run.sh uses.
 DEV_PAYMENT_WEBHOOK_SECRET = "whsec_ZGV2LXBheW1lbnQtd2ViaG9vay1zZWNyZXQ="
 DEV_CARD_SIGNING_KEY = "3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d16649cd9e946"
+
+
+def free_port():
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def app_env(api_keys):

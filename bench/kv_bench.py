@@ -10,16 +10,10 @@ import tempfile
 import time
 import urllib.request
 
-from common import Host, measure, state_locations, table
+from common import Host, free_port, measure, state_locations, table
 from host_bench import MANIFEST
 
 SET_LUA = 'wrk.method = "POST"\nwrk.body = "value"\n'
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_redis():

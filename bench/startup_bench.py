@@ -13,16 +13,10 @@ import sys
 import tempfile
 import time
 
-from common import HOST, ROOT, app_env
+from common import HOST, ROOT, app_env, free_port
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 MANIFEST = os.path.join(ROOT, "spin.toml")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def healthy(port):

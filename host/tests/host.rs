@@ -43,28 +43,17 @@ fn up(app: &AppDir) -> Host {
 
 #[test]
 fn routing_table_follows_spin_rules_and_sets_spin_headers() {
-    let mut manifest = String::new();
-    for (route, id) in [
+    let mut manifest = probe_manifest(&[
         ("/...", "root"),
         ("/api/...", "api"),
         ("/api/v1/...", "v1"),
         ("/api/v1/health", "health"),
         ("/users/:id", "user"),
-    ] {
-        manifest.push_str(&format!(
-            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n\
-             [component.{id}]\nsource = \"{{probe}}\"\nenvironment = {{ COMPONENT = \"{id}\" }}\n"
-        ));
-    }
+    ]);
     manifest.push_str("[[trigger.http]]\nroute = { private = true }\ncomponent = \"hidden\"\n[component.hidden]\nsource = \"{probe}\"\n");
     let app = app(&manifest);
     let host = up(&app);
-    let component = |path: &str| {
-        json(&host.get(path).body)["component"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let component = |path: &str| component_at(&host, path);
     assert_eq!(component("/api/v1/health"), "health");
     assert_eq!(component("/api/v1/health/deeper"), "v1");
     assert_eq!(component("/api/v1"), "v1");
@@ -152,16 +141,28 @@ fn a_request_without_host_gets_no_answer() {
     );
 }
 
-/// An app with one probe component per `(route, id)`, in that order; each
-/// answers its id as `component`.
-fn probe_routes(routes: &[(&str, &str)]) -> AppDir {
+/// The manifest of one probe component per `(route, id)`, in that order;
+/// each answers its id as `component`.
+fn probe_manifest(routes: &[(&str, &str)]) -> String {
     let mut manifest = String::new();
     for (route, id) in routes {
         manifest.push_str(&format!(
             "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{{probe}}\"\nenvironment = {{ COMPONENT = \"{id}\" }}\n"
         ));
     }
-    app(&manifest)
+    manifest
+}
+
+fn probe_routes(routes: &[(&str, &str)]) -> AppDir {
+    app(&probe_manifest(routes))
+}
+
+/// The component a probe app routed `path` to.
+fn component_at(host: &Host, path: &str) -> String {
+    json(&host.get(path).body)["component"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Spin's header values for the routes it treats specially: `/`, a bare
@@ -212,12 +213,7 @@ fn duplicate_routes_resolve_as_in_spin() {
         ("/u/:name", "u_name"),
     ]);
     let host = up(&app);
-    let component = |path: &str| {
-        json(&host.get(path).body)["component"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let component = |path: &str| component_at(&host, path);
     assert_eq!(component("/same"), "same_last");
     assert_eq!(component("/a"), "a_plain");
     assert_eq!(component("/a/"), "a_plain");
