@@ -14,9 +14,11 @@
 mod app;
 mod build_cmd;
 mod compile_cache;
+mod database;
 mod engine;
 mod factors;
 mod group_commit;
+mod libsql;
 mod log;
 mod manifest;
 mod migrations;
@@ -218,18 +220,18 @@ impl RunOptions {
     }
 
     fn set_up_schema(&self, app: &App) -> Result<()> {
-        let pool = app
+        let db = app
             .factors
             .sqlite
             .database("default")
             .context("no default database")?;
-        migrations::run_statements(&pool, &self.sqlite, &app.manifest.dir)?;
+        migrations::run_statements(&db, &self.sqlite, &app.manifest.dir)?;
         let dir = match &self.migrations {
             Some(d) => Some(d.clone()),
             None => Some(app.manifest.dir.join("migrations")).filter(|d| d.is_dir()),
         };
         if let Some(dir) = dir {
-            for name in migrations::apply_dir(&pool, &dir)? {
+            for name in migrations::apply_dir(&db, &dir)? {
                 eprintln!("[spin-local] applied migration {name}");
             }
         }

@@ -15,17 +15,13 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use rusqlite::types::Value;
 use sha2::{Digest, Sha256};
 
-use crate::sqlite_pool::Pool;
+use crate::database::Database;
 
 /// Runs `spin up --sqlite` style statements or `@file`s, relative to `dir`.
-pub fn run_statements(
-    pool: &std::sync::Arc<Pool>,
-    statements: &[String],
-    dir: &Path,
-) -> Result<()> {
-    let conn = pool.get()?;
+pub fn run_statements(db: &Database, statements: &[String], dir: &Path) -> Result<()> {
     for s in statements {
         let sql = match s.strip_prefix('@') {
             Some(file) => {
@@ -35,22 +31,21 @@ pub fn run_statements(
             }
             None => s.clone(),
         };
-        conn.execute_batch(&sql)
+        db.run_script(&sql)
             .with_context(|| format!("--sqlite {s}"))?;
     }
     Ok(())
 }
 
 /// Applies the migration files of `dir` not yet applied; returns their names.
-pub fn apply_dir(pool: &std::sync::Arc<Pool>, dir: &Path) -> Result<Vec<String>> {
+pub fn apply_dir(db: &Database, dir: &Path) -> Result<Vec<String>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read migrations directory {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "sql"))
         .collect();
     files.sort();
-    let conn = pool.get()?;
-    conn.execute_batch(
+    db.run_script(
         "CREATE TABLE IF NOT EXISTS spin_local_migrations (
            name TEXT PRIMARY KEY,
            sha256 TEXT NOT NULL,
@@ -65,17 +60,10 @@ pub fn apply_dir(pool: &std::sync::Arc<Pool>, dir: &Path) -> Result<Vec<String>>
         let sql = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read migration {}", path.display()))?;
         let digest = format!("{:x}", Sha256::digest(sql.as_bytes()));
-        let recorded: Option<String> = conn
-            .query_row(
-                "SELECT sha256 FROM spin_local_migrations WHERE name = ?1",
-                [&name],
-                |r| r.get(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
+        let recorded = db.query_text(
+            "SELECT sha256 FROM spin_local_migrations WHERE name = ?1",
+            vec![Value::Text(name.clone())],
+        )?;
         match recorded {
             Some(d) if d == digest => continue,
             Some(_) => bail!(
@@ -83,22 +71,12 @@ pub fn apply_dir(pool: &std::sync::Arc<Pool>, dir: &Path) -> Result<Vec<String>>
             ),
             None => {}
         }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = conn.execute_batch(&sql).and_then(|_| {
-            conn.execute(
-                "INSERT INTO spin_local_migrations (name, sha256) VALUES (?1, ?2)",
-                (&name, &digest),
-            )
-        });
-        match result {
-            Ok(_) => conn.execute_batch("COMMIT")?,
-            Err(e) => {
-                conn.execute_batch("ROLLBACK")?;
-                return Err(e).with_context(|| {
-                    format!("migration {name} failed; nothing of it was applied")
-                });
-            }
-        }
+        db.run_atomically(
+            &sql,
+            "INSERT INTO spin_local_migrations (name, sha256) VALUES (?1, ?2)",
+            vec![Value::Text(name.clone()), Value::Text(digest)],
+        )
+        .with_context(|| format!("migration {name} failed; nothing of it was applied"))?;
         applied.push(name);
     }
     Ok(applied)
@@ -107,7 +85,7 @@ pub fn apply_dir(pool: &std::sync::Arc<Pool>, dir: &Path) -> Result<Vec<String>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sqlite_pool::Durability;
+    use crate::sqlite_pool::{Durability, Pool};
 
     #[test]
     fn applies_once_in_order_and_refuses_edits() {
@@ -117,11 +95,12 @@ mod tests {
         std::fs::write(m.join("0002_b.sql"), "INSERT INTO t VALUES (2);").unwrap();
         std::fs::write(m.join("0001_a.sql"), "CREATE TABLE t (x INTEGER);").unwrap();
         let pool = Pool::open(&dir.path().join("db"), Durability::Full).unwrap();
+        let db = Database::Local(pool.clone());
         assert_eq!(
-            apply_dir(&pool, &m).unwrap(),
+            apply_dir(&db, &m).unwrap(),
             vec!["0001_a.sql", "0002_b.sql"]
         );
-        assert!(apply_dir(&pool, &m).unwrap().is_empty());
+        assert!(apply_dir(&db, &m).unwrap().is_empty());
         let n: i64 = pool
             .get()
             .unwrap()
@@ -129,7 +108,7 @@ mod tests {
             .unwrap();
         assert_eq!(n, 1);
         std::fs::write(m.join("0002_b.sql"), "INSERT INTO t VALUES (3);").unwrap();
-        assert!(format!("{:#}", apply_dir(&pool, &m).unwrap_err()).contains("0002_b.sql"));
+        assert!(format!("{:#}", apply_dir(&db, &m).unwrap_err()).contains("0002_b.sql"));
     }
 
     #[test]
@@ -143,7 +122,7 @@ mod tests {
         )
         .unwrap();
         let pool = Pool::open(&dir.path().join("db"), Durability::Full).unwrap();
-        assert!(apply_dir(&pool, &m).is_err());
+        assert!(apply_dir(&Database::Local(pool.clone()), &m).is_err());
         let exists: i64 = pool
             .get()
             .unwrap()

@@ -10,6 +10,11 @@
 //! type = "spin"                  # a SQLite file; path optional
 //! path = "data/app.db"           # relative to this file's directory
 //!
+//! [sqlite_database.shared]
+//! type = "libsql"                # a libSQL server (sqld, Turso)
+//! url = "https://db.example.com" # or libsql://…
+//! token = "…"                    # sent as a bearer token
+//!
 //! [[config_provider]]            # Spin's variables providers; only "env"
 //! type = "env"
 //! prefix = "SPIN_VARIABLE"       # the default
@@ -33,12 +38,20 @@ pub enum KeyValueStore {
     Redis(String),
 }
 
+/// Where one SQLite database lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqliteDatabase {
+    /// A SQLite file.
+    Spin(PathBuf),
+    /// A libSQL server, over Hrana 3 over HTTP.
+    Libsql { url: String, token: String },
+}
+
 /// What the file says, checked.
 #[derive(Debug, Default, PartialEq)]
 pub struct RuntimeConfig {
     pub key_value_stores: BTreeMap<String, KeyValueStore>,
-    /// SQLite files by label.
-    pub sqlite_databases: BTreeMap<String, PathBuf>,
+    pub sqlite_databases: BTreeMap<String, SqliteDatabase>,
     /// The environment variables' prefix (`SPIN_VARIABLE`).
     pub env_prefix: Option<String>,
 }
@@ -76,7 +89,7 @@ impl RuntimeConfig {
                 }
                 "sqlite_database" => {
                     for (label, entry) in sections(&key, &value)? {
-                        match kind(&key, label, entry)? {
+                        let database = match kind(&key, label, entry)? {
                             "spin" => {
                                 only(&key, label, entry, &["type", "path"])?;
                                 // In the state directory by default, as Spin names them.
@@ -84,15 +97,19 @@ impl RuntimeConfig {
                                     "default" => "sqlite_db.db".to_string(),
                                     other => format!("sqlite_db_{other}.db"),
                                 };
-                                let path = path_of(&key, label, entry, base)?
-                                    .unwrap_or_else(|| PathBuf::from(default));
-                                config.sqlite_databases.insert(label.clone(), path);
+                                SqliteDatabase::Spin(path_of(&key, label, entry, base)?
+                                    .unwrap_or_else(|| PathBuf::from(default)))
                             }
-                            "libsql" => bail!(
-                                "`{key}.{label}.type`: `libsql` is not supported by this host (no libSQL server or client in its build); use `spin` locally, or real Spin for libSQL"
-                            ),
-                            other => bail!("`{key}.{label}.type`: unknown type `{other}` (this host knows `spin`)"),
-                        }
+                            "libsql" => {
+                                only(&key, label, entry, &["type", "url", "token"])?;
+                                SqliteDatabase::Libsql {
+                                    url: required(&key, label, entry, "url")?,
+                                    token: required(&key, label, entry, "token")?,
+                                }
+                            }
+                            other => bail!("`{key}.{label}.type`: unknown type `{other}` (this host knows `spin` and `libsql`)"),
+                        };
+                        config.sqlite_databases.insert(label.clone(), database);
                     }
                 }
                 "config_provider" | "variables_provider" => {
@@ -195,6 +212,7 @@ mod tests {
             "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://r:6379\"\n\
              [key_value_store.cache]\ntype = \"spin\"\npath = \"cache.db\"\n\
              [sqlite_database.default]\ntype = \"spin\"\npath = \"/data/app.db\"\n\
+             [sqlite_database.shared]\ntype = \"libsql\"\nurl = \"https://db\"\ntoken = \"t\"\n\
              [[config_provider]]\ntype = \"env\"\nprefix = \"APP\"\n",
         )
         .unwrap();
@@ -206,7 +224,17 @@ mod tests {
             c.key_value_stores["cache"],
             KeyValueStore::Spin("/etc/app/cache.db".into())
         );
-        assert_eq!(c.sqlite_databases["default"], PathBuf::from("/data/app.db"));
+        assert_eq!(
+            c.sqlite_databases["default"],
+            SqliteDatabase::Spin("/data/app.db".into())
+        );
+        assert_eq!(
+            c.sqlite_databases["shared"],
+            SqliteDatabase::Libsql {
+                url: "https://db".into(),
+                token: "t".into()
+            }
+        );
         assert_eq!(c.env_prefix.as_deref(), Some("APP"));
     }
 
@@ -227,7 +255,7 @@ mod tests {
             ),
             (
                 "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"https://x\"\n",
-                "`sqlite_database.default.type`: `libsql` is not supported",
+                "`sqlite_database.default`: type `libsql` needs `token`",
             ),
             (
                 "[sqlite_database.default]\ntype = \"spin\"\nurll = \"x\"\n",

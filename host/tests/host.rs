@@ -1,12 +1,14 @@
 //! The host, tested as a process with its own small guests (`tests/guests`):
 //! routing, Spin headers, key-value, SQLite, variables, permissions, outbound
-//! HTTP, cron, traps, migrations, start-up errors and graceful shutdown.
+//! HTTP, cron, traps, migrations, start-up errors and graceful shutdown;
+//! the runtime config's Redis and libSQL stores.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use spin_local_harness::hrana::HranaServer;
 use spin_local_harness::{wasm, AppDir, Host};
 
 const BIN: &str = env!("CARGO_BIN_EXE_spin-local");
@@ -264,15 +266,15 @@ fn is_sqlite_file(path: &std::path::Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.starts_with(b"SQLite format 3\0"))
 }
 
-#[test]
-fn sqlite_queries_errors_and_permissions() {
-    let app = app(PROBE);
-    let host = up(&app);
+/// Queries, every value type, a guest-visible SQL error and a denied label,
+/// on whatever database `host` gives the probe as `default`.
+fn sql_operations_work(host: &Host) {
     for stmt in [
         "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)",
         "INSERT INTO t (name, score, data) VALUES ('a', 1.5, x'0102'), ('b', NULL, NULL)",
     ] {
-        assert_eq!(host.post("/?op=sql", stmt).status, 200, "{stmt}");
+        let r = host.post("/?op=sql", stmt);
+        assert_eq!(r.status, 200, "{stmt}: {}", r.body);
     }
     let r = json(
         &host
@@ -303,6 +305,13 @@ fn sqlite_queries_errors_and_permissions() {
     assert!(denied.body.contains("AccessDenied"), "{}", denied.body);
     // The host keeps serving after guest-visible errors.
     assert_eq!(host.post("/?op=sql", "SELECT COUNT(*) FROM t").status, 200);
+}
+
+#[test]
+fn sqlite_queries_errors_and_permissions() {
+    let app = app(PROBE);
+    let host = up(&app);
+    sql_operations_work(&host);
 
     // Several statements in one text: Spin runs the first and ignores the rest.
     let r = json(&host.post("/?op=sql", "SELECT 1; SELECT 2").body);
@@ -1102,4 +1111,108 @@ fn a_bad_runtime_config_stops_start_up() {
         err.contains("`key_value_store.default.type`: unknown type `memcached`"),
         "{err}"
     );
+}
+
+/// A libSQL `default` database (the test stand-in of Hrana 3 over HTTP,
+/// `spin_local_harness::hrana`): guests' queries, the wire format of an
+/// autocommit statement, and migrations applied once, atomically, over it.
+#[test]
+fn libsql_database_from_the_runtime_config() {
+    let data = tempfile::tempdir().unwrap();
+    let server = HranaServer::start(&data.path().join("remote.db"), "secret");
+    let app = app(PROBE);
+    let migrations = app.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(
+        migrations.join("0001_items.sql"),
+        "CREATE TABLE items (id INTEGER PRIMARY KEY);\nINSERT INTO items VALUES (7);",
+    )
+    .unwrap();
+    let config = runtime_config(
+        &app,
+        &format!(
+            "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"{}\"\ntoken = \"secret\"\n",
+            server.url()
+        ),
+    );
+    let up_remote = || app.up(&["--runtime-config-file", &config], &[]);
+    let host = up_remote().unwrap();
+    assert!(host
+        .output_containing("applied migration 0001_items.sql")
+        .contains("applied migration 0001_items.sql"));
+    sql_operations_work(&host);
+    assert!(
+        !app.state_dir().join("sqlite_db.db").exists(),
+        "nothing is written to a local file"
+    );
+    // One round trip per autocommit statement: a new stream, closed at once.
+    let last = server.received().pop().unwrap();
+    assert_eq!(
+        last,
+        serde_json::json!({"baton": null, "requests": [
+            {"type": "execute", "stmt": {"sql": "SELECT COUNT(*) FROM t", "args": []}},
+            {"type": "close"}]})
+    );
+    assert_eq!(server.open_streams(), 0, "no stream is left open");
+    drop(host);
+
+    // Restarted: applied migrations are not applied again.
+    let host = up_remote().unwrap();
+    assert!(!host.output().contains("applied migration"));
+    let rows = json(&host.post("/?op=sql", "SELECT id FROM items").body);
+    assert_eq!(rows["rows"], serde_json::json!([[7]]));
+    drop(host);
+
+    // A failing migration stops start-up, and nothing of it is applied.
+    std::fs::write(
+        migrations.join("0002_bad.sql"),
+        "CREATE TABLE u (x);\nINSERT INTO nope VALUES (1);",
+    )
+    .unwrap();
+    let err = up_remote().err().expect("start-up must fail");
+    assert!(err.contains("migration 0002_bad.sql failed"), "{err}");
+    let remote = rusqlite::Connection::open(data.path().join("remote.db")).unwrap();
+    let tables: i64 = remote
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'u'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0, "the failed migration's table was rolled back");
+    assert_eq!(
+        server.open_streams(),
+        0,
+        "the migration's stream was closed"
+    );
+}
+
+/// A libSQL server that refuses the token, or is not there, stops start-up
+/// with the database's label and the reason.
+#[test]
+fn libsql_failures_are_clear() {
+    let data = tempfile::tempdir().unwrap();
+    let server = HranaServer::start(&data.path().join("remote.db"), "secret");
+    let app = app(PROBE);
+    for (url, token, expected) in [
+        (server.url(), "wrong", "HTTP 401"),
+        (
+            format!("http://127.0.0.1:{}", free_port()),
+            "secret",
+            "cannot reach libSQL",
+        ),
+    ] {
+        let config = runtime_config(
+            &app,
+            &format!("[sqlite_database.default]\ntype = \"libsql\"\nurl = \"{url}\"\ntoken = \"{token}\"\n"),
+        );
+        let err = app
+            .up(&["--runtime-config-file", &config], &[])
+            .err()
+            .expect("start-up must fail");
+        assert!(
+            err.contains("sqlite database `default`") && err.contains(expected),
+            "{err}"
+        );
+    }
 }

@@ -4,6 +4,8 @@
 //! Knows nothing about the application it runs.
 #![forbid(unsafe_code)]
 
+pub mod hrana;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};

@@ -1,9 +1,10 @@
 //! `fermyon:spin/sqlite@2.0.0`: database `default` is
-//! `<state-dir>/sqlite_db.db`, Spin's file name. A component opens only the
+//! `<state-dir>/sqlite_db.db`, Spin's file name, unless the runtime config
+//! puts it elsewhere (another file, or a libSQL server). A component opens only the
 //! databases listed in its `sqlite_databases` (`access-denied` otherwise).
 //! SQL errors reach the guest as `io(message)`, as in Spin.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,43 +14,34 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use super::bindings::fermyon::spin::sqlite::{self, Error, QueryResult, RowResult, Value};
 use super::{allowed_labels, Factor, PrepareContext};
-use crate::sqlite_pool::{Durability, Pool, Pooled};
+use crate::database::{self, Connection, Database};
+use crate::runtime_config::SqliteDatabase;
+use crate::sqlite_pool::Durability;
 use crate::state::InstanceState;
 
 pub struct SqliteFactor {
-    databases: Arc<HashMap<String, Arc<Pool>>>,
+    databases: Arc<HashMap<String, Arc<Database>>>,
 }
 
 impl SqliteFactor {
-    /// Provides the `default` database from the state directory.
-    /// Provides `default` (`<state_dir>/sqlite_db.db`) and every database
-    /// `configured` (label → file, from the runtime config; relative paths
-    /// are in the state directory), which may move `default`.
+    /// Provides every database `configured` in the runtime config (a file,
+    /// relative to the state directory, or a libSQL server) and `default`
+    /// (`<state_dir>/sqlite_db.db`) unless the runtime config moves it.
     pub fn open(
         state_dir: &Path,
         durability: Durability,
-        configured: &std::collections::BTreeMap<String, std::path::PathBuf>,
+        configured: &BTreeMap<String, SqliteDatabase>,
     ) -> Result<Self> {
-        let mut databases = HashMap::new();
-        if !configured.contains_key("default") {
-            databases.insert(
-                "default".to_string(),
-                Pool::open(&state_dir.join("sqlite_db.db"), durability)?,
-            );
-        }
-        for (label, path) in configured {
-            databases.insert(
-                label.clone(),
-                Pool::open(&state_dir.join(path), durability)?,
-            );
-        }
+        let mut all = configured.clone();
+        all.entry("default".to_string())
+            .or_insert_with(|| SqliteDatabase::Spin("sqlite_db.db".into()));
         Ok(SqliteFactor {
-            databases: Arc::new(databases),
+            databases: Arc::new(database::open_all(&all, state_dir, durability)?),
         })
     }
 
-    /// The pool behind a label (migrations use `default`).
-    pub fn database(&self, label: &str) -> Option<Arc<Pool>> {
+    /// The database behind a label (migrations use `default`).
+    pub fn database(&self, label: &str) -> Option<Arc<Database>> {
         self.databases.get(label).cloned()
     }
 }
@@ -58,13 +50,14 @@ pub struct SqliteComponent {
     allowed: Arc<[String]>,
 }
 
-/// An open `connection` resource: one pooled connection for its whole life.
+/// An open `connection` resource: one pooled connection (or libSQL stream)
+/// for its whole life.
 pub struct OpenConnection {
-    conn: Pooled,
+    conn: Connection,
 }
 
 pub struct SqliteInstance {
-    databases: Arc<HashMap<String, Arc<Pool>>>,
+    databases: Arc<HashMap<String, Arc<Database>>>,
     allowed: Arc<[String]>,
     table: ResourceTable,
 }
@@ -129,8 +122,8 @@ impl sqlite::HostConnection for SqliteInstance {
         if !self.allowed.contains(&database) {
             return Err(Error::AccessDenied);
         }
-        let pool = self.databases.get(&database).ok_or(Error::NoSuchDatabase)?;
-        let conn = pool.get().map_err(io)?;
+        let db = self.databases.get(&database).ok_or(Error::NoSuchDatabase)?;
+        let conn = db.connect().map_err(io)?;
         self.table
             .push(OpenConnection { conn })
             .map_err(|_| Error::InvalidConnection)
@@ -142,16 +135,13 @@ impl sqlite::HostConnection for SqliteInstance {
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<QueryResult, Error> {
-        let pooled = &self
+        let conn = &mut self
             .table
-            .get(&connection)
+            .get_mut(&connection)
             .map_err(|_| Error::InvalidConnection)?
             .conn;
         let params = parameters.into_iter().map(to_sql).collect();
-        let (columns, rows) = pooled
-            .pool()
-            .execute(pooled, &statement, params)
-            .map_err(Error::Io)?;
+        let (columns, rows) = conn.execute(&statement, params).map_err(Error::Io)?;
         Ok(QueryResult {
             columns,
             rows: rows
