@@ -73,12 +73,14 @@ def to_ms(value):
 
 def state_locations():
     """tmpfs (if the machine has one) and disk, as (label, parent dir)."""
+    only = os.environ.get("BENCH_STATE")  # tmpfs or disk: only that one
     locations = []
-    if os.path.isdir("/dev/shm"):
+    if os.path.isdir("/dev/shm") and only in (None, "tmpfs"):
         locations.append(("tmpfs (/dev/shm)", "/dev/shm"))
-    disk = os.path.join(ROOT, "target/bench-state")
-    os.makedirs(disk, exist_ok=True)
-    locations.append(("disk (target/)", disk))
+    if only in (None, "disk"):
+        disk = os.path.join(ROOT, "target/bench-state")
+        os.makedirs(disk, exist_ok=True)
+        locations.append(("disk (target/)", disk))
     return locations
 
 

@@ -11,7 +11,7 @@
 #   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
 #   scripts/bench.sh kv           key-value get and set: SQLite (tmpfs, disk) vs Redis
 #   scripts/bench.sh startup [RUNS] start to first answer, cold and warm compilation cache (default 10 runs each)
-# Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal),
+# Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal), BENCH_STATE (tmpfs|disk: only that one),
 # BENCH_HOST (another spin-local binary to measure, e.g. the build before a change),
 # BENCH_BASELINE (startup: also time this spin-local build, without cache options).
 set -euo pipefail

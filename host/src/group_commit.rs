@@ -4,7 +4,7 @@
 //!
 //! The semantics stay those of one autocommit statement per call:
 //! - **serial**: the writes of a batch run one after another, in arrival order,
-//!   on one connection, and each sees the effects of those before it;
+//!   on one connection (the leader's), and each sees the effects of those before it;
 //! - **atomic**: each write runs inside its own savepoint; a failing write is
 //!   rolled back to its savepoint, and its error goes to its caller only. If a
 //!   failure ends the whole transaction (`RAISE(ROLLBACK)`, `OR ROLLBACK`), the
@@ -16,7 +16,7 @@
 //! A lone write runs as a plain autocommit statement, as before, so a single
 //! writer pays nothing for the queue. What a caller cannot rely on across its
 //! own calls: connection state such as `last_insert_rowid()` or `changes()`,
-//! since its write ran on the batch's connection (`RETURNING` gives the same
+//! since its write may have run on another caller's connection (`RETURNING` gives the same
 //! facts per statement and is exact).
 
 use std::collections::{HashMap, VecDeque};
@@ -43,26 +43,20 @@ struct Queue {
     leading: bool,
 }
 
-/// The write queue of one database, with the connection batches run on.
+/// The write queue of one database.
+#[derive(Default)]
 pub struct GroupCommit {
     queue: Mutex<Queue>,
     finished: Condvar,
-    writer: Mutex<Connection>,
 }
 
 impl GroupCommit {
-    pub fn new(writer: Connection) -> Self {
-        GroupCommit {
-            queue: Mutex::new(Queue::default()),
-            finished: Condvar::new(),
-            writer: Mutex::new(writer),
-        }
-    }
-
     /// Runs `sql` (one autocommit write) and answers once it is committed.
-    /// The caller whose write finds no batch running runs the batch itself:
-    /// every write queued by then, its own included.
-    pub fn write(&self, sql: String, params: Vec<Value>) -> Outcome {
+    /// The caller whose write finds no batch running runs the batch itself,
+    /// on its own connection `conn` (in autocommit state): every write queued
+    /// by then, its own included. Running on the leader's connection keeps
+    /// its page cache valid for the reads that follow its write.
+    pub fn write(&self, conn: &Connection, sql: String, params: Vec<Value>) -> Outcome {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let id = queue.next_id;
         queue.next_id += 1;
@@ -78,10 +72,7 @@ impl GroupCommit {
             queue.leading = true;
             let batch: Vec<Job> = queue.waiting.drain(..).collect();
             drop(queue);
-            let outcomes = {
-                let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-                run_batch(&conn, &batch)
-            };
+            let outcomes = run_batch(conn, &batch);
             queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             queue.leading = false;
             for (job, outcome) in batch.iter().zip(outcomes) {

@@ -74,7 +74,7 @@ impl Pool {
             durability,
             idle: Mutex::new(vec![first]),
             writer: Mutex::new(()),
-            group: GroupCommit::new(connect(path, durability)?),
+            group: GroupCommit::default(),
         });
         Ok(pool)
     }
@@ -98,7 +98,7 @@ impl Pool {
             return group_commit::run(conn, sql, &params);
         }
         if single && changes_data(sql) {
-            return self.group.write(sql.to_string(), params);
+            return self.group.write(conn, sql.to_string(), params);
         }
         let _gate = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         group_commit::run(conn, sql, &params)
