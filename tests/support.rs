@@ -182,7 +182,9 @@ pub fn boot() -> (App, Host) {
     (app, host)
 }
 
-/// A request as a role (`None`: no key at all).
+/// A request as a role (`None`: no key at all). As `webform` or `chatbot`,
+/// it carries a token of the member the request names (see [`acting_for`]),
+/// unless the test sends its own `X-Member-Token`.
 pub fn call(
     host: &Host,
     role: Option<&str>,
@@ -206,12 +208,97 @@ pub fn call_with(
     if let Some(a) = &auth {
         headers.push(("authorization", a));
     }
+    let has_token = extra
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("x-member-token"));
+    let token = match role {
+        Some("webform" | "chatbot") if !has_token => {
+            acting_for(host, path, body).and_then(|c| member_token(host, &c))
+        }
+        _ => None,
+    };
+    if let Some(t) = &token {
+        headers.push(("x-member-token", t));
+    }
     let bytes = body.map(|b| b.to_string()).unwrap_or_default();
     if body.is_some() {
         headers.push(("content-type", "application/json"));
     }
     headers.extend_from_slice(extra);
     host.request(method, path, &headers, bytes.as_bytes())
+}
+
+/// The member a request names, as a web form or chat bot acting for them
+/// would: the customer or member in the path, the owner of the card,
+/// redemption, ticket or invoice in the path (asked as staff), or the
+/// body's or query's `customer_id`.
+fn acting_for(host: &Host, path: &str, body: Option<&Value>) -> Option<String> {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let segments: Vec<&str> = route.split('/').collect();
+    let owned = |kind: &str, id: &str| {
+        let r = call(
+            host,
+            Some("staff"),
+            "GET",
+            &format!("/api/v1/{kind}/{id}"),
+            None,
+        );
+        json(&r)["customer_id"].as_str().map(str::to_string)
+    };
+    let named = match segments.as_slice() {
+        ["", "api", "v1", "customers" | "members", id, ..] if *id != "tier-review" => {
+            Some(id.to_string())
+        }
+        ["", "api", "v1", kind @ ("cards" | "redemptions" | "tickets" | "invoices"), id, ..]
+            if ![
+                "verify",
+                "verification-key",
+                "orders",
+                "queue",
+                "sla-sweep",
+                "issue",
+            ]
+            .contains(id) =>
+        {
+            owned(kind, id)
+        }
+        _ => None,
+    };
+    named
+        .or_else(|| {
+            body.and_then(|b| b["customer_id"].as_str())
+                .map(str::to_string)
+        })
+        .or_else(|| {
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix("customer_id="))
+                .map(str::to_string)
+        })
+}
+
+/// A member token for `customer` in this host, opened by staff on the
+/// member's behalf (`POST /api/v1/customers/{id}/sessions`) and kept for
+/// the host's life; `None` if there is no such customer.
+pub fn member_token(host: &Host, customer: &str) -> Option<String> {
+    /// (host address, host pid, customer) → token.
+    type Tokens = Vec<((String, u32, String), String)>;
+    static TOKENS: std::sync::Mutex<Tokens> = std::sync::Mutex::new(Vec::new());
+    let key = (host.base.clone(), host.pid(), customer.to_string());
+    let mut tokens = TOKENS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, token)) = tokens.iter().find(|(k, _)| *k == key) {
+        return Some(token.clone());
+    }
+    let r = call(
+        host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/customers/{customer}/sessions"),
+        None,
+    );
+    let token = json(&r)["token"].as_str()?.to_string();
+    tokens.push((key, token.clone()));
+    Some(token)
 }
 
 /// `POST /api/v1/eligibility/check` as `role`, optionally with an `Idempotency-Key`.
@@ -358,7 +445,8 @@ pub fn store_customer(host: &Host, id: &str, plan: &str, key_account: bool) {
 }
 
 /// Makes `id` a member the way operators do: a stored ISP customer, a VIP
-/// check (opens the onboarding case), review, approval. Returns the case.
+/// check by customer success (opens the onboarding case), review, approval.
+/// Returns the case.
 pub fn become_member(host: &Host, id: &str) -> Value {
     let put = call(
         host,
@@ -370,7 +458,7 @@ pub fn become_member(host: &Host, id: &str) -> Value {
     assert!(put.status == 201 || put.status == 200, "{}", put.body);
     let check = json(&post_check(
         host,
-        "chatbot",
+        "customer_success",
         &serde_json::json!({ "customer_id": id }),
         None,
     ));

@@ -18,6 +18,7 @@ pub mod onboarding;
 pub mod points;
 pub mod rewards;
 pub mod service;
+pub mod sessions;
 pub mod sla;
 pub mod suspension;
 pub mod sweep;

@@ -119,13 +119,7 @@ fn approval_issues_a_card_that_verifies_online_and_offline() {
     );
     assert_eq!(json(&r)["customer_id"], "C1", "{}", r.body);
     problem(
-        &call(
-            &host,
-            Some("chatbot"),
-            "GET",
-            "/api/v1/cards/755002434",
-            None,
-        ),
+        &call(&host, Some("staff"), "GET", "/api/v1/cards/755002434", None),
         400,
         "validation-error",
     );

@@ -218,12 +218,7 @@ fn an_idempotency_key_retry_returns_the_first_result() {
     assert_eq!(retry.body, first.body);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
 
-    let other = post_check(
-        &host,
-        "webform",
-        &json!({"customer_id": "nobody"}),
-        Some("check-1"),
-    );
+    let other = post_check(&host, "webform", &json!({"facts": {}}), Some("check-1"));
     problem(&other, 422, "idempotency-key-reused");
 
     // Keys are per caller: the chat bot's "check-1" is its own.
@@ -237,7 +232,7 @@ fn an_idempotency_key_retry_returns_the_first_result() {
     // A failed request releases its key: the corrected retry runs.
     let missing = post_check(
         &host,
-        "webform",
+        "customer_success",
         &json!({"customer_id": "C10"}),
         Some("check-2"),
     );
@@ -251,7 +246,7 @@ fn an_idempotency_key_retry_returns_the_first_result() {
     );
     let again = post_check(
         &host,
-        "webform",
+        "customer_success",
         &json!({"customer_id": "C10"}),
         Some("check-2"),
     );

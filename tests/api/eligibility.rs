@@ -136,7 +136,10 @@ fn a_preview_by_facts_records_nothing_and_refuses_bad_facts() {
 
     let r = post_check(&host, "webform", &json!({}), None);
     assert_eq!(fields(&problem(&r, 400, "validation-error")), ["body"]);
+    // A web form must act for a member to name one; staff learn it does not exist.
     let r = post_check(&host, "webform", &json!({"customer_id": "ghost"}), None);
+    problem(&r, 401, "member-token-required");
+    let r = post_check(&host, "staff", &json!({"customer_id": "ghost"}), None);
     problem(&r, 404, "not-found");
 }
 

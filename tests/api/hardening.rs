@@ -152,12 +152,14 @@ fn idempotency_counts_json_meaning_and_a_takeover_answers_as_the_first() {
     let reordered = r#"{ "subject": "Router", "channel": "email",
                          "kind": "question", "customer_id": "H1" }"#;
     let auth = format!("Bearer {}", key("webform"));
+    let token = e2e::member_token(&host, "H1").unwrap();
     let send = |body: &str| {
         host.request(
             "POST",
             "/api/v1/tickets",
             &[
                 ("authorization", &auth),
+                ("x-member-token", &token),
                 ("content-type", "application/json"),
                 ("idempotency-key", "open-1"),
             ],

@@ -13,6 +13,7 @@ mod onboarding;
 mod openapi;
 mod rewards;
 mod schema;
+mod sessions;
 mod shared_stores;
 mod sla_clock;
 mod suspension;

@@ -535,7 +535,7 @@ fn refusals_say_why_and_change_nothing() {
     );
     problem(&redeem(&host, "webform", "F1", 4242, "u"), 404, "not-found");
     problem(
-        &redeem(&host, "webform", "NOBODY", dear, "n"),
+        &redeem(&host, "staff", "NOBODY", dear, "n"),
         404,
         "not-found",
     );

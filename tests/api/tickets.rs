@@ -361,7 +361,7 @@ fn intake_rules_refuse_with_a_clear_problem() {
     problem(
         &open(
             &host,
-            "webform",
+            "staff",
             json!({"customer_id": "NOBODY", "kind": "question", "channel": "email", "subject": "Q"}),
         ),
         404,

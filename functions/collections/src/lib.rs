@@ -52,7 +52,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
-    vip_kit::serve(req, "collections", HANDLERS).await
+    vip_kit::serve(req, "collections", HANDLERS, vip_store::ownership::owner_of).await
 }
 
 // Daily: the month's invoices once its issue day has come (idempotent, so

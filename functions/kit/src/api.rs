@@ -15,6 +15,9 @@ pub enum Access {
     Signed,
     /// Callers whose key is bound to one of these roles.
     Roles(&'static [Role]),
+    /// A member with a member token (`Authorization: Bearer vipm_…`), for
+    /// their own data (`/api/v1/me/…`); no API key.
+    Member,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,35 @@ pub struct Operation {
     pub access: Access,
     /// Accepts `Idempotency-Key`: a retry with the same key returns the first result.
     pub idempotent: bool,
+    /// Whose data a `webform` or `chatbot` caller touches: such a caller
+    /// sends `X-Member-Token` and acts only on that member.
+    pub scope: Scope,
+}
+
+/// Which member an operation is about, for the roles that act for one
+/// member (`webform`, `chatbot`). Staff roles are not scoped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// About no one member (the rewards catalogue, a card check at a till).
+    Open,
+    /// About the member who owns the path parameter; `{id}` is the customer.
+    Path(&'static str),
+    /// About the member the JSON body's `customer_id` names, when it names one.
+    Body,
+    /// A list: filtered to the member (`?customer_id=` may name only them).
+    List,
+}
+
+impl Scope {
+    /// How the OpenAPI document says it (`x-member-token`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Open => "none",
+            Scope::Path(_) => "required",
+            Scope::Body => "when-naming-a-customer",
+            Scope::List => "required",
+        }
+    }
 }
 
 impl Operation {
@@ -114,12 +146,15 @@ const LEAVE_TAKERS: Access = Access::Roles(&[
 ]);
 /// Sales (staff) or customer success record that a customer was kept.
 const RETAINERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
+/// A desk or call-centre agent who has checked a member's identity opens a
+/// member session for them (audited).
+const ASSISTERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 
 /// Declares one named constant per operation (`POST_REDEMPTIONS`), which
 /// components bind their handlers to and cron entries call, and
 /// [`OPERATIONS`], every one of them: each route is typed once, here.
 macro_rules! operations {
-    ($($name:ident = ($component:literal, $method:literal, $path:literal, $access:expr, $idempotent:literal),)*) => {
+    ($($name:ident = ($component:literal, $method:literal, $path:literal, $access:expr, $idempotent:literal, $scope:expr),)*) => {
         $(
             #[doc = concat!("`", $method, " ", $path, "`, served by `", $component, "`.")]
             pub const $name: Operation = Operation {
@@ -128,6 +163,7 @@ macro_rules! operations {
                 path: $path,
                 access: $access,
                 idempotent: $idempotent,
+                scope: $scope,
             };
         )*
 
@@ -138,85 +174,91 @@ macro_rules! operations {
 
 #[rustfmt::skip]
 operations! {
-    // name                                component       method    path                                             who may call          Idempotency-Key
-    GET_HEALTH                          = ("members",      "GET",    "/api/v1/health",                                Access::Public,       false),
-    GET_OPENAPI_JSON                    = ("members",      "GET",    "/api/v1/openapi.json",                          Access::Public,       false),
-    PUT_CUSTOMER                        = ("members",      "PUT",    "/api/v1/customers/{id}",                        STAFF,                false),
-    GET_CUSTOMER                        = ("members",      "GET",    "/api/v1/customers/{id}",                        CUSTOMER_READERS,     false),
-    POST_ELIGIBILITY_CHECK              = ("members",      "POST",   "/api/v1/eligibility/check",                     CHECKERS,             true),
-    GET_PROGRAM_ELIGIBILITY_RULES       = ("members",      "GET",    "/api/v1/program/eligibility-rules",             STAFF,                false),
-    PUT_PROGRAM_ELIGIBILITY_RULES       = ("members",      "PUT",    "/api/v1/program/eligibility-rules",             STAFF,                false),
-    POST_ELIGIBILITY_MONTH_END          = ("members",      "POST",   "/api/v1/eligibility/month-end",                 SCHEDULERS,           false),
-    GET_ELIGIBILITY_MONTH_END           = ("members",      "GET",    "/api/v1/eligibility/month-end",                 LIST_READERS,         false),
-    GET_ONBOARDING_CASES                = ("members",      "GET",    "/api/v1/onboarding/cases",                      CASE_READERS,         false),
-    GET_ONBOARDING_CASE                 = ("members",      "GET",    "/api/v1/onboarding/cases/{id}",                 CASE_READERS,         false),
-    POST_ONBOARDING_CASE_REVIEW         = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/review",          REVIEWERS,            false),
-    POST_ONBOARDING_CASE_APPROVE        = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/approve",         APPROVERS,            false),
-    POST_ONBOARDING_CASE_REJECT         = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/reject",          DECIDERS,             false),
-    GET_PROGRAM_TIERS                   = ("members",      "GET",    "/api/v1/program/tiers",                         TIER_READERS,         false),
-    PUT_PROGRAM_TIERS                   = ("members",      "PUT",    "/api/v1/program/tiers",                         STAFF,                false),
-    POST_MEMBER_PURCHASES               = ("members",      "POST",   "/api/v1/members/{id}/purchases",                SPEND_RECORDERS,      true),
-    GET_MEMBER_TIER                     = ("members",      "GET",    "/api/v1/members/{id}/tier",                     CUSTOMER_READERS,     false),
-    POST_MEMBERS_TIER_REVIEW            = ("members",      "POST",   "/api/v1/members/tier-review",                   SCHEDULERS,           false),
-    POST_CARDS                          = ("cards",        "POST",   "/api/v1/cards",                                 CARD_ISSUERS,         true),
-    GET_CARDS                           = ("cards",        "GET",    "/api/v1/cards",                                 CUSTOMER_READERS,     false),
-    GET_CARDS_VERIFICATION_KEY          = ("cards",        "GET",    "/api/v1/cards/verification-key",                Access::Public,       false),
-    POST_CARDS_VERIFY                   = ("cards",        "POST",   "/api/v1/cards/verify",                          CARD_VERIFIERS,       false),
-    POST_CARDS_ORDERS_RUN               = ("cards",        "POST",   "/api/v1/cards/orders/run",                      SCHEDULERS,           false),
-    GET_CARD                            = ("cards",        "GET",    "/api/v1/cards/{number}",                        CUSTOMER_READERS,     false),
-    POST_CARD_REPORT_LOST               = ("cards",        "POST",   "/api/v1/cards/{number}/report-lost",            LOSS_TAKERS,          true),
-    GET_PROGRAM_POINTS                  = ("rewards",      "GET",    "/api/v1/program/points",                        TIER_READERS,         false),
-    PUT_PROGRAM_POINTS                  = ("rewards",      "PUT",    "/api/v1/program/points",                        STAFF,                false),
-    GET_MEMBER_POINTS                   = ("rewards",      "GET",    "/api/v1/members/{id}/points",                   CUSTOMER_READERS,     false),
-    POST_MEMBER_POINTS_ADJUSTMENTS      = ("rewards",      "POST",   "/api/v1/members/{id}/points/adjustments",       STAFF,                true),
-    POST_POINTS_EXPIRY                  = ("rewards",      "POST",   "/api/v1/points/expiry",                         SCHEDULERS,           false),
-    POST_REWARDS                        = ("rewards",      "POST",   "/api/v1/rewards",                               STAFF,                false),
-    GET_REWARDS                         = ("rewards",      "GET",    "/api/v1/rewards",                               CUSTOMER_READERS,     false),
-    GET_REWARD                          = ("rewards",      "GET",    "/api/v1/rewards/{reward}",                      CUSTOMER_READERS,     false),
-    PUT_REWARD                          = ("rewards",      "PUT",    "/api/v1/rewards/{reward}",                      STAFF,                false),
-    POST_REWARD_STOCK                   = ("rewards",      "POST",   "/api/v1/rewards/{reward}/stock",                STAFF,                false),
-    POST_REDEMPTIONS                    = ("rewards",      "POST",   "/api/v1/redemptions",                           REDEEMERS,            true),
-    GET_REDEMPTIONS                     = ("rewards",      "GET",    "/api/v1/redemptions",                           CUSTOMER_READERS,     false),
-    GET_REDEMPTION                      = ("rewards",      "GET",    "/api/v1/redemptions/{redemption}",              CUSTOMER_READERS,     false),
-    POST_REDEMPTION_APPROVE             = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/approve",      REDEMPTION_DECIDERS,  false),
-    POST_REDEMPTION_REJECT              = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/reject",       REDEMPTION_DECIDERS,  false),
-    POST_REDEMPTION_FULFIL              = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/fulfil",       REDEMPTION_DECIDERS,  false),
-    POST_REDEMPTION_CANCEL              = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/cancel",       REDEEMERS,            false),
-    GET_CALENDARS                       = ("tickets",      "GET",    "/api/v1/calendars",                             CASE_READERS,         false),
-    GET_CALENDAR                        = ("tickets",      "GET",    "/api/v1/calendars/{calendar}",                  CASE_READERS,         false),
-    PUT_CALENDAR                        = ("tickets",      "PUT",    "/api/v1/calendars/{calendar}",                  STAFF,                false),
-    DELETE_CALENDAR                     = ("tickets",      "DELETE", "/api/v1/calendars/{calendar}",                  STAFF,                false),
-    GET_CALENDAR_DEADLINE               = ("tickets",      "GET",    "/api/v1/calendars/{calendar}/deadline",         CASE_READERS,         false),
-    GET_PROGRAM_TICKETS                 = ("tickets",      "GET",    "/api/v1/program/tickets",                       TIER_READERS,         false),
-    PUT_PROGRAM_TICKETS                 = ("tickets",      "PUT",    "/api/v1/program/tickets",                       STAFF,                false),
-    POST_TICKETS                        = ("tickets",      "POST",   "/api/v1/tickets",                               TICKET_OPENERS,       true),
-    GET_TICKETS_QUEUE                   = ("tickets",      "GET",    "/api/v1/tickets/queue",                         CASE_READERS,         false),
-    POST_TICKETS_SLA_SWEEP              = ("tickets",      "POST",   "/api/v1/tickets/sla-sweep",                     SCHEDULERS,           false),
-    GET_TICKET                          = ("tickets",      "GET",    "/api/v1/tickets/{ticket}",                      CUSTOMER_READERS,     false),
-    GET_TICKET_SLA                      = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/sla",                  CUSTOMER_READERS,     false),
-    POST_TICKET_EVENTS                  = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/events",               TICKET_EVENT_SENDERS, false),
-    GET_TICKET_HISTORY                  = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/history",              CASE_READERS,         false),
-    POST_TICKET_SPLIT                   = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/split",                STAFF,                false),
-    GET_PROGRAM_COLLECTIONS             = ("collections",  "GET",    "/api/v1/program/collections",                   TIER_READERS,         false),
-    PUT_PROGRAM_COLLECTIONS             = ("collections",  "PUT",    "/api/v1/program/collections",                   STAFF,                false),
-    POST_INVOICES                       = ("collections",  "POST",   "/api/v1/invoices",                              STAFF,                false),
-    POST_INVOICES_ISSUE                 = ("collections",  "POST",   "/api/v1/invoices/issue",                        SCHEDULERS,           false),
-    GET_INVOICE                         = ("collections",  "GET",    "/api/v1/invoices/{invoice}",                    CASE_READERS,         false),
-    POST_INVOICE_RECEIPT                = ("collections",  "POST",   "/api/v1/invoices/{invoice}/receipt",            STAFF,                false),
-    POST_INVOICE_PAYMENTS               = ("collections",  "POST",   "/api/v1/invoices/{invoice}/payments",           STAFF,                false),
-    POST_INVOICE_COMMITMENTS            = ("collections",  "POST",   "/api/v1/invoices/{invoice}/commitments",        COMMITMENT_TAKERS,    false),
-    GET_CUSTOMER_COLLECTIONS_PREVIEW    = ("collections",  "GET",    "/api/v1/customers/{id}/collections/preview",    CASE_READERS,         false),
-    POST_DUNNING_RUNS                   = ("collections",  "POST",   "/api/v1/dunning/runs",                          SCHEDULERS,           false),
-    POST_WEBHOOKS_PAYMENTS              = ("collections",  "POST",   "/api/v1/webhooks/payments",                     Access::Signed,       false),
-    GET_PROGRAM_SUSPENSION              = ("suspension",   "GET",    "/api/v1/program/suspension",                    TIER_READERS,         false),
-    PUT_PROGRAM_SUSPENSION              = ("suspension",   "PUT",    "/api/v1/program/suspension",                    STAFF,                false),
-    GET_CUSTOMER_SERVICE                = ("suspension",   "GET",    "/api/v1/customers/{id}/service",                CASE_READERS,         false),
-    POST_CUSTOMER_SERVICE_RECONNECTION  = ("suspension",   "POST",   "/api/v1/customers/{id}/service/reconnection",   STAFF,                false),
-    POST_CUSTOMER_SERVICE_DISCONNECTION = ("suspension",   "POST",   "/api/v1/customers/{id}/service/disconnection",  LEAVE_TAKERS,         false),
-    POST_CUSTOMER_SERVICE_POWERED_OFF   = ("suspension",   "POST",   "/api/v1/customers/{id}/service/powered-off",    STAFF,                false),
-    POST_CUSTOMER_SERVICE_RETAINED      = ("suspension",   "POST",   "/api/v1/customers/{id}/service/retained",       RETAINERS,            false),
-    GET_SERVICE_ORDER                   = ("suspension",   "GET",    "/api/v1/service-orders/{order}",                CASE_READERS,         false),
-    POST_SUSPENSION_RUNS                = ("suspension",   "POST",   "/api/v1/suspension/runs",                       SCHEDULERS,           false),
-    POST_NOTICES_RUNS                   = ("notices",      "POST",   "/api/v1/notices/runs",                          SCHEDULERS,           false),
-    POST_WEBHOOKS_SERVICE_ORDERS        = ("suspension",   "POST",   "/api/v1/webhooks/service-orders",               Access::Signed,       false),
+    // name                                component       method    path                                             who may call          Idempotency-Key  a web form or chat bot acts for
+    GET_HEALTH                          = ("members",      "GET",    "/api/v1/health",                                Access::Public,       false, Scope::Open),
+    GET_OPENAPI_JSON                    = ("members",      "GET",    "/api/v1/openapi.json",                          Access::Public,       false, Scope::Open),
+    POST_SESSION_CODES                  = ("members",      "POST",   "/api/v1/sessions/codes",                        Access::Public,       false, Scope::Open),
+    POST_SESSIONS                       = ("members",      "POST",   "/api/v1/sessions",                              Access::Public,       false, Scope::Open),
+    POST_SESSION_RENEW                  = ("members",      "POST",   "/api/v1/sessions/current/renew",                Access::Member,       false, Scope::Open),
+    DELETE_SESSION                      = ("members",      "DELETE", "/api/v1/sessions/current",                      Access::Member,       false, Scope::Open),
+    GET_ME                              = ("members",      "GET",    "/api/v1/me",                                    Access::Member,       false, Scope::Open),
+    PUT_CUSTOMER                        = ("members",      "PUT",    "/api/v1/customers/{id}",                        STAFF,                false, Scope::Open),
+    POST_CUSTOMER_SESSIONS              = ("members",      "POST",   "/api/v1/customers/{id}/sessions",               ASSISTERS,            false, Scope::Open),
+    GET_CUSTOMER                        = ("members",      "GET",    "/api/v1/customers/{id}",                        CUSTOMER_READERS,     false, Scope::Path("id")),
+    POST_ELIGIBILITY_CHECK              = ("members",      "POST",   "/api/v1/eligibility/check",                     CHECKERS,             true, Scope::Body),
+    GET_PROGRAM_ELIGIBILITY_RULES       = ("members",      "GET",    "/api/v1/program/eligibility-rules",             STAFF,                false, Scope::Open),
+    PUT_PROGRAM_ELIGIBILITY_RULES       = ("members",      "PUT",    "/api/v1/program/eligibility-rules",             STAFF,                false, Scope::Open),
+    POST_ELIGIBILITY_MONTH_END          = ("members",      "POST",   "/api/v1/eligibility/month-end",                 SCHEDULERS,           false, Scope::Open),
+    GET_ELIGIBILITY_MONTH_END           = ("members",      "GET",    "/api/v1/eligibility/month-end",                 LIST_READERS,         false, Scope::Open),
+    GET_ONBOARDING_CASES                = ("members",      "GET",    "/api/v1/onboarding/cases",                      CASE_READERS,         false, Scope::Open),
+    GET_ONBOARDING_CASE                 = ("members",      "GET",    "/api/v1/onboarding/cases/{id}",                 CASE_READERS,         false, Scope::Open),
+    POST_ONBOARDING_CASE_REVIEW         = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/review",          REVIEWERS,            false, Scope::Open),
+    POST_ONBOARDING_CASE_APPROVE        = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/approve",         APPROVERS,            false, Scope::Open),
+    POST_ONBOARDING_CASE_REJECT         = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/reject",          DECIDERS,             false, Scope::Open),
+    GET_PROGRAM_TIERS                   = ("members",      "GET",    "/api/v1/program/tiers",                         TIER_READERS,         false, Scope::Open),
+    PUT_PROGRAM_TIERS                   = ("members",      "PUT",    "/api/v1/program/tiers",                         STAFF,                false, Scope::Open),
+    POST_MEMBER_PURCHASES               = ("members",      "POST",   "/api/v1/members/{id}/purchases",                SPEND_RECORDERS,      true, Scope::Open),
+    GET_MEMBER_TIER                     = ("members",      "GET",    "/api/v1/members/{id}/tier",                     CUSTOMER_READERS,     false, Scope::Path("id")),
+    POST_MEMBERS_TIER_REVIEW            = ("members",      "POST",   "/api/v1/members/tier-review",                   SCHEDULERS,           false, Scope::Open),
+    POST_CARDS                          = ("cards",        "POST",   "/api/v1/cards",                                 CARD_ISSUERS,         true, Scope::Open),
+    GET_CARDS                           = ("cards",        "GET",    "/api/v1/cards",                                 CUSTOMER_READERS,     false, Scope::List),
+    GET_CARDS_VERIFICATION_KEY          = ("cards",        "GET",    "/api/v1/cards/verification-key",                Access::Public,       false, Scope::Open),
+    POST_CARDS_VERIFY                   = ("cards",        "POST",   "/api/v1/cards/verify",                          CARD_VERIFIERS,       false, Scope::Open),
+    POST_CARDS_ORDERS_RUN               = ("cards",        "POST",   "/api/v1/cards/orders/run",                      SCHEDULERS,           false, Scope::Open),
+    GET_CARD                            = ("cards",        "GET",    "/api/v1/cards/{number}",                        CUSTOMER_READERS,     false, Scope::Path("number")),
+    POST_CARD_REPORT_LOST               = ("cards",        "POST",   "/api/v1/cards/{number}/report-lost",            LOSS_TAKERS,          true, Scope::Open),
+    GET_PROGRAM_POINTS                  = ("rewards",      "GET",    "/api/v1/program/points",                        TIER_READERS,         false, Scope::Open),
+    PUT_PROGRAM_POINTS                  = ("rewards",      "PUT",    "/api/v1/program/points",                        STAFF,                false, Scope::Open),
+    GET_MEMBER_POINTS                   = ("rewards",      "GET",    "/api/v1/members/{id}/points",                   CUSTOMER_READERS,     false, Scope::Path("id")),
+    POST_MEMBER_POINTS_ADJUSTMENTS      = ("rewards",      "POST",   "/api/v1/members/{id}/points/adjustments",       STAFF,                true, Scope::Open),
+    POST_POINTS_EXPIRY                  = ("rewards",      "POST",   "/api/v1/points/expiry",                         SCHEDULERS,           false, Scope::Open),
+    POST_REWARDS                        = ("rewards",      "POST",   "/api/v1/rewards",                               STAFF,                false, Scope::Open),
+    GET_REWARDS                         = ("rewards",      "GET",    "/api/v1/rewards",                               CUSTOMER_READERS,     false, Scope::Open),
+    GET_REWARD                          = ("rewards",      "GET",    "/api/v1/rewards/{reward}",                      CUSTOMER_READERS,     false, Scope::Open),
+    PUT_REWARD                          = ("rewards",      "PUT",    "/api/v1/rewards/{reward}",                      STAFF,                false, Scope::Open),
+    POST_REWARD_STOCK                   = ("rewards",      "POST",   "/api/v1/rewards/{reward}/stock",                STAFF,                false, Scope::Open),
+    POST_REDEMPTIONS                    = ("rewards",      "POST",   "/api/v1/redemptions",                           REDEEMERS,            true, Scope::Body),
+    GET_REDEMPTIONS                     = ("rewards",      "GET",    "/api/v1/redemptions",                           CUSTOMER_READERS,     false, Scope::List),
+    GET_REDEMPTION                      = ("rewards",      "GET",    "/api/v1/redemptions/{redemption}",              CUSTOMER_READERS,     false, Scope::Path("redemption")),
+    POST_REDEMPTION_APPROVE             = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/approve",      REDEMPTION_DECIDERS,  false, Scope::Open),
+    POST_REDEMPTION_REJECT              = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/reject",       REDEMPTION_DECIDERS,  false, Scope::Open),
+    POST_REDEMPTION_FULFIL              = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/fulfil",       REDEMPTION_DECIDERS,  false, Scope::Open),
+    POST_REDEMPTION_CANCEL              = ("rewards",      "POST",   "/api/v1/redemptions/{redemption}/cancel",       REDEEMERS,            false, Scope::Path("redemption")),
+    GET_CALENDARS                       = ("tickets",      "GET",    "/api/v1/calendars",                             CASE_READERS,         false, Scope::Open),
+    GET_CALENDAR                        = ("tickets",      "GET",    "/api/v1/calendars/{calendar}",                  CASE_READERS,         false, Scope::Open),
+    PUT_CALENDAR                        = ("tickets",      "PUT",    "/api/v1/calendars/{calendar}",                  STAFF,                false, Scope::Open),
+    DELETE_CALENDAR                     = ("tickets",      "DELETE", "/api/v1/calendars/{calendar}",                  STAFF,                false, Scope::Open),
+    GET_CALENDAR_DEADLINE               = ("tickets",      "GET",    "/api/v1/calendars/{calendar}/deadline",         CASE_READERS,         false, Scope::Open),
+    GET_PROGRAM_TICKETS                 = ("tickets",      "GET",    "/api/v1/program/tickets",                       TIER_READERS,         false, Scope::Open),
+    PUT_PROGRAM_TICKETS                 = ("tickets",      "PUT",    "/api/v1/program/tickets",                       STAFF,                false, Scope::Open),
+    POST_TICKETS                        = ("tickets",      "POST",   "/api/v1/tickets",                               TICKET_OPENERS,       true, Scope::Body),
+    GET_TICKETS_QUEUE                   = ("tickets",      "GET",    "/api/v1/tickets/queue",                         CASE_READERS,         false, Scope::Open),
+    POST_TICKETS_SLA_SWEEP              = ("tickets",      "POST",   "/api/v1/tickets/sla-sweep",                     SCHEDULERS,           false, Scope::Open),
+    GET_TICKET                          = ("tickets",      "GET",    "/api/v1/tickets/{ticket}",                      CUSTOMER_READERS,     false, Scope::Path("ticket")),
+    GET_TICKET_SLA                      = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/sla",                  CUSTOMER_READERS,     false, Scope::Path("ticket")),
+    POST_TICKET_EVENTS                  = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/events",               TICKET_EVENT_SENDERS, false, Scope::Path("ticket")),
+    GET_TICKET_HISTORY                  = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/history",              CASE_READERS,         false, Scope::Open),
+    POST_TICKET_SPLIT                   = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/split",                STAFF,                false, Scope::Open),
+    GET_PROGRAM_COLLECTIONS             = ("collections",  "GET",    "/api/v1/program/collections",                   TIER_READERS,         false, Scope::Open),
+    PUT_PROGRAM_COLLECTIONS             = ("collections",  "PUT",    "/api/v1/program/collections",                   STAFF,                false, Scope::Open),
+    POST_INVOICES                       = ("collections",  "POST",   "/api/v1/invoices",                              STAFF,                false, Scope::Open),
+    POST_INVOICES_ISSUE                 = ("collections",  "POST",   "/api/v1/invoices/issue",                        SCHEDULERS,           false, Scope::Open),
+    GET_INVOICE                         = ("collections",  "GET",    "/api/v1/invoices/{invoice}",                    CASE_READERS,         false, Scope::Open),
+    POST_INVOICE_RECEIPT                = ("collections",  "POST",   "/api/v1/invoices/{invoice}/receipt",            STAFF,                false, Scope::Open),
+    POST_INVOICE_PAYMENTS               = ("collections",  "POST",   "/api/v1/invoices/{invoice}/payments",           STAFF,                false, Scope::Open),
+    POST_INVOICE_COMMITMENTS            = ("collections",  "POST",   "/api/v1/invoices/{invoice}/commitments",        COMMITMENT_TAKERS,    false, Scope::Path("invoice")),
+    GET_CUSTOMER_COLLECTIONS_PREVIEW    = ("collections",  "GET",    "/api/v1/customers/{id}/collections/preview",    CASE_READERS,         false, Scope::Open),
+    POST_DUNNING_RUNS                   = ("collections",  "POST",   "/api/v1/dunning/runs",                          SCHEDULERS,           false, Scope::Open),
+    POST_WEBHOOKS_PAYMENTS              = ("collections",  "POST",   "/api/v1/webhooks/payments",                     Access::Signed,       false, Scope::Open),
+    GET_PROGRAM_SUSPENSION              = ("suspension",   "GET",    "/api/v1/program/suspension",                    TIER_READERS,         false, Scope::Open),
+    PUT_PROGRAM_SUSPENSION              = ("suspension",   "PUT",    "/api/v1/program/suspension",                    STAFF,                false, Scope::Open),
+    GET_CUSTOMER_SERVICE                = ("suspension",   "GET",    "/api/v1/customers/{id}/service",                CASE_READERS,         false, Scope::Open),
+    POST_CUSTOMER_SERVICE_RECONNECTION  = ("suspension",   "POST",   "/api/v1/customers/{id}/service/reconnection",   STAFF,                false, Scope::Open),
+    POST_CUSTOMER_SERVICE_DISCONNECTION = ("suspension",   "POST",   "/api/v1/customers/{id}/service/disconnection",  LEAVE_TAKERS,         false, Scope::Path("id")),
+    POST_CUSTOMER_SERVICE_POWERED_OFF   = ("suspension",   "POST",   "/api/v1/customers/{id}/service/powered-off",    STAFF,                false, Scope::Open),
+    POST_CUSTOMER_SERVICE_RETAINED      = ("suspension",   "POST",   "/api/v1/customers/{id}/service/retained",       RETAINERS,            false, Scope::Open),
+    GET_SERVICE_ORDER                   = ("suspension",   "GET",    "/api/v1/service-orders/{order}",                CASE_READERS,         false, Scope::Open),
+    POST_SUSPENSION_RUNS                = ("suspension",   "POST",   "/api/v1/suspension/runs",                       SCHEDULERS,           false, Scope::Open),
+    POST_NOTICES_RUNS                   = ("notices",      "POST",   "/api/v1/notices/runs",                          SCHEDULERS,           false, Scope::Open),
+    POST_WEBHOOKS_SERVICE_ORDERS        = ("suspension",   "POST",   "/api/v1/webhooks/service-orders",               Access::Signed,       false, Scope::Open),
 }

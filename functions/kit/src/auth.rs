@@ -88,6 +88,26 @@ fn parse_role(name: &str) -> Option<(Role, Option<String>)> {
     Some((role, None))
 }
 
+/// The credential of an `Authorization: Bearer <credential>` header.
+pub fn bearer(authorization: Option<&str>) -> Result<&str, Problem> {
+    let Some(header) = authorization else {
+        return Err(Problem::unauthorized("send `Authorization: Bearer <key>`"));
+    };
+    // The scheme is case-insensitive (RFC 9110 §11.1); the credential is not.
+    header
+        .trim()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <key>`"))
+}
+
+/// Whether `a` and `b` are equal, in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 impl KeyRing {
     /// Parses `role=key,…`; a malformed entry is a configuration fault.
     pub fn parse(spec: &str) -> Result<Self, String> {
@@ -122,30 +142,10 @@ impl KeyRing {
 
     /// Authenticates an `Authorization` header value.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, Problem> {
-        let Some(header) = authorization else {
-            return Err(Problem::unauthorized("send `Authorization: Bearer <key>`"));
-        };
-        // The scheme is case-insensitive (RFC 9110 §11.1); the key is not.
-        let Some(key) = header
-            .trim()
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, key)| key.trim())
-            .filter(|k| !k.is_empty())
-        else {
-            return Err(Problem::unauthorized(
-                "the Authorization header must be `Bearer <key>`",
-            ));
-        };
-        let presented = digest(key);
+        let presented = digest(bearer(authorization)?);
         let mut found: Option<&Entry> = None;
         for entry in &self.0 {
-            let difference = entry
-                .digest
-                .iter()
-                .zip(presented.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if difference == 0 && found.is_none() {
+            if constant_time_eq(&entry.digest, &presented) && found.is_none() {
                 found = Some(entry);
             }
         }

@@ -12,6 +12,7 @@ pub mod body;
 pub mod cron;
 pub mod db;
 pub mod idempotency;
+pub mod member;
 pub mod outbound;
 pub mod problem;
 pub mod router;

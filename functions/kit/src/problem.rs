@@ -19,6 +19,8 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Extra response headers (`WWW-Authenticate`, `Allow`).
     pub headers: Vec<(&'static str, String)>,
+    /// For a wrong one-time code: how many more may be tried now.
+    pub attempts_left: Option<u32>,
 }
 
 /// The wire form.
@@ -32,6 +34,8 @@ struct Body<'a> {
     instance: &'a str,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts_left: Option<u32>,
 }
 
 impl Problem {
@@ -48,6 +52,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
+            attempts_left: None,
         }
     }
 
@@ -135,6 +140,7 @@ impl Problem {
             detail: &self.detail,
             instance,
             errors: &self.errors,
+            attempts_left: self.attempts_left,
         };
         let mut builder = Response::builder();
         builder

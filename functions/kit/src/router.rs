@@ -6,11 +6,16 @@ use chrono::{DateTime, Datelike, Utc};
 use spin_sdk::http::conversions::TryFromIncomingRequest;
 use spin_sdk::http::{IncomingRequest, Method, Request, Response};
 
-use crate::api::{Access, Operation, OPERATIONS};
+use crate::api::{Access, Operation, Scope, OPERATIONS};
 use crate::auth::{KeyRing, Principal, Role};
 use crate::problem::Problem;
 
 pub type Handler = fn(&mut Ctx<'_>) -> Result<Response, Problem>;
+
+/// Who owns what a path parameter names (`("number", "755…")` → the card's
+/// customer), from the component's store: how a member-scoped caller is kept
+/// to its member's data. `None`: nothing by that name.
+pub type Owners = fn(param: &str, value: &str) -> Result<Option<String>, Problem>;
 
 /// A component's handler for one operation of [`OPERATIONS`], keyed `"METHOD /path"`.
 pub type Binding = (&'static Operation, Handler);
@@ -19,6 +24,9 @@ pub type Binding = (&'static Operation, Handler);
 pub struct Ctx<'a> {
     pub req: &'a Request,
     pub principal: Option<Principal>,
+    /// The member the caller acts for: a member token's holder, or the
+    /// member a web form or chat bot named with `X-Member-Token`.
+    member: Option<String>,
     /// The request's time, read once.
     pub now: DateTime<Utc>,
     params: Vec<(&'static str, String)>,
@@ -33,6 +41,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             req,
             principal: None,
+            member: None,
             now: crate::now(),
             params: Vec::new(),
             scheduled: Some(as_of),
@@ -48,6 +57,19 @@ impl<'a> Ctx<'a> {
             .unwrap_or("")
     }
 
+    /// The member the caller acts for, if it acts for one (see [`Scope`]).
+    pub fn member(&self) -> Option<&str> {
+        self.member.as_deref()
+    }
+
+    /// A list's customer filter: `?customer_id=`, or the member a scoped
+    /// caller acts for (the router has checked that the two agree).
+    pub fn customer_filter(&self) -> Option<String> {
+        self.member
+            .clone()
+            .or_else(|| self.query("customer_id").map(str::to_string))
+    }
+
     pub fn role(&self) -> Option<Role> {
         self.principal.as_ref().map(|p| p.role)
     }
@@ -57,6 +79,9 @@ impl<'a> Ctx<'a> {
         if self.scheduled.is_some() {
             return "scheduler:cron".into();
         }
+        if let (None, Some(member)) = (&self.principal, &self.member) {
+            return format!("member:{member}");
+        }
         self.principal
             .as_ref()
             .map(Principal::actor)
@@ -65,12 +90,7 @@ impl<'a> Ctx<'a> {
 
     /// A query parameter (`?name=value`), undecoded: for plain tokens like `2026-01` or `3`.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.req
-            .query()
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
+        query_param(self.req, name)
     }
 
     /// A whole-number query parameter within `min..=max`, if given.
@@ -181,6 +201,15 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A query parameter of `req`, undecoded.
+fn query_param<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.query()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
 pub fn method_name(m: &Method) -> &str {
     match m {
         Method::Get => "GET",
@@ -263,7 +292,12 @@ pub fn assert_bound(component: &str, bindings: &[Binding]) {
 /// request because spin-sdk's `Request` keeps one value per header name: a
 /// request with two `Authorization` headers must be refused, not decided by
 /// whichever value the conversion kept (a proxy may have checked the other).
-pub async fn serve(incoming: IncomingRequest, component: &str, bindings: &[Binding]) -> Response {
+pub async fn serve(
+    incoming: IncomingRequest,
+    component: &str,
+    bindings: &[Binding],
+    owners: Owners,
+) -> Response {
     let authorizations = incoming.headers().get("authorization").len();
     let req = match Request::try_from_incoming_request(incoming).await {
         Ok(req) => req,
@@ -286,7 +320,7 @@ pub async fn serve(incoming: IncomingRequest, component: &str, bindings: &[Bindi
             "send exactly one Authorization header",
         ))
     } else {
-        dispatch(&req, component, bindings)
+        dispatch(&req, component, bindings, owners)
     };
     let response = match result {
         Ok(response) => response,
@@ -316,7 +350,12 @@ fn literal_segments(template: &str) -> usize {
     template.split('/').filter(|s| !s.starts_with('{')).count()
 }
 
-fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Response, Problem> {
+fn dispatch(
+    req: &Request,
+    component: &str,
+    bindings: &[Binding],
+    owners: Owners,
+) -> Result<Response, Problem> {
     let method = match method_name(req.method()) {
         // HEAD is GET without the body (RFC 9110 §9.3.2).
         "HEAD" => "GET",
@@ -356,11 +395,20 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
             format!("{method} {}", op.path),
         )
     })?;
+    let now = crate::now();
+    let authorization = req.header("authorization").and_then(|h| h.as_str());
+    let mut member = None;
     let principal = match op.access {
         Access::Public | Access::Signed => None,
+        Access::Member => {
+            member = Some(crate::member::verify(
+                crate::auth::bearer(authorization)?,
+                now,
+            )?);
+            None
+        }
         Access::Roles(roles) => {
-            let principal = KeyRing::from_variables()?
-                .authenticate(req.header("authorization").and_then(|h| h.as_str()))?;
+            let principal = KeyRing::from_variables()?.authenticate(authorization)?;
             if !roles.contains(&principal.role) {
                 let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
                 return Err(Problem::forbidden(format!(
@@ -370,13 +418,17 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
                     names.join(", ")
                 )));
             }
+            if matches!(principal.role, Role::Webform | Role::Chatbot) {
+                member = scoped_member(req, op.scope, &params, now, owners)?;
+            }
             Some(principal)
         }
     };
     let mut ctx = Ctx {
         req,
         principal,
-        now: crate::now(),
+        member,
+        now,
         params,
         scheduled: None,
     };
@@ -386,6 +438,72 @@ fn dispatch(req: &Request, component: &str, bindings: &[Binding]) -> Result<Resp
         }
     }
     handler(&mut ctx)
+}
+
+/// For a web form or chat bot: the member its `X-Member-Token` stands for,
+/// if the operation is about one member, after checking that what the
+/// request names belongs to that member. Something of another member and
+/// something that does not exist get the same 404, so neither is confirmed.
+fn scoped_member(
+    req: &Request,
+    scope: Scope,
+    params: &[(&'static str, String)],
+    now: DateTime<Utc>,
+    owners: Owners,
+) -> Result<Option<String>, Problem> {
+    let named = match scope {
+        Scope::Open => return Ok(None),
+        Scope::Body => match body_customer(req) {
+            Some(customer) => Some(customer),
+            None => return Ok(None),
+        },
+        Scope::List | Scope::Path(_) => None,
+    };
+    let token = req
+        .header("x-member-token")
+        .and_then(|h| h.as_str())
+        .ok_or_else(|| {
+            Problem::new(
+                401,
+                "member-token-required",
+                "This operation acts for one member",
+                "send the member's token in `X-Member-Token` (POST /api/v1/sessions gives one)",
+            )
+        })?;
+    let member = crate::member::verify(token, now)?;
+    let foreign = |what: &str| Problem::not_found(format!("there is no {what} for this member"));
+    let mismatch = match scope {
+        Scope::Path(param) => {
+            let value = params
+                .iter()
+                .find(|(n, _)| *n == param)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default();
+            (owners(param, value)?.as_deref() != Some(member.as_str())).then_some(match param {
+                "id" => "customer",
+                "number" => "card",
+                other => other,
+            })
+        }
+        Scope::Body => (named.as_deref() != Some(member.as_str())).then_some("customer"),
+        Scope::List => query_param(req, "customer_id")
+            .is_some_and(|c| c != member)
+            .then_some("customer"),
+        Scope::Open => None,
+    };
+    if let Some(what) = mismatch {
+        return Err(foreign(what));
+    }
+    Ok(Some(member))
+}
+
+/// The `customer_id` a JSON body names, if it is an object naming one.
+fn body_customer(req: &Request) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(req.body())
+        .ok()?
+        .get("customer_id")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// The handler `bindings` has for `operation`.

@@ -11,6 +11,7 @@ mod members;
 mod month_end;
 mod onboarding;
 mod program;
+mod sessions;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
@@ -21,6 +22,12 @@ use vip_kit::{api, Binding, Ctx, Problem};
 const HANDLERS: &[Binding] = &[
     (&api::GET_HEALTH, health),
     (&api::GET_OPENAPI_JSON, openapi),
+    (&api::POST_SESSION_CODES, sessions::request_code),
+    (&api::POST_SESSIONS, sessions::sign_in),
+    (&api::POST_SESSION_RENEW, sessions::renew),
+    (&api::DELETE_SESSION, sessions::sign_out),
+    (&api::GET_ME, sessions::me),
+    (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),
     (&api::PUT_CUSTOMER, customers::put),
     (&api::GET_CUSTOMER, customers::get),
     (&api::POST_ELIGIBILITY_CHECK, check::post),
@@ -42,7 +49,7 @@ const HANDLERS: &[Binding] = &[
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
-    vip_kit::serve(req, "members", HANDLERS).await
+    vip_kit::serve(req, "members", HANDLERS, vip_store::ownership::owner_of).await
 }
 
 fn health(_: &mut Ctx<'_>) -> Result<Response, Problem> {

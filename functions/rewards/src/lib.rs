@@ -39,7 +39,7 @@ const HANDLERS: &[Binding] = &[
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
-    vip_kit::serve(req, "rewards", HANDLERS).await
+    vip_kit::serve(req, "rewards", HANDLERS, vip_store::ownership::owner_of).await
 }
 
 vip_kit::cron_component!(HANDLERS, |event| event.call(&api::POST_POINTS_EXPIRY, ""));

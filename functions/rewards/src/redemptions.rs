@@ -212,9 +212,10 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// newest first; `overdue=true` is the review queue (requests past their
 /// review target, approvals past their fulfilment date), oldest due first.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    // A web form or chat bot sees only its member's (the router checked any `customer_id`).
     let customer = ctx
-        .query("customer_id")
-        .map(|c| CustomerId::parse(c).map_err(|m| Problem::field("customer_id", m)))
+        .customer_filter()
+        .map(|c| CustomerId::parse(&c).map_err(|m| Problem::field("customer_id", m)))
         .transpose()?;
     let state = ctx
         .query("state")

@@ -133,6 +133,34 @@ pub fn ping(db: &Db) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The customer whose contact holds this email (any case) or this phone,
+/// when exactly one does (two customers sharing one address sign in with
+/// their card number instead). Indexed by migration 0014.
+pub fn by_contact(
+    db: &Db,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Option<CustomerId>, Problem> {
+    let (sql, value) = match (email, phone) {
+        (Some(email), _) => (
+            "SELECT id FROM customers WHERE lower(json_extract(contact, '$.email')) = lower(?) LIMIT 2",
+            email,
+        ),
+        (None, Some(phone)) => (
+            "SELECT id FROM customers WHERE json_extract(contact, '$.phone') = ? LIMIT 2",
+            phone,
+        ),
+        (None, None) => return Ok(None),
+    };
+    let ids = db.all(sql, &[Value::Text(value.trim().into())], |row| {
+        row.text("id")
+    })?;
+    match ids.as_slice() {
+        [one] => CustomerId::parse(one).map(Some).map_err(Problem::internal),
+        _ => Ok(None),
+    }
+}
+
 /// A stored customer, personal data (`legal_name`, `contact`) included.
 pub struct StoredCustomer {
     pub legal_name: String,

@@ -13,6 +13,7 @@ pub mod effects;
 pub mod memberships;
 pub mod notices;
 pub mod onboarding;
+pub mod ownership;
 pub mod points;
 pub mod rewards;
 pub mod service;

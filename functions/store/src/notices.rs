@@ -44,6 +44,30 @@ impl Notice {
     }
 }
 
+/// Puts a notice in the outbox for the next delivery run; `id` makes a
+/// repeat a no-op.
+pub fn enqueue(
+    db: &Db,
+    id: &str,
+    kind: &str,
+    customer: &CustomerId,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    db.exec(
+        "INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING",
+        &[
+            Value::Text(id.into()),
+            Value::Text(kind.into()),
+            Value::Text(customer.as_str().into()),
+            Value::Text(payload.to_string()),
+            timestamp(now),
+        ],
+    )?;
+    Ok(())
+}
+
 /// Delivers every notice due by `as_of` (never tried, or its retry due)
 /// through `send`, to the endpoint of variables `endpoint`, and records
 /// each outcome at `now`: a failed notice is due again after `retry`'s

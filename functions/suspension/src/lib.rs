@@ -91,7 +91,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
-    vip_kit::serve(req, "suspension", HANDLERS).await
+    vip_kit::serve(req, "suspension", HANDLERS, vip_store::ownership::owner_of).await
 }
 
 vip_kit::cron_component!(HANDLERS, |event| event.call(&api::POST_SUSPENSION_RUNS, ""));

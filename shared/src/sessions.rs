@@ -1,0 +1,153 @@
+//! Member sessions: how a member proves who they are to a web form or a chat
+//! bot. A one-time code goes to the email or phone on file; the code, checked,
+//! gives a short-lived member token. Wrong codes are counted per member and
+//! per client address in a sliding window; past the limit, the caller waits.
+//!
+//! Everything here is arithmetic on times and counts; where codes, tokens
+//! and counters are kept (the key-value store) is the shell's business.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The numbers of member sessions (defaults from issue 17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPolicy {
+    /// Digits of a one-time code.
+    pub code_digits: u32,
+    /// How long a code may be used.
+    pub code_minutes: i64,
+    /// How long a token lives after it is issued or renewed.
+    pub token_minutes: i64,
+    /// Wrong codes allowed per member and per client address in a window.
+    pub max_wrong_codes: u32,
+    /// Code requests allowed per client address in a window.
+    pub max_code_requests: u32,
+    /// The window the two limits count in.
+    pub window_minutes: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            code_digits: 6,
+            code_minutes: 10,
+            token_minutes: 15,
+            max_wrong_codes: 5,
+            max_code_requests: 5,
+            window_minutes: 15,
+        }
+    }
+}
+
+/// Failures counted since `since` (the window's start).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempts {
+    pub count: u32,
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl Attempts {
+    /// The count that still applies at `now` (zero once its window has passed).
+    fn current(&self, now: DateTime<Utc>, window: Duration) -> u32 {
+        match self.since {
+            Some(since) if now < since + window => self.count,
+            _ => 0,
+        }
+    }
+
+    /// How many more are allowed at `now` under `limit`.
+    pub fn left(&self, now: DateTime<Utc>, limit: u32, window_minutes: i64) -> u32 {
+        limit.saturating_sub(self.current(now, Duration::minutes(window_minutes)))
+    }
+
+    /// When the caller may try again, if the limit is reached at `now`.
+    pub fn locked_until(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        window_minutes: i64,
+    ) -> Option<DateTime<Utc>> {
+        let window = Duration::minutes(window_minutes);
+        (self.current(now, window) >= limit).then(|| self.since.unwrap_or(now) + window)
+    }
+
+    /// One more, at `now`: a new window starts if the old one has passed.
+    pub fn one_more(self, now: DateTime<Utc>, window_minutes: i64) -> Attempts {
+        let window = Duration::minutes(window_minutes);
+        match self.since {
+            Some(since) if now < since + window => Attempts {
+                count: self.count.saturating_add(1),
+                since: Some(since),
+            },
+            _ => Attempts {
+                count: 1,
+                since: Some(now),
+            },
+        }
+    }
+}
+
+/// A one-time code from `random` bytes: `digits` decimal digits, leading
+/// zeros kept. The modulo bias of 8 random bytes over 10^6 is below 10^-13.
+pub fn code_from(random: [u8; 8], digits: u32) -> String {
+    let modulus = 10u64.saturating_pow(digits.clamp(4, 10));
+    let n = u64::from_le_bytes(random) % modulus;
+    format!("{n:0width$}", width = digits.clamp(4, 10) as usize)
+}
+
+/// What is kept of a code or a token: its SHA-256, salted with what it is for,
+/// so the key-value store never holds one that could be used.
+pub fn digest(secret: &str, purpose: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(purpose.as_bytes());
+    hash.update([0]);
+    hash.update(secret.as_bytes());
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(minute)
+    }
+
+    #[test]
+    fn five_wrong_codes_lock_until_the_window_ends() {
+        let policy = SessionPolicy::default();
+        let mut a = Attempts::default();
+        for minute in 0..5 {
+            assert_eq!(a.locked_until(at(minute), 5, 15), None);
+            a = a.one_more(at(minute), policy.window_minutes);
+        }
+        assert_eq!(a.left(at(5), 5, 15), 0);
+        assert_eq!(a.locked_until(at(5), 5, 15), Some(at(15)));
+        // The window started at the first failure; it ends 15 minutes later.
+        assert_eq!(a.locked_until(at(15), 5, 15), None);
+        assert_eq!(a.left(at(15), 5, 15), 5);
+        let fresh = a.one_more(at(16), 15);
+        assert_eq!(
+            fresh,
+            Attempts {
+                count: 1,
+                since: Some(at(16))
+            }
+        );
+    }
+
+    #[test]
+    fn codes_keep_their_digits() {
+        assert_eq!(code_from([0; 8], 6), "000000");
+        assert_eq!(code_from(7u64.to_le_bytes(), 6), "000007");
+        assert_eq!(code_from(u64::MAX.to_le_bytes(), 6).len(), 6);
+    }
+
+    #[test]
+    fn digests_differ_by_purpose() {
+        assert_ne!(digest("123456", "code:c1"), digest("123456", "code:c2"));
+        assert_eq!(digest("x", "token").len(), 64);
+    }
+}

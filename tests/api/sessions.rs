@@ -1,0 +1,275 @@
+//! Member sessions (issue 17): a one-time code to the contact on file, a
+//! member token for it, and web forms and chat bots kept to that member.
+
+use e2e::{become_member, call, call_with, customer, json, problem, App};
+use serde_json::{json, Value};
+use spin_local_harness::{Host, Response};
+
+/// `id` as a member whose contact on file is `email` (and no shared phone).
+fn member_with_email(host: &Host, id: &str, email: &str) {
+    become_member(host, id);
+    let mut body = customer(json!({"segment": "isp"}));
+    body["contact"] = json!({"name": "Member", "email": email});
+    let r = call(
+        host,
+        Some("staff"),
+        "PUT",
+        &format!("/api/v1/customers/{id}"),
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn post(host: &Host, path: &str, body: &Value) -> Response {
+    call(host, None, "POST", path, Some(body))
+}
+
+/// The code the notice outbox holds for `customer` (what the delivery partner sends).
+fn code_sent_to(app: &App, customer: &str) -> String {
+    let payload: String = app
+        .database()
+        .query_row(
+            "SELECT payload FROM notice_outbox WHERE kind = 'member.login_code' AND customer_id = ?
+             ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            [customer],
+            |r| r.get(0),
+        )
+        .expect("a login code notice");
+    serde_json::from_str::<Value>(&payload).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn sign_in(app: &App, host: &Host, customer: &str, email: &str) -> String {
+    let r = post(host, "/api/v1/sessions/codes", &json!({"email": email}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let code = code_sent_to(app, customer);
+    let r = post(
+        host,
+        "/api/v1/sessions",
+        &json!({"email": email, "code": code}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let session = json(&r);
+    assert_eq!(session["customer_id"], customer);
+    session["token"].as_str().unwrap().to_string()
+}
+
+fn as_member(host: &Host, token: &str, method: &str, path: &str) -> Response {
+    let auth = format!("Bearer {token}");
+    host.request(method, path, &[("authorization", &auth)], b"")
+}
+
+#[test]
+fn a_code_gives_a_token_that_acts_only_for_its_member() {
+    let app = App::new();
+    let host = app.start();
+    member_with_email(&host, "c-ana", "ana.session@example.test");
+    member_with_email(&host, "c-bob", "bob.session@example.test");
+
+    // Known and unknown details get the same answer; only the known one is sent a code.
+    let known = post(
+        &host,
+        "/api/v1/sessions/codes",
+        &json!({"email": "ANA.session@example.test"}),
+    );
+    let unknown = post(
+        &host,
+        "/api/v1/sessions/codes",
+        &json!({"email": "nobody@example.test"}),
+    );
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
+    let outbox: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(outbox, 1);
+
+    let token = sign_in(&app, &host, "c-ana", "ana.session@example.test");
+    let me = as_member(&host, &token, "GET", "/api/v1/me");
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(json(&me)["customer_id"], "c-ana");
+    assert_eq!(json(&me)["contact"]["email"], "ana.session@example.test");
+
+    // A web form acts for the member its X-Member-Token names, and no other.
+    let with_token = [("x-member-token", token.as_str())];
+    let own = call_with(
+        &host,
+        Some("webform"),
+        "GET",
+        "/api/v1/members/c-ana/points",
+        None,
+        &with_token,
+    );
+    assert_eq!(own.status, 200, "{}", own.body);
+    for path in [
+        "/api/v1/members/c-bob/points",
+        "/api/v1/members/c-nobody/points",
+        "/api/v1/customers/c-bob",
+    ] {
+        let r = call_with(&host, Some("webform"), "GET", path, None, &with_token);
+        problem(&r, 404, "not-found");
+    }
+    // The same 404 text for another member's and for nothing at all.
+    let other = call_with(
+        &host,
+        Some("chatbot"),
+        "GET",
+        "/api/v1/members/c-bob/tier",
+        None,
+        &with_token,
+    );
+    let none = call_with(
+        &host,
+        Some("chatbot"),
+        "GET",
+        "/api/v1/members/c-nobody/tier",
+        None,
+        &with_token,
+    );
+    assert_eq!(json(&other)["detail"], json(&none)["detail"]);
+    let webform_key = format!("Bearer {}", e2e::key("webform"));
+    let bare = host.request(
+        "GET",
+        "/api/v1/members/c-ana/points",
+        &[("authorization", &webform_key)],
+        b"",
+    );
+    problem(&bare, 401, "member-token-required");
+    // Staff roles are not scoped.
+    assert_eq!(
+        call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/members/c-bob/points",
+            None
+        )
+        .status,
+        200
+    );
+
+    // A redemption for another member is refused; lists hold only the member's.
+    let foreign = call_with(
+        &host,
+        Some("webform"),
+        "POST",
+        "/api/v1/redemptions",
+        Some(&json!({"customer_id": "c-bob", "reward_id": 1})),
+        &with_token,
+    );
+    problem(&foreign, 404, "not-found");
+    let listed = call_with(
+        &host,
+        Some("webform"),
+        "GET",
+        "/api/v1/redemptions",
+        None,
+        &with_token,
+    );
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let asked = call_with(
+        &host,
+        Some("webform"),
+        "GET",
+        "/api/v1/redemptions?customer_id=c-bob",
+        None,
+        &with_token,
+    );
+    problem(&asked, 404, "not-found");
+
+    // Renewed, then signed out: the token stops working at once.
+    let renewed = as_member(&host, &token, "POST", "/api/v1/sessions/current/renew");
+    assert_eq!(renewed.status, 200, "{}", renewed.body);
+    assert_eq!(
+        as_member(&host, &token, "DELETE", "/api/v1/sessions/current").status,
+        204
+    );
+    problem(
+        &as_member(&host, &token, "GET", "/api/v1/me"),
+        401,
+        "member-token-invalid",
+    );
+    let r = call_with(
+        &host,
+        Some("webform"),
+        "GET",
+        "/api/v1/members/c-ana/points",
+        None,
+        &with_token,
+    );
+    problem(&r, 401, "member-token-invalid");
+    // A code works once.
+    let code = code_sent_to(&app, "c-ana");
+    let again = post(
+        &host,
+        "/api/v1/sessions",
+        &json!({"email": "ana.session@example.test", "code": code}),
+    );
+    problem(&again, 401, "code-not-accepted");
+}
+
+#[test]
+fn wrong_codes_count_down_then_pause() {
+    let app = App::new();
+    let host = app.start();
+    member_with_email(&host, "c-eve", "eve.session@example.test");
+    let r = post(
+        &host,
+        "/api/v1/sessions/codes",
+        &json!({"email": "eve.session@example.test"}),
+    );
+    assert_eq!(r.status, 202);
+    let code = code_sent_to(&app, "c-eve");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let r = post(
+            &host,
+            "/api/v1/sessions",
+            &json!({"email": "eve.session@example.test", "code": wrong}),
+        );
+        let p = problem(&r, 401, "code-not-accepted");
+        assert_eq!(p["attempts_left"], left, "{p}");
+    }
+    // Paused, even with the right code, and told for how long.
+    let r = post(
+        &host,
+        "/api/v1/sessions",
+        &json!({"email": "eve.session@example.test", "code": code}),
+    );
+    problem(&r, 429, "too-many-attempts");
+    let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    // Unknown details pause the same way: nothing tells them apart.
+    let r = post(
+        &host,
+        "/api/v1/sessions",
+        &json!({"email": "nobody@example.test", "code": wrong}),
+    );
+    problem(&r, 429, "too-many-attempts");
+}
+
+#[test]
+fn bad_session_requests_name_the_field() {
+    let (_app, host) = e2e::boot();
+    for body in [json!({}), json!({"email": "a@b.test", "phone": "+1"})] {
+        let r = post(&host, "/api/v1/sessions/codes", &body);
+        problem(&r, 400, "validation-error");
+    }
+    let r = post(
+        &host,
+        "/api/v1/sessions/codes",
+        &json!({"email": "a@b.test", "extra": 1}),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    problem(
+        &as_member(&host, "vipm_nope", "GET", "/api/v1/me"),
+        401,
+        "member-token-invalid",
+    );
+}
