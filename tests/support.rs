@@ -116,6 +116,12 @@ impl App {
         }
     }
 
+    /// The application with one more Spin variable (`SPIN_VARIABLE_<NAME>`).
+    pub fn with_variable(mut self, name: &'static str, value: &str) -> Self {
+        self.env.push((name, value.to_string()));
+        self
+    }
+
     pub fn start(&self) -> Host {
         self.start_with(&[])
     }

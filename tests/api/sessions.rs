@@ -273,3 +273,102 @@ fn bad_session_requests_name_the_field() {
         "member-token-invalid",
     );
 }
+
+const PORTAL: &str = "https://portal.example.test";
+
+/// A preflight or request from a page on `origin`.
+fn from_page(
+    host: &Host,
+    method: &str,
+    path: &str,
+    origin: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    let mut headers = vec![("origin", origin)];
+    headers.extend_from_slice(extra);
+    host.request(method, path, &headers, b"")
+}
+
+#[test]
+fn a_listed_origin_may_use_the_public_and_member_operations_from_a_browser() {
+    let app = App::new().with_variable("SPIN_VARIABLE_CORS_ORIGINS", PORTAL);
+    let host = app.start();
+    let asks = [("access-control-request-method", "POST")];
+    let pre = from_page(&host, "OPTIONS", "/api/v1/sessions", PORTAL, &asks);
+    assert_eq!(pre.status, 204, "{}", pre.body);
+    assert_eq!(pre.header("access-control-allow-origin"), Some(PORTAL));
+    assert_eq!(pre.header("access-control-allow-methods"), Some("POST"));
+    assert!(pre
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("x-member-token"));
+    let me = from_page(
+        &host,
+        "OPTIONS",
+        "/api/v1/me",
+        PORTAL,
+        &[("access-control-request-method", "GET")],
+    );
+    assert_eq!(me.header("access-control-allow-origin"), Some(PORTAL));
+
+    // Another origin, or an operation that needs an API key: no grant.
+    let evil = from_page(
+        &host,
+        "OPTIONS",
+        "/api/v1/sessions",
+        "https://evil.example.test",
+        &asks,
+    );
+    assert_eq!(
+        (evil.status, evil.header("access-control-allow-origin")),
+        (204, None)
+    );
+    let staff_only = from_page(&host, "OPTIONS", "/api/v1/program/tiers", PORTAL, &asks);
+    assert_eq!(staff_only.status, 204);
+    assert_eq!(staff_only.header("access-control-allow-origin"), None);
+    assert_eq!(staff_only.header("allow"), Some("GET, PUT"));
+    problem(
+        &from_page(&host, "OPTIONS", "/api/v1/nothing", PORTAL, &asks),
+        404,
+        "not-found",
+    );
+
+    // The answers themselves carry the grant, errors included, so the page can read them.
+    let r = host.request(
+        "POST",
+        "/api/v1/sessions/codes",
+        &[("origin", PORTAL), ("content-type", "application/json")],
+        br#"{"email":"someone@example.test"}"#,
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.header("access-control-allow-origin"), Some(PORTAL));
+    assert_eq!(r.header("vary"), Some("Origin"));
+    let denied = from_page(&host, "GET", "/api/v1/me", PORTAL, &[]);
+    assert_eq!(
+        (denied.status, denied.header("access-control-allow-origin")),
+        (401, Some(PORTAL))
+    );
+    let keyed = from_page(&host, "GET", "/api/v1/program/tiers", PORTAL, &[]);
+    assert_eq!(keyed.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn without_listed_origins_no_page_is_granted() {
+    let (_app, host) = e2e::boot();
+    let pre = from_page(
+        &host,
+        "OPTIONS",
+        "/api/v1/sessions",
+        PORTAL,
+        &[("access-control-request-method", "POST")],
+    );
+    assert_eq!(
+        (pre.status, pre.header("access-control-allow-origin")),
+        (204, None)
+    );
+    let r = from_page(&host, "GET", "/api/v1/health", PORTAL, &[]);
+    assert_eq!(
+        (r.status, r.header("access-control-allow-origin")),
+        (200, None)
+    );
+}

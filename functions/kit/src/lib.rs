@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod cors;
 pub mod cron;
 pub mod db;
 pub mod idempotency;

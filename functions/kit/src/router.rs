@@ -312,6 +312,20 @@ pub async fn serve(
         }
     };
     let path = req.path().to_string();
+    let at_path = operations_at(component, &path);
+    if *req.method() == Method::Options {
+        let ops: Vec<&Operation> = at_path.iter().map(|(o, _)| *o).collect();
+        return if ops.is_empty() {
+            Problem::not_found(format!("no operation at {path}")).into_response(&path)
+        } else {
+            crate::cors::preflight(&req, &ops)
+        };
+    }
+    let method = match method_name(req.method()) {
+        "HEAD" => "GET",
+        other => other,
+    };
+    let op = at_path.iter().map(|(o, _)| *o).find(|o| o.method == method);
     let result = if authorizations > 1 {
         Err(Problem::new(
             400,
@@ -326,6 +340,7 @@ pub async fn serve(
         Ok(response) => response,
         Err(problem) => problem.into_response(&path),
     };
+    let response = crate::cors::grant(&req, op, response);
     if *req.method() == Method::Head {
         return without_body(response);
     }
@@ -350,6 +365,24 @@ fn literal_segments(template: &str) -> usize {
     template.split('/').filter(|s| !s.starts_with('{')).count()
 }
 
+/// The operations of `component` at `path` (where templates overlap, the
+/// most literal ones), with the path's captures.
+fn operations_at(
+    component: &str,
+    path: &str,
+) -> Vec<(&'static Operation, Vec<(&'static str, String)>)> {
+    let matching: Vec<(&'static Operation, Vec<(&'static str, String)>)> = OPERATIONS
+        .iter()
+        .filter(|o| o.component == component)
+        .filter_map(|o| match_path(o.path, path).map(|params| (o, params)))
+        .collect();
+    let most_literal = matching.iter().map(|(o, _)| literal_segments(o.path)).max();
+    matching
+        .into_iter()
+        .filter(|(o, _)| Some(literal_segments(o.path)) == most_literal)
+        .collect()
+}
+
 fn dispatch(
     req: &Request,
     component: &str,
@@ -362,18 +395,9 @@ fn dispatch(
         other => other,
     };
     let path = req.path();
-    let matching: Vec<(&Operation, Vec<(&'static str, String)>)> = OPERATIONS
-        .iter()
-        .filter(|o| o.component == component)
-        .filter_map(|o| match_path(o.path, path).map(|params| (o, params)))
-        .collect();
-    let most_literal = matching.iter().map(|(o, _)| literal_segments(o.path)).max();
     let mut allowed = Vec::new();
     let mut found = None;
-    for (op, params) in matching
-        .into_iter()
-        .filter(|(o, _)| Some(literal_segments(o.path)) == most_literal)
-    {
+    for (op, params) in operations_at(component, path) {
         if op.method == method && found.is_none() {
             found = Some((op, params));
         } else if !allowed.contains(&op.method) {
