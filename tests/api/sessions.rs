@@ -95,6 +95,27 @@ fn a_code_gives_a_token_that_acts_only_for_its_member() {
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(json(&me)["customer_id"], "c-ana");
     assert_eq!(json(&me)["contact"]["email"], "ana.session@example.test");
+    // The member's own data, with the token alone.
+    for path in [
+        "/api/v1/me/tier",
+        "/api/v1/me/points",
+        "/api/v1/me/cards",
+        "/api/v1/me/redemptions",
+        "/api/v1/me/service",
+    ] {
+        let r = as_member(&host, &token, "GET", path);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let shown = serde_json::to_string(&json(&r)).unwrap();
+        assert!(!shown.contains("c-bob"), "{path}: {shown}");
+    }
+    assert_eq!(
+        json(&as_member(&host, &token, "GET", "/api/v1/me/points"))["customer_id"],
+        "c-ana"
+    );
+    assert_eq!(
+        as_member(&host, &token, "GET", "/api/v1/me/rewards").status,
+        200
+    );
 
     // A web form acts for the member its X-Member-Token names, and no other.
     let with_token = [("x-member-token", token.as_str())];

@@ -79,10 +79,11 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(vip_kit::json(201, &show(&issued, &key, ctx)))
 }
 
-/// `GET /api/v1/cards?customer_id=…`: a member's cards, newest first.
+/// `GET /api/v1/cards?customer_id=…` (and `/api/v1/me/cards`): a member's
+/// cards, newest first.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = customer_id(
-        ctx.query("customer_id").ok_or_else(|| {
+        &ctx.customer_filter().ok_or_else(|| {
             Problem::field("customer_id", "is required, like ?customer_id=C-1001")
         })?,
         "customer_id",

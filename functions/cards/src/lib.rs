@@ -18,6 +18,7 @@ use vip_kit::{api, Binding};
 const HANDLERS: &[Binding] = &[
     (&api::POST_CARDS, handlers::issue),
     (&api::GET_CARDS, handlers::list),
+    (&api::GET_ME_CARDS, handlers::list),
     (&api::GET_CARDS_VERIFICATION_KEY, handlers::verification_key),
     (&api::POST_CARDS_VERIFY, handlers::verify),
     (&api::POST_CARDS_ORDERS_RUN, handlers::run_orders),

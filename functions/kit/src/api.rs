@@ -16,7 +16,9 @@ pub enum Access {
     /// Callers whose key is bound to one of these roles.
     Roles(&'static [Role]),
     /// A member with a member token (`Authorization: Bearer vipm_…`), for
-    /// their own data (`/api/v1/me/…`); no API key.
+    /// their own data (`/api/v1/me/…`); no API key. The router gives the
+    /// handler the member as the `{id}` path parameter, so `/me/points`
+    /// runs the handler of `/members/{id}/points` for the member alone.
     Member,
 }
 
@@ -182,6 +184,12 @@ operations! {
     POST_SESSION_RENEW                  = ("members",      "POST",   "/api/v1/sessions/current/renew",                Access::Member,       false, Scope::Open),
     DELETE_SESSION                      = ("members",      "DELETE", "/api/v1/sessions/current",                      Access::Member,       false, Scope::Open),
     GET_ME                              = ("members",      "GET",    "/api/v1/me",                                    Access::Member,       false, Scope::Open),
+    GET_ME_TIER                         = ("members",      "GET",    "/api/v1/me/tier",                               Access::Member,       false, Scope::Open),
+    GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),
+    GET_ME_POINTS                       = ("rewards",      "GET",    "/api/v1/me/points",                             Access::Member,       false, Scope::Open),
+    GET_ME_REWARDS                      = ("rewards",      "GET",    "/api/v1/me/rewards",                            Access::Member,       false, Scope::Open),
+    GET_ME_REDEMPTIONS                  = ("rewards",      "GET",    "/api/v1/me/redemptions",                        Access::Member,       false, Scope::Open),
+    GET_ME_SERVICE                      = ("suspension",   "GET",    "/api/v1/me/service",                            Access::Member,       false, Scope::Open),
     PUT_CUSTOMER                        = ("members",      "PUT",    "/api/v1/customers/{id}",                        STAFF,                false, Scope::Open),
     POST_CUSTOMER_SESSIONS              = ("members",      "POST",   "/api/v1/customers/{id}/sessions",               ASSISTERS,            false, Scope::Open),
     GET_CUSTOMER                        = ("members",      "GET",    "/api/v1/customers/{id}",                        CUSTOMER_READERS,     false, Scope::Path("id")),

@@ -404,7 +404,7 @@ fn dispatch(
             allowed.push(op.method);
         }
     }
-    let Some((op, params)) = found else {
+    let Some((op, mut params)) = found else {
         return Err(if allowed.is_empty() {
             Problem::not_found(format!("no operation at {path}"))
         } else {
@@ -425,10 +425,9 @@ fn dispatch(
     let principal = match op.access {
         Access::Public | Access::Signed => None,
         Access::Member => {
-            member = Some(crate::member::verify(
-                crate::auth::bearer(authorization)?,
-                now,
-            )?);
+            let customer = crate::member::verify(crate::auth::bearer(authorization)?, now)?;
+            params.push(("id", customer.clone()));
+            member = Some(customer);
             None
         }
         Access::Roles(roles) => {

@@ -27,6 +27,7 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_SESSION_RENEW, sessions::renew),
     (&api::DELETE_SESSION, sessions::sign_out),
     (&api::GET_ME, sessions::me),
+    (&api::GET_ME_TIER, members::tier),
     (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),
     (&api::PUT_CUSTOMER, customers::put),
     (&api::GET_CUSTOMER, customers::get),

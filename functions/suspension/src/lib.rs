@@ -36,6 +36,7 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_PROGRAM_SUSPENSION, program),
     (&api::PUT_PROGRAM_SUSPENSION, replace_program),
     (&api::GET_CUSTOMER_SERVICE, service::get),
+    (&api::GET_ME_SERVICE, service::get),
     (&api::POST_CUSTOMER_SERVICE_RECONNECTION, service::reconnect),
     (
         &api::POST_CUSTOMER_SERVICE_DISCONNECTION,
