@@ -10,6 +10,7 @@
 #   scripts/bench.sh dunning [N]  one dunning run over N unpaid invoices (default 100000), its rerun, the pickup
 #   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
 #   scripts/bench.sh kv           key-value get and set: SQLite (tmpfs, disk) vs Redis
+#   scripts/bench.sh member       a member-scoped read by staff, by a web form with a member token, by the member
 #   scripts/bench.sh startup [RUNS] start to first answer, cold and warm compilation cache (default 10 runs each)
 # Environment: BENCH_DURATION (default 10s), BENCH_DURABILITY (full|normal), BENCH_STATE (tmpfs|disk: only that one),
 # BENCH_HOST (another spin-local binary to measure, e.g. the build before a change),
@@ -29,7 +30,8 @@ case "${1:-host}" in
   dunning) exec python3 bench/dunning_bench.py "${@:2}" ;;
   suspension) exec python3 bench/suspension_bench.py "${@:2}" ;;
   startup) exec python3 bench/startup_bench.py "${@:2}" ;;
+  member) exec python3 bench/member_bench.py ;;
   kv) scripts/bootstrap.sh redis-server >/dev/null
       exec python3 bench/kv_bench.py ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|dunning [N]|suspension [N]|startup [RUNS]|kv|sla [N]]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|dunning [N]|suspension [N]|startup [RUNS]|kv|member|sla [N]]" >&2; exit 2 ;;
 esac
