@@ -24,7 +24,9 @@ pub struct SessionPolicy {
     pub max_wrong_codes: u32,
     /// Code requests allowed per client address in a window.
     pub max_code_requests: u32,
-    /// The window the two limits count in.
+    /// Applications from the public web form per client address in a window.
+    pub max_applications: u32,
+    /// The window the limits count in.
     pub window_minutes: i64,
 }
 
@@ -36,6 +38,7 @@ impl Default for SessionPolicy {
             token_minutes: 15,
             max_wrong_codes: 5,
             max_code_requests: 5,
+            max_applications: 3,
             window_minutes: 15,
         }
     }

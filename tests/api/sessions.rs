@@ -393,3 +393,109 @@ fn without_listed_origins_no_page_is_granted() {
         (200, None)
     );
 }
+
+fn application(email: &str, plan: &str, amount: &str) -> Value {
+    json!({
+        "legal_name": "Nueva Empresa S.A.",
+        "contact": {"name": "Luisa", "email": email},
+        "facts": {"segment": "isp", "plan_type": plan, "monthly_plan_amount": {"amount": amount, "currency": "USD"},
+                  "service_delivery": "direct", "support_plan": "gold"},
+        "consents": {"programme": true, "marketing": false}
+    })
+}
+
+#[test]
+fn an_application_is_evaluated_and_a_vip_one_opens_onboarding() {
+    let app = App::new();
+    let host = app.start();
+    let r = post(
+        &host,
+        "/api/v1/applications",
+        &application("luisa@nueva.test", "dedicated", "900.00"),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let body = json(&r);
+    assert_eq!(body["status"], "received");
+    assert_eq!(body["vip"], true, "{body}");
+    assert!(
+        body["decision"]["reasons"].is_array() || body["decision"].is_object(),
+        "{body}"
+    );
+    // Stored as a customer with the consents given, and an onboarding case is open.
+    let db = app.database();
+    let (customer, consents): (String, String) = db
+        .query_row("SELECT customer_id, consents FROM applications", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&consents).unwrap()["programme"],
+        true
+    );
+    let cases: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM onboarding_cases WHERE customer_id = ?",
+            [&customer],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(cases, 1);
+    // The applicant can sign in with the email they gave.
+    let token = sign_in(&app, &host, &customer, "luisa@nueva.test");
+    assert_eq!(
+        json(&as_member(&host, &token, "GET", "/api/v1/me"))["legal_name"],
+        "Nueva Empresa S.A."
+    );
+
+    // The same email again creates nothing, and the answer looks the same.
+    let again = post(
+        &host,
+        "/api/v1/applications",
+        &application("LUISA@nueva.test", "dedicated", "900.00"),
+    );
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(json(&again)["status"], "received");
+    let count: i64 = db
+        .query_row("SELECT COUNT(*) FROM applications", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, 1);
+    // Past 3 applications from one address in 15 minutes: a pause.
+    post(
+        &host,
+        "/api/v1/applications",
+        &application("x@nueva.test", "residential", "20.00"),
+    );
+    let r = post(
+        &host,
+        "/api/v1/applications",
+        &application("y@nueva.test", "residential", "20.00"),
+    );
+    problem(&r, 429, "too-many-attempts");
+    assert!(r.header("retry-after").is_some());
+}
+
+#[test]
+fn an_application_with_bad_fields_names_each() {
+    let (_app, host) = e2e::boot();
+    let mut bad = application("not-an-email", "dedicated", "900.00");
+    bad["consents"]["programme"] = json!(false);
+    let p = problem(
+        &post(&host, "/api/v1/applications", &bad),
+        400,
+        "validation-error",
+    );
+    let fields: Vec<String> = e2e::fields(&p);
+    assert!(fields.contains(&"contact.email".to_string()), "{p}");
+    assert!(fields.contains(&"consents.programme".to_string()), "{p}");
+    let mut no_contact = application("a@b.test", "dedicated", "900.00");
+    no_contact["contact"] = json!({"name": "Nobody"});
+    let p = problem(
+        &post(&host, "/api/v1/applications", &no_contact),
+        400,
+        "validation-error",
+    );
+    assert!(
+        e2e::fields(&p).contains(&"contact.email".to_string()),
+        "{p}"
+    );
+}

@@ -183,6 +183,7 @@ operations! {
     POST_SESSIONS                       = ("members",      "POST",   "/api/v1/sessions",                              Access::Public,       false, Scope::Open),
     POST_SESSION_RENEW                  = ("members",      "POST",   "/api/v1/sessions/current/renew",                Access::Member,       false, Scope::Open),
     DELETE_SESSION                      = ("members",      "DELETE", "/api/v1/sessions/current",                      Access::Member,       false, Scope::Open),
+    POST_APPLICATIONS                   = ("members",      "POST",   "/api/v1/applications",                          Access::Public,       false, Scope::Open),
     GET_ME                              = ("members",      "GET",    "/api/v1/me",                                    Access::Member,       false, Scope::Open),
     GET_ME_TIER                         = ("members",      "GET",    "/api/v1/me/tier",                               Access::Member,       false, Scope::Open),
     GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),

@@ -48,6 +48,11 @@ fn set<T: Serialize>(store: &Store, key: &str, value: &T) -> Result<(), Problem>
     store.set(key, &bytes).map_err(Problem::internal)
 }
 
+/// `n` random bytes as hex (an unguessable id).
+pub fn random_hex<const N: usize>() -> Result<String, Problem> {
+    Ok(random::<N>()?.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn random<const N: usize>() -> Result<[u8; N], Problem> {
     let mut bytes = [0u8; N];
     getrandom::getrandom(&mut bytes).map_err(|e| Problem::internal(format!("random: {e}")))?;
@@ -113,13 +118,7 @@ pub fn issue(
     now: DateTime<Utc>,
     policy: &SessionPolicy,
 ) -> Result<(String, DateTime<Utc>), Problem> {
-    let token = format!(
-        "{TOKEN_PREFIX}{}",
-        random::<32>()?
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let token = format!("{TOKEN_PREFIX}{}", random_hex::<32>()?);
     let expires_at = now + Duration::minutes(policy.token_minutes);
     let session = Session {
         customer_id: customer_id.to_string(),

@@ -38,7 +38,7 @@ struct CheckResponse {
     decision: Decision,
 }
 
-fn evaluation_problem(e: EvaluationError, prefix: &str) -> Problem {
+pub(crate) fn evaluation_problem(e: EvaluationError, prefix: &str) -> Problem {
     match e {
         EvaluationError::InvalidFacts(errors) => {
             let mut prefixed = Errors::new();

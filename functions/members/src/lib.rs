@@ -5,6 +5,7 @@
 //! (No `forbid(unsafe_code)` here: spin-sdk's export macro emits the
 //! component's `unsafe` ABI glue; this crate's own code has none.)
 
+mod applications;
 mod check;
 mod customers;
 mod members;
@@ -27,6 +28,7 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_SESSION_RENEW, sessions::renew),
     (&api::DELETE_SESSION, sessions::sign_out),
     (&api::GET_ME, sessions::me),
+    (&api::POST_APPLICATIONS, applications::post),
     (&api::GET_ME_TIER, members::tier),
     (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),
     (&api::PUT_CUSTOMER, customers::put),

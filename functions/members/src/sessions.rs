@@ -100,20 +100,29 @@ fn too_many(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::
     .with_header("retry-after", seconds.to_string())
 }
 
+/// Counts one `what` from the client's address; past `limit` in the
+/// policy's window, a 429 with `Retry-After` instead.
+pub(crate) fn limit_per_client(
+    ctx: &Ctx<'_>,
+    what: &str,
+    limit: u32,
+    policy: &SessionPolicy,
+) -> Result<(), Problem> {
+    let key = format!("{what}/{}", digest(&client(ctx), "client"));
+    let requests = member::attempts(&key)?;
+    if let Some(until) = requests.locked_until(ctx.now, limit, policy.window_minutes) {
+        return Err(too_many(until, ctx.now));
+    }
+    member::save_attempts(&key, requests.one_more(ctx.now, policy.window_minutes))
+}
+
 /// `POST /api/v1/sessions/codes`: sends a code to the member's contact on
 /// file, if the details name a member; the answer is the same either way.
 pub fn request_code(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: CodeRequest = read_json(ctx.req)?;
     let policy = SessionPolicy::default();
     let who = claimed(body.email, body.phone, body.card_number)?;
-    let key = format!("code-requests/{}", digest(&client(ctx), "client"));
-    let requests = member::attempts(&key)?;
-    if let Some(until) =
-        requests.locked_until(ctx.now, policy.max_code_requests, policy.window_minutes)
-    {
-        return Err(too_many(until, ctx.now));
-    }
-    member::save_attempts(&key, requests.one_more(ctx.now, policy.window_minutes))?;
+    limit_per_client(ctx, "code-requests", policy.max_code_requests, &policy)?;
     if let Some(customer) = &who.customer {
         let (code, expires_at) = member::new_code(customer.as_str(), ctx.now, &policy)?;
         notices::enqueue(

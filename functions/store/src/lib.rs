@@ -4,6 +4,7 @@
 //! is declared in that module's `EFFECTS` ([`effects`]), and a test
 //! compares the declarations with the triggers of the migrated schema.
 
+pub mod applications;
 pub mod audit;
 pub mod calendars;
 pub mod cards;

@@ -1,0 +1,122 @@
+//! `POST /api/v1/applications`: the public web form of seed 000 SOP-001 ("is
+//! this customer VIP?") for someone who is not a customer yet. It stores the
+//! applicant as a customer, evaluates them like any other (the decision is
+//! recorded with its reasons), opens the onboarding case where they are VIP,
+//! and keeps the consents given. Rate-limited per client address.
+//!
+//! An email or phone already on file creates nothing: the answer has the same
+//! shape (so it tells no one who is a customer), and the customer on file is
+//! told through the notice outbox.
+
+use serde::Deserialize;
+use spin_sdk::http::Response;
+use vip_domain::customer::{Contact, Customer, CustomerFacts, CustomerId};
+use vip_domain::sessions::SessionPolicy;
+use vip_kit::body::read_json;
+use vip_kit::db::{timestamp_text, Db};
+use vip_kit::{member, Ctx, Problem};
+use vip_store::{applications, customers, notices};
+
+/// Purposes the applicant consents to (seed 004: data used only for the
+/// programme; shared with third parties only with consent).
+#[derive(Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct Consents {
+    /// Programme communications: required to apply.
+    programme: bool,
+    #[serde(default)]
+    marketing: bool,
+    #[serde(default)]
+    third_parties: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Application {
+    legal_name: String,
+    contact: Contact,
+    facts: CustomerFacts,
+    consents: Consents,
+}
+
+pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let policy = SessionPolicy::default();
+    crate::sessions::limit_per_client(ctx, "applications", policy.max_applications, &policy)?;
+    let application: Application = read_json(ctx.req)?;
+    let customer = Customer {
+        legal_name: application.legal_name,
+        facts: application.facts,
+        contact: application.contact,
+    };
+    let db = Db::open()?;
+    let program = customers::RULES.load(&db, ctx.now)?;
+    let mut errors = customer
+        .validate(&program.document.plan_types)
+        .err()
+        .unwrap_or_default();
+    if customer.contact.email.is_none() && customer.contact.phone.is_none() {
+        errors.add(
+            "contact.email",
+            "give an email or a phone to be contacted on",
+        );
+    }
+    if !application.consents.programme {
+        errors.add(
+            "consents.programme",
+            "must be true: the programme contacts you about your application",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let decision = program
+        .document
+        .evaluate(&customer.facts)
+        .map_err(|e| crate::check::evaluation_problem(e, "facts."))?;
+    let on_file = customers::by_contact(
+        &db,
+        customer.contact.email.as_deref(),
+        customer
+            .contact
+            .phone
+            .as_deref()
+            .filter(|_| customer.contact.email.is_none()),
+    )?;
+    match on_file {
+        Some(existing) => notices::enqueue(
+            &db,
+            &format!("application-again-{}", member::random_hex::<8>()?),
+            "application.already_on_file",
+            &existing,
+            &serde_json::json!({ "applied_at": timestamp_text(ctx.now) }),
+            ctx.now,
+        )?,
+        None => {
+            let id = CustomerId::parse(&format!("a-{}", member::random_hex::<8>()?))
+                .map_err(Problem::internal)?;
+            customers::put(&db, ctx, &id, &customer)?;
+            let consents =
+                serde_json::to_value(&application.consents).map_err(Problem::internal)?;
+            applications::record(&db, &id, &consents, ctx.now)?;
+            let decision_id =
+                customers::record_decision(&db, ctx, &id, &decision, program.version)?;
+            if decision.vip {
+                crate::onboarding::open_for(&db, &id, decision_id, ctx)?;
+            }
+        }
+    }
+    let next = if decision.vip {
+        "the VIP team reviews your application and contacts you within the onboarding target"
+    } else {
+        "your plan does not qualify for the VIP programme today; you may apply again when it changes"
+    };
+    Ok(vip_kit::json(
+        201,
+        &serde_json::json!({
+            "status": "received",
+            "vip": decision.vip,
+            "decision": decision,
+            "next_step": next,
+        }),
+    ))
+}
