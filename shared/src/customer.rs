@@ -220,23 +220,28 @@ impl Customer {
                 format!("is required: one of {}", SupportPlan::ALL.join(", ")),
             );
         }
-        for (field, value) in [
-            ("contact.name", &self.contact.name),
-            ("contact.phone", &self.contact.phone),
-        ] {
+        self.contact.check(&mut errors, "contact.");
+        errors.finish(())
+    }
+}
+
+impl Contact {
+    /// Adds what is wrong with these contact details to `errors`, each field
+    /// named after `prefix` (`contact.` in a customer).
+    pub fn check(&self, errors: &mut Errors, prefix: &str) {
+        for (field, value) in [("name", &self.name), ("phone", &self.phone)] {
             if let Some(v) = value {
-                check_text(&mut errors, field, v, false);
+                check_text(errors, &format!("{prefix}{field}"), v, false);
             }
         }
-        if let Some(email) = &self.contact.email {
+        if let Some(email) = &self.email {
             let valid = email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
             });
             if !valid || email.len() > MAX_TEXT {
-                errors.add("contact.email", "is not an email address");
+                errors.add(format!("{prefix}email"), "is not an email address");
             }
         }
-        errors.finish(())
     }
 }
 

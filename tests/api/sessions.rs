@@ -117,6 +117,48 @@ fn a_code_gives_a_token_that_acts_only_for_its_member() {
         200
     );
 
+    // The member keeps their contact details up to date; the change is audited with them as actor.
+    let auth = format!("Bearer {token}");
+    let put = |body: &Value| {
+        host.request(
+            "PUT",
+            "/api/v1/me/contact",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let r = put(
+        &json!({"name": "Ana P.", "email": "ana.new@example.test", "phone": "+34 600 000 001"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["contact"]["email"], "ana.new@example.test");
+    let actor: String = app
+        .database()
+        .query_row(
+            "SELECT actor FROM audit_events WHERE entity_id = 'c-ana' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(actor, "member:c-ana");
+    problem(
+        &put(&json!({"email": "bob.session@example.test"})),
+        409,
+        "contact-in-use",
+    );
+    let p = problem(&put(&json!({"email": "nope"})), 400, "validation-error");
+    assert_eq!(e2e::fields(&p), ["email"]);
+    problem(
+        &put(&json!({"name": "No way to sign in"})),
+        400,
+        "validation-error",
+    );
+    let r = put(&json!({"name": "Ana", "email": "ana.session@example.test"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+
     // A web form acts for the member its X-Member-Token names, and no other.
     let with_token = [("x-member-token", token.as_str())];
     let own = call_with(

@@ -185,6 +185,7 @@ operations! {
     DELETE_SESSION                      = ("members",      "DELETE", "/api/v1/sessions/current",                      Access::Member,       false, Scope::Open),
     POST_APPLICATIONS                   = ("members",      "POST",   "/api/v1/applications",                          Access::Public,       false, Scope::Open),
     GET_ME                              = ("members",      "GET",    "/api/v1/me",                                    Access::Member,       false, Scope::Open),
+    PUT_ME_CONTACT                      = ("members",      "PUT",    "/api/v1/me/contact",                            Access::Member,       false, Scope::Open),
     GET_ME_TIER                         = ("members",      "GET",    "/api/v1/me/tier",                               Access::Member,       false, Scope::Open),
     GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),
     GET_ME_POINTS                       = ("rewards",      "GET",    "/api/v1/me/points",                             Access::Member,       false, Scope::Open),

@@ -30,6 +30,7 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_ME, sessions::me),
     (&api::POST_APPLICATIONS, applications::post),
     (&api::GET_ME_TIER, members::tier),
+    (&api::PUT_ME_CONTACT, sessions::put_contact),
     (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),
     (&api::PUT_CUSTOMER, customers::put),
     (&api::GET_CUSTOMER, customers::get),

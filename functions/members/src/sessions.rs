@@ -260,6 +260,38 @@ pub fn sign_out(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(Response::builder().status(204).build())
 }
 
+/// `PUT /api/v1/me/contact`: the member updates their contact details
+/// (seed 004: data updated by the member). Audited like any customer change,
+/// with the member as actor. An email or phone another customer has is a 409:
+/// neither could sign in with it.
+pub fn put_contact(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let contact: vip_domain::customer::Contact = read_json(ctx.req)?;
+    let mut errors = vip_domain::validation::Errors::new();
+    contact.check(&mut errors, "");
+    if contact.email.is_none() && contact.phone.is_none() {
+        errors.add("email", "keep an email or a phone to sign in with");
+    }
+    errors.finish(()).map_err(Problem::validation)?;
+    let id = CustomerId::parse(ctx.member().unwrap_or_default()).map_err(Problem::internal)?;
+    let db = Db::open()?;
+    let stored = customers::get(&db, &id)?
+        .ok_or_else(|| Problem::not_found("there is no customer for this member"))?;
+    if customers::contact_taken(&db, &contact, &id)? {
+        return Err(Problem::conflict(
+            "contact-in-use",
+            "Contact details in use",
+            "another customer has this email or phone on file; use another",
+        ));
+    }
+    let updated = vip_domain::customer::Customer {
+        legal_name: stored.legal_name,
+        facts: stored.facts,
+        contact,
+    };
+    customers::put(&db, ctx, &id, &updated)?;
+    me(ctx)
+}
+
 /// `GET /api/v1/me`: who the member is, their contact on file and tier.
 pub fn me(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = CustomerId::parse(ctx.member().unwrap_or_default()).map_err(Problem::internal)?;

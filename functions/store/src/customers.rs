@@ -161,6 +161,23 @@ pub fn by_contact(
     }
 }
 
+/// Whether another customer than `except` has this email (any case) or phone
+/// on file: two customers sharing one could not sign in with it.
+pub fn contact_taken(db: &Db, contact: &Contact, except: &CustomerId) -> Result<bool, Problem> {
+    let taken = db.one(
+        "SELECT 1 AS taken FROM customers WHERE id <> ?1 AND (
+           (?2 IS NOT NULL AND lower(json_extract(contact, '$.email')) = lower(?2))
+           OR (?3 IS NOT NULL AND json_extract(contact, '$.phone') = ?3)) LIMIT 1",
+        &[
+            Value::Text(except.as_str().into()),
+            contact.email.clone().map_or(Value::Null, Value::Text),
+            contact.phone.clone().map_or(Value::Null, Value::Text),
+        ],
+        |_| Ok(()),
+    )?;
+    Ok(taken.is_some())
+}
+
 /// A stored customer, personal data (`legal_name`, `contact`) included.
 pub struct StoredCustomer {
     pub legal_name: String,
