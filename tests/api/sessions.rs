@@ -159,6 +159,56 @@ fn a_code_gives_a_token_that_acts_only_for_its_member() {
     let r = put(&json!({"name": "Ana", "email": "ana.session@example.test"}));
     assert_eq!(r.status, 200, "{}", r.body);
 
+    // The member downloads everything held about them; the export is audited.
+    let export = as_member(&host, &token, "GET", "/api/v1/me/export");
+    assert_eq!(export.status, 200, "{}", export.body);
+    assert!(export
+        .header("content-disposition")
+        .unwrap()
+        .contains("attachment"));
+    let sections = &json(&export)["sections"];
+    assert_eq!(sections["customer"][0]["id"], "c-ana");
+    assert_eq!(sections["membership"][0]["customer_id"], "c-ana");
+    assert!(sections["eligibility_decisions"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty()));
+    assert!(
+        !export.body.contains("c-bob"),
+        "another member's data in the export"
+    );
+    assert!(
+        !export.body.contains("member.login_code"),
+        "login codes are secrets, not data"
+    );
+    let staff_export = call(
+        &host,
+        Some("customer_success"),
+        "GET",
+        "/api/v1/customers/c-ana/export",
+        None,
+    );
+    assert_eq!(staff_export.status, 200);
+    let audited: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'customer.exported' AND entity_id = 'c-ana'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 2);
+    problem(
+        &call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/customers/c-nobody/export",
+            None,
+        ),
+        404,
+        "not-found",
+    );
+
     // A web form acts for the member its X-Member-Token names, and no other.
     let with_token = [("x-member-token", token.as_str())];
     let own = call_with(

@@ -11,6 +11,7 @@ mod customers;
 mod members;
 mod month_end;
 mod onboarding;
+mod privacy;
 mod program;
 mod sessions;
 
@@ -30,6 +31,8 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_ME, sessions::me),
     (&api::POST_APPLICATIONS, applications::post),
     (&api::GET_ME_TIER, members::tier),
+    (&api::GET_ME_EXPORT, privacy::export),
+    (&api::GET_CUSTOMER_EXPORT, privacy::export),
     (&api::PUT_ME_CONTACT, sessions::put_contact),
     (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),
     (&api::PUT_CUSTOMER, customers::put),

@@ -16,6 +16,7 @@ pub mod notices;
 pub mod onboarding;
 pub mod ownership;
 pub mod points;
+pub mod privacy;
 pub mod rewards;
 pub mod service;
 pub mod sla_sweep;
