@@ -591,3 +591,135 @@ fn an_application_with_bad_fields_names_each() {
         "{p}"
     );
 }
+
+#[test]
+fn an_erased_member_cannot_sign_in_and_their_numbers_still_add_up() {
+    let app = App::new();
+    let host = app.start();
+    member_with_email(&host, "c-zoe", "zoe.session@example.test");
+    let r = call(
+        &host,
+        Some("staff"),
+        "POST",
+        "/api/v1/members/c-zoe/points/adjustments",
+        Some(&json!({"points": 250, "reason": "welcome"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = sign_in(&app, &host, "c-zoe", "zoe.session@example.test");
+    let other = sign_in(&app, &host, "c-zoe", "zoe.session@example.test");
+    let before: i64 = app
+        .database()
+        .query_row(
+            "SELECT COALESCE(SUM(points), 0) FROM points_ledger",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+
+    let erased = as_member(&host, &token, "POST", "/api/v1/me/erasure");
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    let erased_at = json(&erased)["erased_at"].clone();
+    // Every session ended, the other device's too.
+    for t in [&token, &other] {
+        problem(
+            &as_member(&host, t, "GET", "/api/v1/me"),
+            401,
+            "member-token-invalid",
+        );
+    }
+    // No name, no contact; the ledger and the totals are as they were.
+    let staff = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/customers/c-zoe",
+        None,
+    ));
+    assert_eq!(staff["legal_name"], "erased");
+    assert_eq!(staff["contact"], json!({}));
+    let after: i64 = app
+        .database()
+        .query_row(
+            "SELECT COALESCE(SUM(points), 0) FROM points_ledger",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(after, before);
+    assert_eq!(
+        json(&call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/members/c-zoe/points",
+            None
+        ))["balance"],
+        250
+    );
+    // The audit says who erased whom, and nothing personal.
+    let details: String = app
+        .database()
+        .query_row(
+            "SELECT actor || ' ' || details FROM audit_events WHERE action = 'customer.erased' AND entity_id = 'c-zoe'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!details.contains("zoe.session"), "{details}");
+    // The email names no one now: a code request sends nothing.
+    let sent_before: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        post(
+            &host,
+            "/api/v1/sessions/codes",
+            &json!({"email": "zoe.session@example.test"})
+        )
+        .status,
+        202
+    );
+    let sent_after: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sent_after, sent_before);
+    problem(
+        &call(
+            &host,
+            Some("staff"),
+            "POST",
+            "/api/v1/customers/c-zoe/sessions",
+            None,
+        ),
+        404,
+        "not-found",
+    );
+
+    // Erasing again: the same answer, nothing else changes.
+    let audit_rows = |app: &App| -> i64 {
+        app.database()
+            .query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))
+            .unwrap()
+    };
+    let rows = audit_rows(&app);
+    let again = call(
+        &host,
+        Some("customer_success"),
+        "POST",
+        "/api/v1/customers/c-zoe/erasure",
+        None,
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(json(&again)["erased_at"], erased_at);
+    assert_eq!(audit_rows(&app), rows);
+}

@@ -149,7 +149,8 @@ const LEAVE_TAKERS: Access = Access::Roles(&[
 /// Sales (staff) or customer success record that a customer was kept.
 const RETAINERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 /// A desk or call-centre agent acting for a member whose identity they have
-/// checked: opens a member session for them, exports their data (audited).
+/// checked: opens a member session for them, exports or erases their data
+/// (audited).
 const ASSISTERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 
 /// Declares one named constant per operation (`POST_REDEMPTIONS`), which
@@ -188,6 +189,8 @@ operations! {
     PUT_ME_CONTACT                      = ("members",      "PUT",    "/api/v1/me/contact",                            Access::Member,       false, Scope::Open),
     GET_ME_EXPORT                       = ("members",      "GET",    "/api/v1/me/export",                             Access::Member,       false, Scope::Open),
     GET_CUSTOMER_EXPORT                 = ("members",      "GET",    "/api/v1/customers/{id}/export",                 ASSISTERS,            false, Scope::Open),
+    POST_ME_ERASURE                     = ("members",      "POST",   "/api/v1/me/erasure",                            Access::Member,       false, Scope::Open),
+    POST_CUSTOMER_ERASURE               = ("members",      "POST",   "/api/v1/customers/{id}/erasure",                ASSISTERS,            false, Scope::Open),
     GET_ME_TIER                         = ("members",      "GET",    "/api/v1/me/tier",                               Access::Member,       false, Scope::Open),
     GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),
     GET_ME_POINTS                       = ("rewards",      "GET",    "/api/v1/me/points",                             Access::Member,       false, Scope::Open),

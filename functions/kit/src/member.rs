@@ -22,6 +22,7 @@ pub const TOKEN_PREFIX: &str = "vipm_";
 #[derive(Serialize, Deserialize)]
 struct Session {
     customer_id: String,
+    issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 }
 
@@ -122,6 +123,7 @@ pub fn issue(
     let expires_at = now + Duration::minutes(policy.token_minutes);
     let session = Session {
         customer_id: customer_id.to_string(),
+        issued_at: now,
         expires_at,
     };
     set(&store()?, &session_key(&token), &session)?;
@@ -137,15 +139,27 @@ fn invalid() -> Problem {
     )
 }
 
-/// The member a live `token` stands for; 401 otherwise.
-pub fn verify(token: &str, now: DateTime<Utc>) -> Result<String, Problem> {
+/// The live session of `token`: not expired, not issued before its member's
+/// sessions were all revoked.
+fn live(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Session, Problem> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Err(invalid());
     }
-    match get::<Session>(&store()?, &session_key(token))? {
-        Some(s) if s.expires_at > now => Ok(s.customer_id),
-        _ => Err(invalid()),
+    let session = match get::<Session>(store, &session_key(token))? {
+        Some(s) if s.expires_at > now => s,
+        _ => return Err(invalid()),
+    };
+    let revoked: Option<DateTime<Utc>> =
+        get(store, &format!("member-revoked/{}", session.customer_id))?;
+    if revoked.is_some_and(|at| session.issued_at <= at) {
+        return Err(invalid());
     }
+    Ok(session)
+}
+
+/// The member a live `token` stands for; 401 otherwise.
+pub fn verify(token: &str, now: DateTime<Utc>) -> Result<String, Problem> {
+    Ok(live(&store()?, token, now)?.customer_id)
 }
 
 /// Extends a live token by the policy's lifetime from `now`; returns its new end.
@@ -154,17 +168,16 @@ pub fn renew(
     now: DateTime<Utc>,
     policy: &SessionPolicy,
 ) -> Result<DateTime<Utc>, Problem> {
-    let customer_id = verify(token, now)?;
-    let expires_at = now + Duration::minutes(policy.token_minutes);
-    set(
-        &store()?,
-        &session_key(token),
-        &Session {
-            customer_id,
-            expires_at,
-        },
-    )?;
-    Ok(expires_at)
+    let store = store()?;
+    let mut session = live(&store, token, now)?;
+    session.expires_at = now + Duration::minutes(policy.token_minutes);
+    set(&store, &session_key(token), &session)?;
+    Ok(session.expires_at)
+}
+
+/// Ends every session of `customer_id` issued up to `now` (an erasure).
+pub fn revoke_all(customer_id: &str, now: DateTime<Utc>) -> Result<(), Problem> {
+    set(&store()?, &format!("member-revoked/{customer_id}"), &now)
 }
 
 /// Ends a token at once.

@@ -33,6 +33,8 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_ME_TIER, members::tier),
     (&api::GET_ME_EXPORT, privacy::export),
     (&api::GET_CUSTOMER_EXPORT, privacy::export),
+    (&api::POST_ME_ERASURE, privacy::erase),
+    (&api::POST_CUSTOMER_ERASURE, privacy::erase),
     (&api::PUT_ME_CONTACT, sessions::put_contact),
     (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),
     (&api::PUT_CUSTOMER, customers::put),

@@ -1,6 +1,7 @@
-//! Privacy rights (seed 004, DOMAIN §8): a member's data, exported on
-//! request, by the member (`GET /api/v1/me/export`) or by staff for them
-//! (`GET /api/v1/customers/{id}/export`). Every export is audited.
+//! Privacy rights (seed 004, DOMAIN §8): a member's data, exported or
+//! erased on request, by the member (`/api/v1/me/export`, `/me/erasure`) or
+//! by staff for them (`/api/v1/customers/{id}/export`, `…/erasure`). Every
+//! export and erasure is audited.
 
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
@@ -34,4 +35,27 @@ pub fn export(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         format!("attachment; filename=\"vip-data-{}.json\"", id.as_str()),
     );
     Ok(response)
+}
+
+/// Erases the customer's personal data and ends their sessions; a second
+/// erasure answers the first one's time and changes nothing
+/// (`vip_store::privacy::erase`).
+pub fn erase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let raw = ctx.param("id").to_string();
+    let missing = || Problem::not_found(format!("there is no customer `{raw}`"));
+    let id = CustomerId::parse(&raw).map_err(|_| missing())?;
+    let db = Db::open()?;
+    if !vip_store::customers::exists(&db, &id)? {
+        return Err(missing());
+    }
+    let erased_at = vip_store::privacy::erase(&db, ctx, &id)?;
+    vip_kit::member::revoke_all(id.as_str(), ctx.now)?;
+    Ok(vip_kit::json(
+        200,
+        &serde_json::json!({
+            "customer_id": id.as_str(),
+            "erased_at": erased_at,
+            "kept": "points ledger, purchases, redemptions, invoices, payments and the audit stay under this id, without name or contact: accounting records are kept",
+        }),
+    ))
 }

@@ -44,6 +44,21 @@ fn claimed(
     phone: Option<String>,
     card: Option<String>,
 ) -> Result<Claimed, Problem> {
+    let mut who = named(email, phone, card)?;
+    // An erased customer is no one: they cannot sign in.
+    if let Some(customer) = &who.customer {
+        if vip_store::privacy::erased_at(&Db::open()?, customer)?.is_some() {
+            who.customer = None;
+        }
+    }
+    Ok(who)
+}
+
+fn named(
+    email: Option<String>,
+    phone: Option<String>,
+    card: Option<String>,
+) -> Result<Claimed, Problem> {
     let db = Db::open()?;
     let given = [&email, &phone, &card]
         .iter()
@@ -206,7 +221,8 @@ pub fn on_behalf(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = CustomerId::parse(ctx.param("id"))
         .map_err(|_| Problem::not_found(format!("there is no customer `{}`", ctx.param("id"))))?;
     let db = Db::open()?;
-    if !customers::exists(&db, &id)? && memberships::tier_of(&db, &id)?.is_none() {
+    let known = customers::exists(&db, &id)? || memberships::tier_of(&db, &id)?.is_some();
+    if !known || vip_store::privacy::erased_at(&db, &id)?.is_some() {
         return Err(Problem::not_found(format!(
             "there is no customer `{}`",
             id.as_str()

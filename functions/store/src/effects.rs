@@ -27,6 +27,7 @@ pub fn all() -> Vec<Effect> {
         crate::tickets::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,
+        crate::privacy::EFFECTS,
         vip_kit::settings::EFFECTS,
     ]
     .concat()

@@ -1,10 +1,63 @@
-//! A member's data, all of it (seed 004, DOMAIN §8: exportable on request):
-//! every row about the customer, table by table, as stored. Reads only.
-//! Login-code notices are left out: they hold secrets, not the member's data.
+//! A member's data (seed 004, DOMAIN §8): exported on request, every row
+//! about the customer, table by table, as stored (login-code notices left
+//! out: they hold secrets, not the member's data); and erased on request.
 
 use vip_domain::customer::CustomerId;
-use vip_kit::db::{Db, Value};
-use vip_kit::Problem;
+use vip_kit::db::{timestamp, Db, Effect, Value};
+use vip_kit::{Ctx, Problem};
+
+pub const EFFECTS: &[Effect] = &[Effect {
+    trigger: "erasures_audit",
+    table: "erasures",
+    on: "INSERT",
+    writes: &["audit_events"],
+    does: "audits an erasure, with no personal data",
+}];
+
+/// When `customer` was erased, if they were.
+pub fn erased_at(db: &Db, customer: &CustomerId) -> Result<Option<String>, Problem> {
+    db.one(
+        "SELECT erased_at FROM erasures WHERE customer_id = ?",
+        &[Value::Text(customer.as_str().into())],
+        |row| row.text("erased_at"),
+    )
+}
+
+/// Erases `customer`'s personal data: name and contact pseudonymised (the
+/// customer's audit row of the change carries facts only), ticket subjects and
+/// descriptions redacted, undelivered login codes dropped, then the erasure
+/// recorded (`erasures_audit`). Ledgers, invoices, payments and the audit stay
+/// under the same id: accounting records must be kept, and the id names no
+/// one once the name and contact are gone. Each step may run again, and the
+/// record comes last, so a crash midway is finished by the next request; an
+/// erased customer is answered with the first erasure's time, and nothing
+/// changes. Returns when it was erased.
+pub fn erase(db: &Db, ctx: &Ctx<'_>, customer: &CustomerId) -> Result<String, Problem> {
+    if let Some(at) = erased_at(db, customer)? {
+        return Ok(at);
+    }
+    let id = Value::Text(customer.as_str().into());
+    db.exec(
+        "UPDATE customers SET legal_name = 'erased', contact = '{}', version = version + 1,
+                updated_at = ?2, updated_by = ?3, change_reason = 'erasure on request'
+         WHERE id = ?1 AND (legal_name <> 'erased' OR contact <> '{}')",
+        &[id.clone(), timestamp(ctx.now), Value::Text(ctx.actor())],
+    )?;
+    db.exec(
+        "UPDATE tickets SET subject = '[erased]', description = '[erased]' WHERE customer_id = ?",
+        std::slice::from_ref(&id),
+    )?;
+    db.exec(
+        "DELETE FROM notice_outbox WHERE customer_id = ? AND kind = 'member.login_code'",
+        std::slice::from_ref(&id),
+    )?;
+    db.exec(
+        "INSERT INTO erasures (customer_id, erased_at, erased_by) VALUES (?, ?, ?)
+         ON CONFLICT (customer_id) DO NOTHING",
+        &[id, timestamp(ctx.now), Value::Text(ctx.actor())],
+    )?;
+    erased_at(db, customer)?.ok_or_else(|| Problem::internal("erasure not recorded"))
+}
 
 /// Each section of an export: its name and the rows about customer `?1`.
 const SECTIONS: &[(&str, &str)] = &[
