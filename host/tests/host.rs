@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use spin_local_harness::hrana::HranaServer;
+use spin_local_harness::redis::Redis;
 use spin_local_harness::{wasm, AppDir, Host};
 
 const BIN: &str = env!("CARGO_BIN_EXE_spin-local");
@@ -906,53 +907,6 @@ fn a_killed_host_loses_no_acknowledged_write() {
         total += acknowledged.len();
     }
     assert!(total > 100, "only {total} writes acknowledged in all runs");
-}
-
-/// Debian's `redis-server` on a free loopback port, without persistence;
-/// stopped when dropped.
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start_on(port: u16) -> Redis {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server (scripts/test.sh installs Debian's redis-server)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis { child, port }
-    }
-
-    fn start() -> Redis {
-        Redis::start_on(free_port())
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn free_port() -> u16 {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod hrana;
+pub mod redis;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
