@@ -539,6 +539,40 @@ fn an_application_is_evaluated_and_a_vip_one_opens_onboarding() {
         "Nueva Empresa S.A."
     );
 
+    // The consents given with the application, then changed: only changes are recorded.
+    let consents = json(&as_member(&host, &token, "GET", "/api/v1/me/consents"));
+    assert_eq!(
+        consents["current"],
+        json!({"programme": true, "marketing": false, "third_parties": false})
+    );
+    let auth = format!("Bearer {token}");
+    let put = |body: &str| {
+        host.request(
+            "PUT",
+            "/api/v1/me/consents",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let changed = json(&put(r#"{"marketing": true}"#));
+    assert_eq!(changed["current"]["marketing"], true);
+    let history = changed["history"].as_array().unwrap().len();
+    let same = json(&put(r#"{"marketing": true, "programme": true}"#));
+    assert_eq!(
+        same["history"].as_array().unwrap().len(),
+        history,
+        "nothing changed, nothing recorded"
+    );
+    assert_eq!(
+        same["history"][history - 1]["recorded_by"],
+        format!("member:{customer}")
+    );
+    let p = problem(&put(r#"{"bogus": true}"#), 400, "validation-error");
+    assert_eq!(e2e::fields(&p), ["bogus"]);
+
     // The same email again creates nothing, and the answer looks the same.
     let again = post(
         &host,

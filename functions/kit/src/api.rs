@@ -191,6 +191,8 @@ operations! {
     GET_CUSTOMER_EXPORT                 = ("members",      "GET",    "/api/v1/customers/{id}/export",                 ASSISTERS,            false, Scope::Open),
     POST_ME_ERASURE                     = ("members",      "POST",   "/api/v1/me/erasure",                            Access::Member,       false, Scope::Open),
     POST_CUSTOMER_ERASURE               = ("members",      "POST",   "/api/v1/customers/{id}/erasure",                ASSISTERS,            false, Scope::Open),
+    GET_ME_CONSENTS                     = ("members",      "GET",    "/api/v1/me/consents",                           Access::Member,       false, Scope::Open),
+    PUT_ME_CONSENTS                     = ("members",      "PUT",    "/api/v1/me/consents",                           Access::Member,       false, Scope::Open),
     GET_ME_TIER                         = ("members",      "GET",    "/api/v1/me/tier",                               Access::Member,       false, Scope::Open),
     GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),
     GET_ME_POINTS                       = ("rewards",      "GET",    "/api/v1/me/points",                             Access::Member,       false, Scope::Open),

@@ -98,6 +98,14 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             let consents =
                 serde_json::to_value(&application.consents).map_err(Problem::internal)?;
             applications::record(&db, &id, &consents, ctx.now)?;
+            let given = &application.consents;
+            for (purpose, granted) in [
+                ("programme", given.programme),
+                ("marketing", given.marketing),
+                ("third_parties", given.third_parties),
+            ] {
+                vip_store::consents::set(&db, &id, purpose, granted, ctx.now, &ctx.actor())?;
+            }
             let decision_id =
                 customers::record_decision(&db, ctx, &id, &decision, program.version)?;
             if decision.vip {

@@ -34,6 +34,8 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_ME_EXPORT, privacy::export),
     (&api::GET_CUSTOMER_EXPORT, privacy::export),
     (&api::POST_ME_ERASURE, privacy::erase),
+    (&api::GET_ME_CONSENTS, privacy::consents),
+    (&api::PUT_ME_CONSENTS, privacy::put_consents),
     (&api::POST_CUSTOMER_ERASURE, privacy::erase),
     (&api::PUT_ME_CONTACT, sessions::put_contact),
     (&api::POST_CUSTOMER_SESSIONS, sessions::on_behalf),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calendars;
 pub mod cards;
 pub mod collections;
+pub mod consents;
 pub mod customers;
 pub mod effects;
 pub mod memberships;

@@ -63,6 +63,7 @@ pub fn erase(db: &Db, ctx: &Ctx<'_>, customer: &CustomerId) -> Result<String, Pr
 const SECTIONS: &[(&str, &str)] = &[
     ("customer", "SELECT id, legal_name, facts, contact, version, created_at, updated_at FROM customers WHERE id = ?1"),
     ("applications", "SELECT * FROM applications WHERE customer_id = ?1 ORDER BY id"),
+    ("consents", "SELECT purpose, granted, recorded_at, recorded_by FROM consents WHERE customer_id = ?1 ORDER BY id"),
     ("eligibility_decisions", "SELECT * FROM eligibility_decisions WHERE customer_id = ?1 ORDER BY id"),
     ("onboarding_cases", "SELECT * FROM onboarding_cases WHERE customer_id = ?1 ORDER BY id"),
     ("membership", "SELECT * FROM memberships WHERE customer_id = ?1"),
