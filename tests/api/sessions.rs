@@ -757,3 +757,127 @@ fn an_erased_member_cannot_sign_in_and_their_numbers_still_add_up() {
     assert_eq!(json(&again)["erased_at"], erased_at);
     assert_eq!(audit_rows(&app), rows);
 }
+
+#[test]
+fn a_member_acts_on_their_own_tickets_redemptions_and_invoices_only() {
+    let app = App::new();
+    let host = app.start();
+    member_with_email(&host, "c-ana", "ana.acts@example.test");
+    member_with_email(&host, "c-bob", "bob.acts@example.test");
+    let token = sign_in(&app, &host, "c-ana", "ana.acts@example.test");
+    let auth = format!("Bearer {token}");
+    let send = |method: &str, path: &str, body: &Value, key: Option<&str>| {
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        if let Some(k) = key {
+            headers.push(("idempotency-key", k));
+        }
+        host.request(method, path, &headers, body.to_string().as_bytes())
+    };
+
+    // A ticket opened by the member is theirs without naming them.
+    let opened = send(
+        "POST",
+        "/api/v1/me/tickets",
+        &json!({"kind": "question", "channel": "web_form", "subject": "Router"}),
+        None,
+    );
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let ticket = json(&opened)["id"].as_i64().unwrap();
+    assert_eq!(json(&opened)["customer_id"], "c-ana");
+    let shown = as_member(
+        &host,
+        &token,
+        "GET",
+        &format!("/api/v1/me/tickets/{ticket}"),
+    );
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    // The customer's side replies and reopens; the team's events are not theirs.
+    let team = send(
+        "POST",
+        &format!("/api/v1/me/tickets/{ticket}/events"),
+        &json!({"event": "resolve"}),
+        None,
+    );
+    problem(&team, 403, "forbidden");
+    let bob_ticket = call(
+        &host,
+        Some("webform"),
+        "POST",
+        "/api/v1/tickets",
+        Some(
+            &json!({"customer_id": "c-bob", "kind": "question", "channel": "email", "subject": "Bill"}),
+        ),
+    );
+    let bob_ticket = json(&bob_ticket)["id"].as_i64().unwrap();
+    problem(
+        &as_member(
+            &host,
+            &token,
+            "GET",
+            &format!("/api/v1/me/tickets/{bob_ticket}"),
+        ),
+        404,
+        "not-found",
+    );
+    problem(
+        &send(
+            "POST",
+            "/api/v1/me/tickets",
+            &json!({"customer_id": "c-bob", "kind": "question", "channel": "web_form", "subject": "X"}),
+            None,
+        ),
+        404,
+        "not-found",
+    );
+
+    // Redemptions: named for the member by the router; another member's is a 404.
+    let r = send(
+        "POST",
+        "/api/v1/me/redemptions",
+        &json!({"reward_id": 424242}),
+        Some("r-1"),
+    );
+    let p = problem(&r, 404, "not-found");
+    assert!(p["detail"].as_str().unwrap().contains("reward"), "{p}");
+    problem(
+        &send(
+            "POST",
+            "/api/v1/me/redemptions",
+            &json!({"customer_id": "c-bob", "reward_id": 1}),
+            Some("r-2"),
+        ),
+        404,
+        "not-found",
+    );
+
+    // Invoices: the member's own, and a promise to pay it; not another's.
+    let own = e2e::invoice(&host, "c-ana", "2026-11", "40.00");
+    let theirs = e2e::invoice(&host, "c-bob", "2026-11", "40.00");
+    assert_eq!(
+        as_member(&host, &token, "GET", &format!("/api/v1/me/invoices/{own}")).status,
+        200
+    );
+    problem(
+        &as_member(
+            &host,
+            &token,
+            "GET",
+            &format!("/api/v1/me/invoices/{theirs}"),
+        ),
+        404,
+        "not-found",
+    );
+    problem(
+        &send(
+            "POST",
+            &format!("/api/v1/me/invoices/{theirs}/commitments"),
+            &json!({"pay_by": "2026-11-20"}),
+            None,
+        ),
+        404,
+        "not-found",
+    );
+}

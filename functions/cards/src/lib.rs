@@ -24,6 +24,7 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_CARDS_ORDERS_RUN, handlers::run_orders),
     (&api::GET_CARD, handlers::get),
     (&api::POST_CARD_REPORT_LOST, handlers::report_lost),
+    (&api::POST_ME_CARD_REPORT_LOST, handlers::report_lost),
 ];
 
 #[http_component]

@@ -27,6 +27,8 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_INVOICE_RECEIPT, invoices::receipt),
     (&api::POST_INVOICE_PAYMENTS, payments::by_staff),
     (&api::POST_INVOICE_COMMITMENTS, payments::commit),
+    (&api::GET_ME_INVOICE, invoices::get),
+    (&api::POST_ME_INVOICE_COMMITMENTS, payments::commit),
     (&api::GET_CUSTOMER_COLLECTIONS_PREVIEW, invoices::preview),
     (&api::POST_DUNNING_RUNS, run),
     (&api::POST_WEBHOOKS_PAYMENTS, payments::webhook),

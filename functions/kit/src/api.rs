@@ -37,7 +37,9 @@ pub struct Operation {
 }
 
 /// Which member an operation is about, for the roles that act for one
-/// member (`webform`, `chatbot`). Staff roles are not scoped.
+/// member (`webform`, `chatbot`), and for a member's own operations
+/// (`Access::Member`: what the path names must be theirs; a body is given
+/// their `customer_id`). Staff roles are not scoped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// About no one member (the rewards catalogue, a card check at a till).
@@ -197,6 +199,14 @@ operations! {
     GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),
     GET_ME_POINTS                       = ("rewards",      "GET",    "/api/v1/me/points",                             Access::Member,       false, Scope::Open),
     GET_ME_REWARDS                      = ("rewards",      "GET",    "/api/v1/me/rewards",                            Access::Member,       false, Scope::Open),
+    POST_ME_REDEMPTIONS                 = ("rewards",      "POST",   "/api/v1/me/redemptions",                        Access::Member,       true,  Scope::Body),
+    POST_ME_REDEMPTION_CANCEL           = ("rewards",      "POST",   "/api/v1/me/redemptions/{redemption}/cancel",    Access::Member,       false, Scope::Path("redemption")),
+    POST_ME_TICKETS                     = ("tickets",      "POST",   "/api/v1/me/tickets",                            Access::Member,       true,  Scope::Body),
+    GET_ME_TICKET                       = ("tickets",      "GET",    "/api/v1/me/tickets/{ticket}",                   Access::Member,       false, Scope::Path("ticket")),
+    POST_ME_TICKET_EVENTS               = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/events",            Access::Member,       false, Scope::Path("ticket")),
+    POST_ME_CARD_REPORT_LOST            = ("cards",        "POST",   "/api/v1/me/cards/{number}/report-lost",         Access::Member,       true,  Scope::Path("number")),
+    GET_ME_INVOICE                      = ("collections",  "GET",    "/api/v1/me/invoices/{invoice}",                 Access::Member,       false, Scope::Path("invoice")),
+    POST_ME_INVOICE_COMMITMENTS         = ("collections",  "POST",   "/api/v1/me/invoices/{invoice}/commitments",     Access::Member,       false, Scope::Path("invoice")),
     GET_ME_REDEMPTIONS                  = ("rewards",      "GET",    "/api/v1/me/redemptions",                        Access::Member,       false, Scope::Open),
     GET_ME_SERVICE                      = ("suspension",   "GET",    "/api/v1/me/service",                            Access::Member,       false, Scope::Open),
     PUT_CUSTOMER                        = ("members",      "PUT",    "/api/v1/customers/{id}",                        STAFF,                false, Scope::Open),

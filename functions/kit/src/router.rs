@@ -70,6 +70,13 @@ impl<'a> Ctx<'a> {
             .or_else(|| self.query("customer_id").map(str::to_string))
     }
 
+    /// Whether the caller is the customer's side: a member with their own
+    /// token, or a web form or chat bot acting for one.
+    pub fn customer_side(&self) -> bool {
+        matches!(self.role(), Some(Role::Webform | Role::Chatbot))
+            || (self.principal.is_none() && self.member.is_some())
+    }
+
     pub fn role(&self) -> Option<Role> {
         self.principal.as_ref().map(|p| p.role)
     }
@@ -426,6 +433,7 @@ fn dispatch(
         Access::Public | Access::Signed => None,
         Access::Member => {
             let customer = crate::member::verify(crate::auth::bearer(authorization)?, now)?;
+            check_scope(req, op.scope, &params, &customer, owners)?;
             params.push(("id", customer.clone()));
             member = Some(customer);
             None
@@ -447,6 +455,11 @@ fn dispatch(
             Some(principal)
         }
     };
+    let rewritten = match (op.access, op.scope, &member) {
+        (Access::Member, Scope::Body, Some(m)) => with_member_in_body(req, m),
+        _ => None,
+    };
+    let req = rewritten.as_ref().unwrap_or(req);
     let mut ctx = Ctx {
         req,
         principal,
@@ -465,8 +478,7 @@ fn dispatch(
 
 /// For a web form or chat bot: the member its `X-Member-Token` stands for,
 /// if the operation is about one member, after checking that what the
-/// request names belongs to that member. Something of another member and
-/// something that does not exist get the same 404, so neither is confirmed.
+/// request names belongs to that member ([`check_scope`]).
 fn scoped_member(
     req: &Request,
     scope: Scope,
@@ -474,14 +486,14 @@ fn scoped_member(
     now: DateTime<Utc>,
     owners: Owners,
 ) -> Result<Option<String>, Problem> {
-    let named = match scope {
-        Scope::Open => return Ok(None),
-        Scope::Body => match body_customer(req) {
-            Some(customer) => Some(customer),
-            None => return Ok(None),
-        },
-        Scope::List | Scope::Path(_) => None,
+    let needed = match scope {
+        Scope::Open => false,
+        Scope::Body => body_customer(req).is_some(),
+        Scope::List | Scope::Path(_) => true,
     };
+    if !needed {
+        return Ok(None);
+    }
     let token = req
         .header("x-member-token")
         .and_then(|h| h.as_str())
@@ -494,7 +506,20 @@ fn scoped_member(
             )
         })?;
     let member = crate::member::verify(token, now)?;
-    let foreign = |what: &str| Problem::not_found(format!("there is no {what} for this member"));
+    check_scope(req, scope, params, &member, owners)?;
+    Ok(Some(member))
+}
+
+/// Whether what the request names under `scope` belongs to `member`.
+/// Something of another member and something that does not exist get the
+/// same 404, so neither is confirmed.
+fn check_scope(
+    req: &Request,
+    scope: Scope,
+    params: &[(&'static str, String)],
+    member: &str,
+    owners: Owners,
+) -> Result<(), Problem> {
     let mismatch = match scope {
         Scope::Path(param) => {
             let value = params
@@ -502,22 +527,26 @@ fn scoped_member(
                 .find(|(n, _)| *n == param)
                 .map(|(_, v)| v.as_str())
                 .unwrap_or_default();
-            (owners(param, value)?.as_deref() != Some(member.as_str())).then_some(match param {
+            (owners(param, value)?.as_deref() != Some(member)).then_some(match param {
                 "id" => "customer",
                 "number" => "card",
                 other => other,
             })
         }
-        Scope::Body => (named.as_deref() != Some(member.as_str())).then_some("customer"),
+        Scope::Body => body_customer(req)
+            .is_some_and(|c| c != member)
+            .then_some("customer"),
         Scope::List => query_param(req, "customer_id")
             .is_some_and(|c| c != member)
             .then_some("customer"),
         Scope::Open => None,
     };
-    if let Some(what) = mismatch {
-        return Err(foreign(what));
+    match mismatch {
+        Some(what) => Err(Problem::not_found(format!(
+            "there is no {what} for this member"
+        ))),
+        None => Ok(()),
     }
-    Ok(Some(member))
 }
 
 /// The `customer_id` a JSON body names, if it is an object naming one.
@@ -527,6 +556,24 @@ fn body_customer(req: &Request) -> Option<String> {
         .get("customer_id")?
         .as_str()
         .map(str::to_string)
+}
+
+/// A member's own operation whose body names a customer (`Scope::Body`):
+/// the request with `customer_id` set to the member, as `{id}` is set in
+/// the path. A body that is not a JSON object is left for the handler to refuse.
+fn with_member_in_body(req: &Request, member: &str) -> Option<Request> {
+    let serde_json::Value::Object(mut body) = serde_json::from_slice(req.body()).ok()? else {
+        return None;
+    };
+    body.insert("customer_id".into(), member.into());
+    let mut builder = Request::builder();
+    builder.method(req.method().clone()).uri(req.uri());
+    for (name, value) in req.headers() {
+        if !name.eq_ignore_ascii_case("content-length") {
+            builder.header(name, value.as_str().unwrap_or_default());
+        }
+    }
+    Some(builder.body(serde_json::to_vec(&body).ok()?).build())
 }
 
 /// The handler `bindings` has for `operation`.

@@ -24,6 +24,8 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_ME_POINTS, points::show),
     (&api::GET_ME_REWARDS, catalogue::list),
     (&api::GET_ME_REDEMPTIONS, redemptions::list),
+    (&api::POST_ME_REDEMPTIONS, redemptions::create),
+    (&api::POST_ME_REDEMPTION_CANCEL, redemptions::cancel),
     (&api::POST_MEMBER_POINTS_ADJUSTMENTS, points::adjust),
     (&api::POST_POINTS_EXPIRY, points::expire),
     (&api::POST_REWARDS, catalogue::create),

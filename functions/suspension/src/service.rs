@@ -13,7 +13,6 @@ use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
 use vip_domain::service::{transition, ReconnectionBasis, ServiceEvent, ServiceStatus};
 use vip_domain::suspension::{window_passed, Dater, RetentionCause, SuspensionProgram};
-use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
@@ -175,9 +174,10 @@ fn start_retention(
     let to = transition(from, event).map_err(refused)?;
     let at = start.at.unwrap_or(ctx.now);
     let program = PROGRAM.load(db, ctx.now)?.document;
-    let dater = match ctx.role() {
-        Some(Role::Webform | Role::Chatbot) => Dater::MemberChannel,
-        _ => Dater::Operator,
+    let dater = if ctx.customer_side() {
+        Dater::MemberChannel
+    } else {
+        Dater::Operator
     };
     program
         .check_start(at, ctx.now, dater)

@@ -32,11 +32,13 @@ fn by_customer(event: TicketEvent) -> bool {
     matches!(event, TicketEvent::CustomerReply | TicketEvent::Reopen)
 }
 
-fn may_send(role: Option<Role>, event: TicketEvent) -> bool {
-    match role {
+fn may_send(ctx: &Ctx<'_>, event: TicketEvent) -> bool {
+    if ctx.customer_side() {
+        return by_customer(event);
+    }
+    match ctx.role() {
         Some(Role::Staff) => true,
         Some(Role::CustomerSuccess) => !by_customer(event),
-        Some(Role::Webform | Role::Chatbot) => by_customer(event),
         _ => false,
     }
 }
@@ -48,7 +50,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("ticket", "ticket")?;
     let body: EventBody = read_json(ctx.req)?;
     let event = body.event;
-    if !may_send(ctx.role(), event) {
+    if !may_send(ctx, event) {
         return Err(Problem::forbidden(format!(
             "role `{}` may not send this event: the customer's side replies and reopens, the team does the rest",
             ctx.role().map_or("none", Role::as_str)
