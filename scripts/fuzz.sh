@@ -22,15 +22,6 @@ if [[ ! -x target/release/spin-local ]]; then
   exit 1
 fi
 
-if [[ ! -x "$VENV/bin/python" ]]; then
-  python3 -m venv "$VENV"
-fi
-# Reinstall only when the pinned set changed since the venv was filled.
-stamp="$VENV/.requirements.sha256"
-wanted=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-  echo "$wanted" > "$stamp"
-fi
+scripts/venv.sh "$VENV" "$REQUIREMENTS"
 
 exec "$VENV/bin/python" scripts/fuzz.py "$@"
