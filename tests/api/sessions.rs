@@ -24,6 +24,25 @@ fn post(host: &Host, path: &str, body: &Value) -> Response {
     call(host, None, "POST", path, Some(body))
 }
 
+/// The one number `sql` (a `SELECT COUNT(*) …`) answers on the app's database.
+fn count(app: &App, sql: &str) -> i64 {
+    app.database().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Asks for a one-time code for `email`.
+fn ask_code(host: &Host, email: &str) -> Response {
+    post(host, "/api/v1/sessions/codes", &json!({ "email": email }))
+}
+
+/// Tries `code` for `email`.
+fn try_code(host: &Host, email: &str, code: &str) -> Response {
+    post(
+        host,
+        "/api/v1/sessions",
+        &json!({ "email": email, "code": code }),
+    )
+}
+
 /// The code the notice outbox holds for `customer` (what the delivery partner sends).
 fn code_sent_to(app: &App, customer: &str) -> String {
     let payload: String = app
@@ -69,25 +88,13 @@ fn a_code_gives_a_token_that_acts_only_for_its_member() {
     member_with_email(&host, "c-bob", "bob.session@example.test");
 
     // Known and unknown details get the same answer; only the known one is sent a code.
-    let known = post(
-        &host,
-        "/api/v1/sessions/codes",
-        &json!({"email": "ANA.session@example.test"}),
-    );
-    let unknown = post(
-        &host,
-        "/api/v1/sessions/codes",
-        &json!({"email": "nobody@example.test"}),
-    );
+    let known = ask_code(&host, "ANA.session@example.test");
+    let unknown = ask_code(&host, "nobody@example.test");
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
-    let outbox: i64 = app
-        .database()
-        .query_row(
-            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let outbox: i64 = count(
+        &app,
+        "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
+    );
     assert_eq!(outbox, 1);
 
     let token = sign_in(&app, &host, "c-ana", "ana.session@example.test");
@@ -188,14 +195,7 @@ fn a_code_gives_a_token_that_acts_only_for_its_member() {
         None,
     );
     assert_eq!(staff_export.status, 200);
-    let audited: i64 = app
-        .database()
-        .query_row(
-            "SELECT COUNT(*) FROM audit_events WHERE action = 'customer.exported' AND entity_id = 'c-ana'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let audited: i64 = count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'customer.exported' AND entity_id = 'c-ana'");
     assert_eq!(audited, 2);
     problem(
         &call(
@@ -319,11 +319,7 @@ fn a_code_gives_a_token_that_acts_only_for_its_member() {
     problem(&r, 401, "member-token-invalid");
     // A code works once.
     let code = code_sent_to(&app, "c-ana");
-    let again = post(
-        &host,
-        "/api/v1/sessions",
-        &json!({"email": "ana.session@example.test", "code": code}),
-    );
+    let again = try_code(&host, "ana.session@example.test", &code);
     problem(&again, 401, "code-not-accepted");
 }
 
@@ -332,38 +328,22 @@ fn wrong_codes_count_down_then_pause() {
     let app = App::new();
     let host = app.start();
     member_with_email(&host, "c-eve", "eve.session@example.test");
-    let r = post(
-        &host,
-        "/api/v1/sessions/codes",
-        &json!({"email": "eve.session@example.test"}),
-    );
+    let r = ask_code(&host, "eve.session@example.test");
     assert_eq!(r.status, 202);
     let code = code_sent_to(&app, "c-eve");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
-        let r = post(
-            &host,
-            "/api/v1/sessions",
-            &json!({"email": "eve.session@example.test", "code": wrong}),
-        );
+        let r = try_code(&host, "eve.session@example.test", wrong);
         let p = problem(&r, 401, "code-not-accepted");
         assert_eq!(p["attempts_left"], left, "{p}");
     }
     // Paused, even with the right code, and told for how long.
-    let r = post(
-        &host,
-        "/api/v1/sessions",
-        &json!({"email": "eve.session@example.test", "code": code}),
-    );
+    let r = try_code(&host, "eve.session@example.test", &code);
     problem(&r, 429, "too-many-attempts");
     let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&wait), "{wait}");
     // Unknown details pause the same way: nothing tells them apart.
-    let r = post(
-        &host,
-        "/api/v1/sessions",
-        &json!({"email": "nobody@example.test", "code": wrong}),
-    );
+    let r = try_code(&host, "nobody@example.test", wrong);
     problem(&r, 429, "too-many-attempts");
 }
 
@@ -701,31 +681,15 @@ fn an_erased_member_cannot_sign_in_and_their_numbers_still_add_up() {
         .unwrap();
     assert!(!details.contains("zoe.session"), "{details}");
     // The email names no one now: a code request sends nothing.
-    let sent_before: i64 = app
-        .database()
-        .query_row(
-            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(
-        post(
-            &host,
-            "/api/v1/sessions/codes",
-            &json!({"email": "zoe.session@example.test"})
-        )
-        .status,
-        202
+    let sent_before: i64 = count(
+        &app,
+        "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
     );
-    let sent_after: i64 = app
-        .database()
-        .query_row(
-            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    assert_eq!(ask_code(&host, "zoe.session@example.test").status, 202);
+    let sent_after: i64 = count(
+        &app,
+        "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.login_code'",
+    );
     assert_eq!(sent_after, sent_before);
     problem(
         &call(
@@ -740,11 +704,7 @@ fn an_erased_member_cannot_sign_in_and_their_numbers_still_add_up() {
     );
 
     // Erasing again: the same answer, nothing else changes.
-    let audit_rows = |app: &App| -> i64 {
-        app.database()
-            .query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))
-            .unwrap()
-    };
+    let audit_rows = |app: &App| -> i64 { count(app, "SELECT COUNT(*) FROM audit_events") };
     let rows = audit_rows(&app);
     let again = call(
         &host,
