@@ -15,7 +15,8 @@ const TEXT = {
     code: "Code", signin: "Sign in", hello: "Hello", tier: "Tier", points: "Points", card: "Card",
     service: "Service", rewards: "Rewards", redemptions: "My redemptions", ticket: "Open a ticket",
     subject: "Subject", description: "Description", consents: "Consents", save: "Save",
-    download: "Download my data", signout: "Sign out", redeem: "Redeem",
+    download: "Download my data", signout: "Sign out", redeem: "Redeem", invoices: "My invoices",
+    paid: "paid", unpaid: "unpaid",
     received_vip: "Received: you qualify for VIP. ", received_not: "Received: you do not qualify for VIP today. ",
     code_sent: "If this email belongs to a member, a code is on its way.",
     signed_in: "Signed in.", signed_out: "Signed out.", saved: "Saved.", redeemed: "Redemption requested.",
@@ -33,7 +34,8 @@ const TEXT = {
     code: "Código", signin: "Entrar", hello: "Hola", tier: "Nivel", points: "Puntos", card: "Tarjeta",
     service: "Servicio", rewards: "Recompensas", redemptions: "Mis canjes", ticket: "Abrir un ticket",
     subject: "Asunto", description: "Descripción", consents: "Consentimientos", save: "Guardar",
-    download: "Descargar mis datos", signout: "Salir", redeem: "Canjear",
+    download: "Descargar mis datos", signout: "Salir", redeem: "Canjear", invoices: "Mis facturas",
+    paid: "pagada", unpaid: "pendiente",
     received_vip: "Recibida: cumple los requisitos VIP. ", received_not: "Recibida: hoy no cumple los requisitos VIP. ",
     code_sent: "Si este correo pertenece a un socio, le llega un código.",
     signed_in: "Ha entrado.", signed_out: "Ha salido.", saved: "Guardado.", redeemed: "Canje solicitado.",
@@ -166,6 +168,13 @@ async function loadMember() {
     item(list, reward.reward.name + " — " + reward.reward.cost + " " + t("points_unit"), button);
   }
   await loadRedemptions();
+  await loadTickets();
+  const invoices = await api("GET", "/api/v1/me/invoices").catch(() => ({ invoices: [] }));
+  const invoiceList = $("#invoices");
+  invoiceList.replaceChildren();
+  for (const i of invoices.invoices) {
+    item(invoiceList, i.month + " — " + i.amount.amount + " " + i.amount.currency + " — " + (i.paid_at ? t("paid") : t("unpaid")));
+  }
   const consents = await api("GET", "/api/v1/me/consents");
   for (const [purpose, given] of Object.entries(consents.current)) {
     const box = $("#consents-form").elements[purpose];
@@ -179,6 +188,13 @@ async function loadRedemptions() {
   const list = $("#redemptions");
   list.replaceChildren();
   for (const r of redemptions.redemptions || []) item(list, "#" + r.id + " " + r.state);
+}
+
+async function loadTickets() {
+  const tickets = await api("GET", "/api/v1/me/tickets").catch(() => ({ tickets: [] }));
+  const list = $("#tickets");
+  list.replaceChildren();
+  for (const ticket of tickets.tickets) item(list, "#" + ticket.id + " " + ticket.subject + " — " + ticket.state);
 }
 
 async function redeem(rewardId) {
@@ -195,7 +211,7 @@ async function openTicket(event) {
   try {
     const ticket = await api("POST", "/api/v1/me/tickets",
       { kind: "question", channel: "web_form", subject: f.subject.value, description: f.description.value });
-    item($("#tickets"), "#" + ticket.id + " " + ticket.subject + " — " + ticket.state);
+    await loadTickets();
     say(t("ticket_opened") + "#" + ticket.id);
     event.target.reset();
   } catch (error) { failed(error); }

@@ -6,8 +6,9 @@ fresh state, and a test notification receiver where the notices component
 delivers, so the one-time code is read as a member would get it: delivered.
 
 Journeys: apply (a VIP application, then an invalid one), sign in with a code,
-see tier, points and card, switch to Spanish, redeem a reward, open a ticket,
-change a consent, download my data, sign out. Each saves a screenshot in
+see tier, points, card, service and invoices, switch to Spanish, redeem a
+reward, open a ticket and see it listed, change a consent, download my data,
+sign out. Each saves a screenshot in
 target/browser-report/. Ends with `browser: N passed, M failed`; exit 1 if any failed.
 Run via scripts/browser.sh (scripts/test.sh does)."""
 import json
@@ -174,9 +175,13 @@ def main():
         operator(host.url, "staff", "POST", f"/api/v1/members/{customer}/purchases",
                  {"purchase_id": "p-1", "amount": {"amount": "500.00", "currency": "USD"}, "at": yesterday})
         operator(host.url, "staff", "POST", "/api/v1/rewards", {"name": "Coffee", "kind": "experience", "cost": 100})
+        month = time.strftime("%Y-%m", time.gmtime())
+        operator(host.url, "staff", "POST", "/api/v1/invoices",
+                 {"customer_id": customer, "month": month, "amount": {"amount": "45.00", "currency": "USD"}})
         driver.refresh()
         wait.until(lambda d: "points" in d.find_element(By.ID, "points").text)
         assert driver.find_element(By.ID, "tier").text != "none"
+        assert "45.00 USD" in driver.find_element(By.ID, "invoices").text, driver.find_element(By.ID, "invoices").text
         button = visible("#rewards button")
         button.click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#redemptions li"))

@@ -813,6 +813,16 @@ fn a_member_acts_on_their_own_tickets_redemptions_and_invoices_only() {
         "not-found",
     );
 
+    // Lists hold only the member's.
+    let mine = json(&as_member(&host, &token, "GET", "/api/v1/me/tickets"));
+    let ids: Vec<i64> = mine["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [ticket]);
+
     // Invoices: the member's own, and a promise to pay it; not another's.
     let own = e2e::invoice(&host, "c-ana", "2026-11", "40.00");
     let theirs = e2e::invoice(&host, "c-bob", "2026-11", "40.00");
@@ -820,6 +830,14 @@ fn a_member_acts_on_their_own_tickets_redemptions_and_invoices_only() {
         as_member(&host, &token, "GET", &format!("/api/v1/me/invoices/{own}")).status,
         200
     );
+    let listed = json(&as_member(&host, &token, "GET", "/api/v1/me/invoices"));
+    let ids: Vec<i64> = listed["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [own]);
     problem(
         &as_member(
             &host,

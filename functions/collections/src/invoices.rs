@@ -133,6 +133,21 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 }
 
 /// `GET /api/v1/invoices/{invoice}`.
+/// `GET /api/v1/me/invoices?limit=`: the member's invoices, newest month first.
+pub fn mine(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let customer = CustomerId::parse(ctx.param("id")).map_err(Problem::internal)?;
+    let limit = ctx.int_query("limit", 1, 120)?.unwrap_or(24);
+    let db = Db::open()?;
+    let invoices = store::invoices_of(&db, &customer, limit)?
+        .iter()
+        .map(|i| view(&db, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(vip_kit::json(
+        200,
+        &serde_json::json!({ "invoices": invoices }),
+    ))
+}
+
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let invoice = load(&db, ctx.id_param("invoice", "invoice")?)?;

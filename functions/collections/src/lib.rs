@@ -28,6 +28,7 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_INVOICE_PAYMENTS, payments::by_staff),
     (&api::POST_INVOICE_COMMITMENTS, payments::commit),
     (&api::GET_ME_INVOICE, invoices::get),
+    (&api::GET_ME_INVOICES, invoices::mine),
     (&api::POST_ME_INVOICE_COMMITMENTS, payments::commit),
     (&api::GET_CUSTOMER_COLLECTIONS_PREVIEW, invoices::preview),
     (&api::POST_DUNNING_RUNS, run),

@@ -202,6 +202,8 @@ operations! {
     POST_ME_REDEMPTIONS                 = ("rewards",      "POST",   "/api/v1/me/redemptions",                        Access::Member,       true,  Scope::Body),
     POST_ME_REDEMPTION_CANCEL           = ("rewards",      "POST",   "/api/v1/me/redemptions/{redemption}/cancel",    Access::Member,       false, Scope::Path("redemption")),
     POST_ME_TICKETS                     = ("tickets",      "POST",   "/api/v1/me/tickets",                            Access::Member,       true,  Scope::Body),
+    GET_ME_TICKETS                      = ("tickets",      "GET",    "/api/v1/me/tickets",                            Access::Member,       false, Scope::Open),
+    GET_ME_INVOICES                     = ("collections",  "GET",    "/api/v1/me/invoices",                           Access::Member,       false, Scope::Open),
     GET_ME_TICKET                       = ("tickets",      "GET",    "/api/v1/me/tickets/{ticket}",                   Access::Member,       false, Scope::Path("ticket")),
     POST_ME_TICKET_EVENTS               = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/events",            Access::Member,       false, Scope::Path("ticket")),
     POST_ME_CARD_REPORT_LOST            = ("cards",        "POST",   "/api/v1/me/cards/{number}/report-lost",         Access::Member,       true,  Scope::Path("number")),

@@ -134,6 +134,15 @@ pub fn invoice(db: &Db, id: i64) -> Result<Option<Invoice>, Problem> {
     )
 }
 
+/// `customer`'s invoices, newest month first, at most `limit`.
+pub fn invoices_of(db: &Db, customer: &CustomerId, limit: i64) -> Result<Vec<Invoice>, Problem> {
+    db.all(
+        &format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE customer_id = ? ORDER BY month DESC, id DESC LIMIT ?"),
+        &[Value::Text(customer.as_str().into()), Value::Integer(limit)],
+        Invoice::from_row,
+    )
+}
+
 /// `customer`'s invoice for `month`, if issued.
 pub fn invoice_of(
     db: &Db,

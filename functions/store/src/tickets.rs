@@ -162,6 +162,19 @@ pub fn find(db: &Db, id: i64) -> Result<Option<StoredTicket>, Problem> {
     )
 }
 
+/// `customer`'s tickets, newest first, at most `limit`.
+pub fn of_customer(
+    db: &Db,
+    customer: &CustomerId,
+    limit: i64,
+) -> Result<Vec<StoredTicket>, Problem> {
+    db.all(
+        &format!("SELECT {COLUMNS} FROM tickets WHERE customer_id = ? ORDER BY id DESC LIMIT ?"),
+        &[Value::Text(customer.as_str().into()), Value::Integer(limit)],
+        StoredTicket::read,
+    )
+}
+
 /// The ticket opened under request key `key` (caller and Idempotency-Key,
 /// or a split part's), if any.
 pub fn by_request_key(db: &Db, key: &str) -> Result<Option<StoredTicket>, Problem> {

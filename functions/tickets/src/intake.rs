@@ -229,6 +229,22 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }))
 }
 
+/// `GET /api/v1/me/tickets?limit=`: the member's tickets, newest first.
+pub fn mine(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let customer = CustomerId::parse(ctx.param("id")).map_err(Problem::internal)?;
+    let limit = ctx.int_query("limit", 1, 200)?.unwrap_or(50);
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let tickets: Vec<_> = tickets::of_customer(&db, &customer, limit)?
+        .iter()
+        .map(|t| view(t, &program))
+        .collect();
+    Ok(vip_kit::json(
+        200,
+        &serde_json::json!({ "tickets": tickets }),
+    ))
+}
+
 /// `GET /api/v1/tickets/{ticket}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;

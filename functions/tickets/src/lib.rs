@@ -30,6 +30,7 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_TICKET_EVENTS, events::apply),
     (&api::POST_ME_TICKETS, intake::open),
     (&api::GET_ME_TICKET, intake::get),
+    (&api::GET_ME_TICKETS, intake::mine),
     (&api::POST_ME_TICKET_EVENTS, events::apply),
     (&api::GET_TICKET_HISTORY, events::history),
     (&api::POST_TICKET_SPLIT, split::split),
