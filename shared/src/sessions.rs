@@ -10,6 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::validation::Errors;
+
 /// The numbers of member sessions (defaults from issue 17).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +43,31 @@ impl Default for SessionPolicy {
             max_applications: 3,
             window_minutes: 15,
         }
+    }
+}
+
+impl SessionPolicy {
+    /// Bounds that keep codes guessable only by chance and windows sensible.
+    pub fn validate(&self) -> Result<(), Errors> {
+        let mut errors = Errors::new();
+        let mut within = |field: &str, value: i64, min: i64, max: i64| {
+            if !(min..=max).contains(&value) {
+                errors.add(field, format!("must be from {min} to {max}"));
+            }
+        };
+        within("code_digits", i64::from(self.code_digits), 6, 10);
+        within("code_minutes", self.code_minutes, 1, 60);
+        within("token_minutes", self.token_minutes, 1, 24 * 60);
+        within("max_wrong_codes", i64::from(self.max_wrong_codes), 1, 20);
+        within(
+            "max_code_requests",
+            i64::from(self.max_code_requests),
+            1,
+            100,
+        );
+        within("max_applications", i64::from(self.max_applications), 1, 100);
+        within("window_minutes", self.window_minutes, 1, 24 * 60);
+        errors.finish(())
     }
 }
 
@@ -139,6 +166,24 @@ mod tests {
                 since: Some(at(16))
             }
         );
+    }
+
+    #[test]
+    fn the_policy_is_bounded() {
+        assert!(SessionPolicy::default().validate().is_ok());
+        let weak = SessionPolicy {
+            code_digits: 4,
+            max_wrong_codes: 0,
+            ..SessionPolicy::default()
+        };
+        let fields: Vec<String> = weak
+            .validate()
+            .unwrap_err()
+            .into_vec()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["code_digits", "max_wrong_codes"]);
     }
 
     #[test]

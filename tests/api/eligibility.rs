@@ -333,7 +333,7 @@ fn rule_edits_take_effect_and_are_validated() {
     let audited: i64 = app
         .database()
         .query_row(
-            "SELECT COUNT(*) FROM audit_events WHERE entity_type = 'program_settings'",
+            "SELECT COUNT(*) FROM audit_events WHERE entity_type = 'program_settings' AND entity_id = 'eligibility'",
             [],
             |r| r.get(0),
         )

@@ -859,3 +859,64 @@ fn a_member_acts_on_their_own_tickets_redemptions_and_invoices_only() {
         "not-found",
     );
 }
+
+#[test]
+fn the_session_policy_is_programme_data() {
+    let app = App::new();
+    let host = app.start();
+    let r = call(
+        &host,
+        Some("program_manager"),
+        "GET",
+        "/api/v1/program/sessions",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut policy = json(&r)["policy"].clone();
+    assert_eq!(policy["max_wrong_codes"], 5);
+    policy["max_wrong_codes"] = json!(2);
+    let r = call(
+        &host,
+        Some("staff"),
+        "PUT",
+        "/api/v1/program/sessions",
+        Some(&policy),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Two wrong codes now pause.
+    member_with_email(&host, "c-ivy", "ivy.session@example.test");
+    assert_eq!(ask_code(&host, "ivy.session@example.test").status, 202);
+    let code = code_sent_to(&app, "c-ivy");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let p = problem(
+        &try_code(&host, "ivy.session@example.test", wrong),
+        401,
+        "code-not-accepted",
+    );
+    assert_eq!(p["attempts_left"], 1);
+    problem(
+        &try_code(&host, "ivy.session@example.test", wrong),
+        401,
+        "code-not-accepted",
+    );
+    problem(
+        &try_code(&host, "ivy.session@example.test", &code),
+        429,
+        "too-many-attempts",
+    );
+    // Weak settings are refused, each field named.
+    policy["code_digits"] = json!(4);
+    policy["window_minutes"] = json!(0);
+    let p = problem(
+        &call(
+            &host,
+            Some("staff"),
+            "PUT",
+            "/api/v1/program/sessions",
+            Some(&policy),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(e2e::fields(&p), ["code_digits", "window_minutes"]);
+}

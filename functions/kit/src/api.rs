@@ -224,6 +224,8 @@ operations! {
     POST_ONBOARDING_CASE_REVIEW         = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/review",          REVIEWERS,            false, Scope::Open),
     POST_ONBOARDING_CASE_APPROVE        = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/approve",         APPROVERS,            false, Scope::Open),
     POST_ONBOARDING_CASE_REJECT         = ("members",      "POST",   "/api/v1/onboarding/cases/{id}/reject",          DECIDERS,             false, Scope::Open),
+    GET_PROGRAM_SESSIONS                = ("members",      "GET",    "/api/v1/program/sessions",                      TIER_READERS,         false, Scope::Open),
+    PUT_PROGRAM_SESSIONS                = ("members",      "PUT",    "/api/v1/program/sessions",                      STAFF,                false, Scope::Open),
     GET_PROGRAM_TIERS                   = ("members",      "GET",    "/api/v1/program/tiers",                         TIER_READERS,         false, Scope::Open),
     PUT_PROGRAM_TIERS                   = ("members",      "PUT",    "/api/v1/program/tiers",                         STAFF,                false, Scope::Open),
     POST_MEMBER_PURCHASES               = ("members",      "POST",   "/api/v1/members/{id}/purchases",                SPEND_RECORDERS,      true, Scope::Open),

@@ -11,7 +11,6 @@
 use serde::Deserialize;
 use spin_sdk::http::Response;
 use vip_domain::customer::{Contact, Customer, CustomerFacts, CustomerId};
-use vip_domain::sessions::SessionPolicy;
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{member, Ctx, Problem};
@@ -40,7 +39,7 @@ struct Application {
 }
 
 pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let policy = SessionPolicy::default();
+    let policy = crate::sessions::policy(ctx)?;
     crate::sessions::limit_per_client(ctx, "applications", policy.max_applications, &policy)?;
     let application: Application = read_json(ctx.req)?;
     let customer = Customer {

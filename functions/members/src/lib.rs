@@ -45,6 +45,8 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_PROGRAM_ELIGIBILITY_RULES, program::get),
     (&api::PUT_PROGRAM_ELIGIBILITY_RULES, program::put),
     (&api::GET_PROGRAM_TIERS, program::get_tiers),
+    (&api::GET_PROGRAM_SESSIONS, program::get_sessions),
+    (&api::PUT_PROGRAM_SESSIONS, program::put_sessions),
     (&api::PUT_PROGRAM_TIERS, program::put_tiers),
     (&api::POST_MEMBER_PURCHASES, members::record_purchase),
     (&api::GET_MEMBER_TIER, members::tier),

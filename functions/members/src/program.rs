@@ -23,3 +23,11 @@ pub fn get_tiers(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 pub fn put_tiers(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     TIERS.put(ctx)
 }
+
+pub fn get_sessions(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    vip_store::sessions::POLICY.get(ctx)
+}
+
+pub fn put_sessions(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    vip_store::sessions::POLICY.put(ctx)
+}

@@ -115,6 +115,13 @@ fn too_many(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::
     .with_header("retry-after", seconds.to_string())
 }
 
+/// The session policy in force (programme document `sessions`).
+pub(crate) fn policy(ctx: &Ctx<'_>) -> Result<SessionPolicy, Problem> {
+    Ok(vip_store::sessions::POLICY
+        .load(&Db::open()?, ctx.now)?
+        .document)
+}
+
 /// Counts one `what` from the client's address; past `limit` in the
 /// policy's window, a 429 with `Retry-After` instead.
 pub(crate) fn limit_per_client(
@@ -135,7 +142,7 @@ pub(crate) fn limit_per_client(
 /// file, if the details name a member; the answer is the same either way.
 pub fn request_code(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: CodeRequest = read_json(ctx.req)?;
-    let policy = SessionPolicy::default();
+    let policy = policy(ctx)?;
     let who = claimed(body.email, body.phone, body.card_number)?;
     limit_per_client(ctx, "code-requests", policy.max_code_requests, &policy)?;
     if let Some(customer) = &who.customer {
@@ -166,7 +173,7 @@ pub fn request_code(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// `POST /api/v1/sessions`: a code for a member token.
 pub fn sign_in(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: SignIn = read_json(ctx.req)?;
-    let policy = SessionPolicy::default();
+    let policy = policy(ctx)?;
     let who = claimed(body.email, body.phone, body.card_number)?;
     // Counted by member when the details name one, else by what was typed:
     // the counts behave the same, so they tell nothing.
@@ -237,7 +244,7 @@ pub fn on_behalf(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         ctx.change_reason(),
         &serde_json::json!({}),
     )?;
-    opened(&id, ctx.now, &SessionPolicy::default())
+    opened(&id, ctx.now, &policy(ctx)?)
 }
 
 /// A new member token for `customer`, as the 201 answer.
@@ -263,7 +270,7 @@ fn token(ctx: &Ctx<'_>) -> Result<String, Problem> {
 
 /// `POST /api/v1/sessions/current/renew`: the token lives on from now.
 pub fn renew(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let expires_at = member::renew(&token(ctx)?, ctx.now, &SessionPolicy::default())?;
+    let expires_at = member::renew(&token(ctx)?, ctx.now, &policy(ctx)?)?;
     Ok(vip_kit::json(
         200,
         &serde_json::json!({ "expires_at": timestamp_text(expires_at) }),

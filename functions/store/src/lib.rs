@@ -20,5 +20,6 @@ pub mod points;
 pub mod privacy;
 pub mod rewards;
 pub mod service;
+pub mod sessions;
 pub mod sla_sweep;
 pub mod tickets;
