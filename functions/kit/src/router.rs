@@ -329,6 +329,7 @@ pub async fn serve(
         };
     }
     let method = match method_name(req.method()) {
+        // HEAD is GET without the body (RFC 9110 §9.3.2).
         "HEAD" => "GET",
         other => other,
     };
@@ -341,7 +342,7 @@ pub async fn serve(
             "send exactly one Authorization header",
         ))
     } else {
-        dispatch(&req, component, bindings, owners)
+        dispatch(&req, method, at_path, bindings, owners)
     };
     let response = match result {
         Ok(response) => response,
@@ -390,21 +391,19 @@ fn operations_at(
         .collect()
 }
 
+/// Runs the operation of `at_path` (the component's operations at the
+/// request's path) for `method`, or answers 404 or 405.
 fn dispatch(
     req: &Request,
-    component: &str,
+    method: &str,
+    at_path: Vec<(&'static Operation, Vec<(&'static str, String)>)>,
     bindings: &[Binding],
     owners: Owners,
 ) -> Result<Response, Problem> {
-    let method = match method_name(req.method()) {
-        // HEAD is GET without the body (RFC 9110 §9.3.2).
-        "HEAD" => "GET",
-        other => other,
-    };
     let path = req.path();
     let mut allowed = Vec::new();
     let mut found = None;
-    for (op, params) in operations_at(component, path) {
+    for (op, params) in at_path {
         if op.method == method && found.is_none() {
             found = Some((op, params));
         } else if !allowed.contains(&op.method) {

@@ -39,7 +39,8 @@ struct Application {
 }
 
 pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let policy = crate::sessions::policy(ctx)?;
+    let db = Db::open()?;
+    let policy = crate::sessions::policy(&db, ctx)?;
     crate::sessions::limit_per_client(ctx, "applications", policy.max_applications, &policy)?;
     let application: Application = read_json(ctx.req)?;
     let customer = Customer {
@@ -47,7 +48,6 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         facts: application.facts,
         contact: application.contact,
     };
-    let db = Db::open()?;
     let program = customers::RULES.load(&db, ctx.now)?;
     let mut errors = customer
         .validate(&program.document.plan_types)

@@ -1,7 +1,8 @@
 //! Privacy rights (seed 004, DOMAIN §8): consents per purpose, kept with
-//! their history; a member's data, exported or erased on request, by the member (`/api/v1/me/export`, `/me/erasure`) or
-//! by staff for them (`/api/v1/customers/{id}/export`, `…/erasure`). Every
-//! export and erasure is audited.
+//! their history; a member's data, exported or erased on request, by the
+//! member (`/api/v1/me/export`, `/me/erasure`) or by staff for them
+//! (`/api/v1/customers/{id}/export`, `…/erasure`). Every export and erasure
+//! is audited.
 
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
@@ -15,15 +16,7 @@ pub fn export(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = CustomerId::parse(&raw).map_err(|_| missing())?;
     let db = Db::open()?;
     let sections = vip_store::privacy::export(&db, &id)?.ok_or_else(missing)?;
-    vip_store::audit::record(
-        &db,
-        &timestamp_text(ctx.now),
-        &ctx.actor(),
-        "customer.exported",
-        ("customer", id.as_str()),
-        ctx.change_reason(),
-        &serde_json::json!({}),
-    )?;
+    vip_store::audit::record(&db, ctx, "customer.exported", ("customer", id.as_str()))?;
     let body = serde_json::json!({
         "customer_id": id.as_str(),
         "exported_at": timestamp_text(ctx.now),

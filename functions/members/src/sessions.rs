@@ -39,27 +39,14 @@ struct Claimed {
     channel: &'static str,
 }
 
+/// What the caller typed, and the member it names: none if no one, or
+/// someone erased (an erased customer cannot sign in).
 fn claimed(
+    db: &Db,
     email: Option<String>,
     phone: Option<String>,
     card: Option<String>,
 ) -> Result<Claimed, Problem> {
-    let mut who = named(email, phone, card)?;
-    // An erased customer is no one: they cannot sign in.
-    if let Some(customer) = &who.customer {
-        if vip_store::privacy::erased_at(&Db::open()?, customer)?.is_some() {
-            who.customer = None;
-        }
-    }
-    Ok(who)
-}
-
-fn named(
-    email: Option<String>,
-    phone: Option<String>,
-    card: Option<String>,
-) -> Result<Claimed, Problem> {
-    let db = Db::open()?;
     let given = [&email, &phone, &card]
         .iter()
         .filter(|v| v.is_some())
@@ -71,14 +58,14 @@ fn named(
         ));
     }
     let too_long = |v: &str| v.chars().count() > 200;
-    Ok(match (email, phone, card) {
+    let mut who = match (email, phone, card) {
         (Some(email), _, _) if !too_long(&email) => Claimed {
-            customer: customers::by_contact(&db, Some(&email), None)?,
+            customer: customers::by_contact(db, Some(&email), None)?,
             identifier: format!("email:{}", email.trim().to_lowercase()),
             channel: "email",
         },
         (_, Some(phone), _) if !too_long(&phone) => Claimed {
-            customer: customers::by_contact(&db, None, Some(&phone))?,
+            customer: customers::by_contact(db, None, Some(&phone))?,
             identifier: format!("phone:{}", phone.trim()),
             channel: "sms",
         },
@@ -90,7 +77,13 @@ fn named(
             channel: "contact-on-file",
         },
         _ => return Err(Problem::field("email", "must be at most 200 characters")),
-    })
+    };
+    if let Some(customer) = &who.customer {
+        if vip_store::privacy::erased_at(db, customer)?.is_some() {
+            who.customer = None;
+        }
+    }
+    Ok(who)
 }
 
 /// The client's address as the host saw it (`spin-client-addr`, without the port).
@@ -116,10 +109,8 @@ fn too_many(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::
 }
 
 /// The session policy in force (programme document `sessions`).
-pub(crate) fn policy(ctx: &Ctx<'_>) -> Result<SessionPolicy, Problem> {
-    Ok(vip_store::sessions::POLICY
-        .load(&Db::open()?, ctx.now)?
-        .document)
+pub(crate) fn policy(db: &Db, ctx: &Ctx<'_>) -> Result<SessionPolicy, Problem> {
+    Ok(vip_store::sessions::POLICY.load(db, ctx.now)?.document)
 }
 
 /// Counts one `what` from the client's address; past `limit` in the
@@ -142,13 +133,14 @@ pub(crate) fn limit_per_client(
 /// file, if the details name a member; the answer is the same either way.
 pub fn request_code(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: CodeRequest = read_json(ctx.req)?;
-    let policy = policy(ctx)?;
-    let who = claimed(body.email, body.phone, body.card_number)?;
+    let db = Db::open()?;
+    let policy = policy(&db, ctx)?;
+    let who = claimed(&db, body.email, body.phone, body.card_number)?;
     limit_per_client(ctx, "code-requests", policy.max_code_requests, &policy)?;
     if let Some(customer) = &who.customer {
         let (code, expires_at) = member::new_code(customer.as_str(), ctx.now, &policy)?;
         notices::enqueue(
-            &Db::open()?,
+            &db,
             &format!("login-code-{}", digest(&code, customer.as_str())),
             "member.login_code",
             customer,
@@ -173,8 +165,9 @@ pub fn request_code(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// `POST /api/v1/sessions`: a code for a member token.
 pub fn sign_in(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: SignIn = read_json(ctx.req)?;
-    let policy = policy(ctx)?;
-    let who = claimed(body.email, body.phone, body.card_number)?;
+    let db = Db::open()?;
+    let policy = policy(&db, ctx)?;
+    let who = claimed(&db, body.email, body.phone, body.card_number)?;
     // Counted by member when the details name one, else by what was typed:
     // the counts behave the same, so they tell nothing.
     let subject = who
@@ -237,14 +230,11 @@ pub fn on_behalf(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     vip_store::audit::record(
         &db,
-        &timestamp_text(ctx.now),
-        &ctx.actor(),
+        ctx,
         "member_session.opened_on_behalf",
         ("customer", id.as_str()),
-        ctx.change_reason(),
-        &serde_json::json!({}),
     )?;
-    opened(&id, ctx.now, &policy(ctx)?)
+    opened(&id, ctx.now, &policy(&db, ctx)?)
 }
 
 /// A new member token for `customer`, as the 201 answer.
@@ -270,7 +260,7 @@ fn token(ctx: &Ctx<'_>) -> Result<String, Problem> {
 
 /// `POST /api/v1/sessions/current/renew`: the token lives on from now.
 pub fn renew(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let expires_at = member::renew(&token(ctx)?, ctx.now, &policy(ctx)?)?;
+    let expires_at = member::renew(&token(ctx)?, ctx.now, &policy(&Db::open()?, ctx)?)?;
     Ok(vip_kit::json(
         200,
         &serde_json::json!({ "expires_at": timestamp_text(expires_at) }),

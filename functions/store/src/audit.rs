@@ -4,8 +4,8 @@
 //! exception is [`record`]: an act that changes no table (a member session
 //! opened on a member's behalf lives in the key-value store).
 
-use vip_kit::db::{Db, Value};
-use vip_kit::Problem;
+use vip_kit::db::{timestamp, Db, Value};
+use vip_kit::{Ctx, Problem};
 
 /// One audited change.
 pub struct Entry {
@@ -39,27 +39,19 @@ pub fn trail(db: &Db, entity_type: &str, entity_id: &str) -> Result<Vec<Entry>, 
     )
 }
 
-/// Records an act that changes no table, at `at`, by `actor`.
-pub fn record(
-    db: &Db,
-    at: &str,
-    actor: &str,
-    action: &str,
-    entity: (&str, &str),
-    reason: Value,
-    details: &serde_json::Value,
-) -> Result<(), Problem> {
+/// Records an act on `entity` (type, id) that changes no table, by the
+/// request's actor at its time, with its `X-Change-Reason`.
+pub fn record(db: &Db, ctx: &Ctx<'_>, action: &str, entity: (&str, &str)) -> Result<(), Problem> {
     db.exec(
         "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, json_object())",
         &[
-            Value::Text(at.into()),
-            Value::Text(actor.into()),
+            timestamp(ctx.now),
+            Value::Text(ctx.actor()),
             Value::Text(action.into()),
             Value::Text(entity.0.into()),
             Value::Text(entity.1.into()),
-            reason,
-            Value::Text(details.to_string()),
+            ctx.change_reason(),
         ],
     )?;
     Ok(())
