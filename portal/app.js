@@ -22,6 +22,18 @@ const TEXT = {
     signed_in: "Signed in.", signed_out: "Signed out.", saved: "Saved.", redeemed: "Redemption requested.",
     ticket_opened: "Ticket opened: ", none: "none", points_unit: "points", tries_left: " tries left.",
     wait: "Too many attempts. Try again in ", seconds: " seconds.", error: "Something went wrong: ",
+    report_lost: "Report it lost", lost_warning: "The card is blocked at once and a new one is issued with the same tier.",
+    lost_yes: "Block my card", cancel: "Cancel", new_card: "Card blocked. Your new card: ",
+    follow: "Follow", state: "State", first_answer: "First answer", resolution: "Resolution",
+    your_reply: "Your reply", send_reply: "Send reply", reopen: "Reopen the ticket",
+    reply_sent: "Reply sent.", reopened: "Ticket reopened.", due_by: "due by ", done_at: "done at ",
+    on_hold: "on hold while we wait for you",
+    state_new: "new", state_open: "open", state_pending_customer: "waiting for your answer",
+    state_escalated: "escalated", state_resolved: "resolved", state_closed: "closed",
+    pay_by: "I will pay by", promise: "Promise to pay", promised: "Promise recorded: pay by ",
+    promised_by: "promised by ",
+    card_active: "active", card_suspended: "suspended", card_lost: "lost", card_replaced: "replaced",
+    card_revoked: "revoked", card_expired: "expired",
   },
   es: {
     title: "Programa VIP", welcome: "Bienvenido", apply: "Solicitar el programa",
@@ -41,11 +53,25 @@ const TEXT = {
     signed_in: "Ha entrado.", signed_out: "Ha salido.", saved: "Guardado.", redeemed: "Canje solicitado.",
     ticket_opened: "Ticket abierto: ", none: "ninguno", points_unit: "puntos", tries_left: " intentos restantes.",
     wait: "Demasiados intentos. Vuelva a intentarlo en ", seconds: " segundos.", error: "Algo salió mal: ",
+    report_lost: "Avisar de pérdida", lost_warning: "La tarjeta se bloquea al momento y se emite una nueva con el mismo nivel.",
+    lost_yes: "Bloquear mi tarjeta", cancel: "Cancelar", new_card: "Tarjeta bloqueada. Su nueva tarjeta: ",
+    follow: "Seguir", state: "Estado", first_answer: "Primera respuesta", resolution: "Resolución",
+    your_reply: "Su respuesta", send_reply: "Enviar respuesta", reopen: "Reabrir el ticket",
+    reply_sent: "Respuesta enviada.", reopened: "Ticket reabierto.", due_by: "antes de ", done_at: "hecha el ",
+    on_hold: "en espera de su respuesta",
+    state_new: "nuevo", state_open: "abierto", state_pending_customer: "esperando su respuesta",
+    state_escalated: "escalado", state_resolved: "resuelto", state_closed: "cerrado",
+    pay_by: "Pagaré antes de", promise: "Compromiso de pago", promised: "Compromiso registrado: pago antes de ",
+    promised_by: "comprometida para ",
+    card_active: "activa", card_suspended: "suspendida", card_lost: "perdida", card_replaced: "sustituida",
+    card_revoked: "anulada", card_expired: "caducada",
   },
 };
 
 let lang = (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
 let email = "";
+let followed = null; // the ticket shown in #ticket-view
+let lostCard = null; // the card offered to report lost
 const $ = (selector) => document.querySelector(selector);
 const t = (key) => TEXT[lang][key] || TEXT.en[key] || key;
 
@@ -139,6 +165,18 @@ async function signIn(event) {
   } catch (error) { failed(error); }
 }
 
+function button(label, onClick, className) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = t(label);
+  if (className) b.className = className;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// A time from the API in the reader's language.
+const when = (text) => new Date(text).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+
 function item(list, text, button) {
   const li = document.createElement("li");
   li.textContent = text;
@@ -153,28 +191,19 @@ async function loadMember() {
   // An applicant not yet approved has no membership: no points, no cards.
   const points = await api("GET", "/api/v1/me/points").catch(() => null);
   $("#points").textContent = points ? points.balance + " " + t("points_unit") : t("none");
-  const cards = await api("GET", "/api/v1/me/cards").catch(() => ({ cards: [] }));
-  $("#card").textContent = cards.cards.length ? cards.cards[0].number + " (" + cards.cards[0].status + ")" : t("none");
+  await loadCard();
   const service = await api("GET", "/api/v1/me/service").catch(() => null);
   $("#service").textContent = service && service.status ? service.status : t("none");
   const rewards = await api("GET", "/api/v1/me/rewards?active=true").catch(() => ({ rewards: [] }));
   const list = $("#rewards");
   list.replaceChildren();
   for (const reward of rewards.rewards || []) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = t("redeem");
-    button.addEventListener("click", () => redeem(reward.id));
-    item(list, reward.reward.name + " — " + reward.reward.cost + " " + t("points_unit"), button);
+    item(list, reward.reward.name + " — " + reward.reward.cost + " " + t("points_unit"),
+      button("redeem", () => redeem(reward.id)));
   }
   await loadRedemptions();
   await loadTickets();
-  const invoices = await api("GET", "/api/v1/me/invoices").catch(() => ({ invoices: [] }));
-  const invoiceList = $("#invoices");
-  invoiceList.replaceChildren();
-  for (const i of invoices.invoices) {
-    item(invoiceList, i.month + " — " + i.amount.amount + " " + i.amount.currency + " — " + (i.paid_at ? t("paid") : t("unpaid")));
-  }
+  await loadInvoices();
   const consents = await api("GET", "/api/v1/me/consents");
   for (const [purpose, given] of Object.entries(consents.current)) {
     const box = $("#consents-form").elements[purpose];
@@ -190,11 +219,105 @@ async function loadRedemptions() {
   for (const r of redemptions.redemptions || []) item(list, "#" + r.id + " " + r.state);
 }
 
+async function loadCard() {
+  const cards = await api("GET", "/api/v1/me/cards").catch(() => ({ cards: [] }));
+  const card = cards.cards.find((c) => c.status === "active") || cards.cards[0];
+  $("#card").textContent = card ? card.display + " (" + t("card_" + card.status) + ")" : t("none");
+  lostCard = card && card.status === "active" ? card.number : null;
+  $("#report-lost").hidden = !lostCard;
+  $("#lost-confirm").hidden = true;
+}
+
+async function reportLost() {
+  try {
+    const result = await api("POST", "/api/v1/me/cards/" + lostCard + "/report-lost", undefined,
+      { "idempotency-key": crypto.randomUUID() });
+    await loadCard();
+    say(t("new_card") + result.replacement.display);
+  } catch (error) { failed(error); }
+}
+
 async function loadTickets() {
   const tickets = await api("GET", "/api/v1/me/tickets").catch(() => ({ tickets: [] }));
   const list = $("#tickets");
   list.replaceChildren();
-  for (const ticket of tickets.tickets) item(list, "#" + ticket.id + " " + ticket.subject + " — " + ticket.state);
+  for (const ticket of tickets.tickets) {
+    item(list, "#" + ticket.id + " " + ticket.subject + " — " + t("state_" + ticket.state),
+      button("follow", () => followTicket(ticket.id).catch(failed), "secondary"));
+  }
+}
+
+// One SLA clock as the member reads it: done, due, or on hold.
+function clock(c) {
+  if (c.met_at) return t("done_at") + when(c.met_at);
+  return c.due ? t("due_by") + when(c.due) : t("on_hold");
+}
+
+async function followTicket(id) {
+  const ticket = await api("GET", "/api/v1/me/tickets/" + id);
+  followed = ticket.id;
+  $("#ticket-view-title").textContent = "#" + ticket.id + " " + ticket.subject;
+  $("#ticket-state").textContent = t("state_" + ticket.state);
+  $("#ticket-first").textContent = clock(ticket.sla.first_response);
+  $("#ticket-resolution").textContent = clock(ticket.sla.resolution);
+  const finished = ticket.state === "resolved" || ticket.state === "closed";
+  $("#reply-form").hidden = finished;
+  $("#reopen").hidden = !finished;
+  $("#ticket-view").hidden = false;
+}
+
+async function ticketEvent(event, note, done) {
+  try {
+    await api("POST", "/api/v1/me/tickets/" + followed + "/events", note ? { event, note } : { event });
+    await followTicket(followed);
+    await loadTickets();
+    say(t(done));
+  } catch (error) { failed(error); }
+}
+
+async function reply(event) {
+  event.preventDefault();
+  const note = event.target.elements.note.value.trim();
+  if (!note) return event.target.elements.note.focus();
+  await ticketEvent("customer_reply", note, "reply_sent");
+  event.target.reset();
+}
+
+async function loadInvoices() {
+  const invoices = await api("GET", "/api/v1/me/invoices").catch(() => ({ invoices: [] }));
+  const list = $("#invoices");
+  list.replaceChildren();
+  for (const i of invoices.invoices) {
+    const promise = i.commitments.length ? " — " + t("promised_by") + i.commitments[i.commitments.length - 1].pay_by : "";
+    const text = i.month + " — " + i.amount.amount + " " + i.amount.currency + " — " + (i.paid_at ? t("paid") : t("unpaid")) + promise;
+    item(list, text, i.paid_at ? null : button("promise", () => offerPromise(i), "secondary"));
+  }
+  $("#promise-form").hidden = true;
+}
+
+// A promise is a date from today to the last day of the invoice's month.
+function offerPromise(invoice) {
+  const form = $("#promise-form");
+  const [year, month] = invoice.month.split("-").map(Number);
+  const last = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
+  form.dataset.invoice = invoice.id;
+  $("#promise-invoice").textContent = invoice.month + " — " + invoice.outstanding.amount + " " + invoice.outstanding.currency;
+  form.elements.pay_by.min = new Date().toISOString().slice(0, 10);
+  form.elements.pay_by.max = last;
+  form.elements.pay_by.value = last;
+  form.hidden = false;
+  form.elements.pay_by.focus();
+}
+
+async function promise(event) {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    await api("POST", "/api/v1/me/invoices/" + form.dataset.invoice + "/commitments", { pay_by: form.elements.pay_by.value });
+    const date = form.elements.pay_by.value;
+    await loadInvoices();
+    say(t("promised") + date);
+  } catch (error) { failed(error); }
 }
 
 async function redeem(rewardId) {
@@ -257,6 +380,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#signin-form").addEventListener("submit", signIn);
   $("#ticket-form").addEventListener("submit", openTicket);
   $("#consents-form").addEventListener("submit", saveConsents);
+  $("#report-lost").addEventListener("click", () => { $("#lost-confirm").hidden = false; $("#lost-yes").focus(); });
+  $("#lost-no").addEventListener("click", () => { $("#lost-confirm").hidden = true; });
+  $("#lost-yes").addEventListener("click", reportLost);
+  $("#reply-form").addEventListener("submit", reply);
+  $("#reopen").addEventListener("click", () => ticketEvent("reopen", null, "reopened"));
+  $("#promise-form").addEventListener("submit", promise);
+  $("#promise-cancel").addEventListener("click", () => { $("#promise-form").hidden = true; });
   $("#download").addEventListener("click", download);
   $("#signout").addEventListener("click", signOut);
   if (token()) loadMember().catch(() => { sessionStorage.removeItem("member-token"); show("welcome"); });

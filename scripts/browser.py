@@ -194,6 +194,49 @@ def main():
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tickets li"))
         assert "router" in driver.find_element(By.ID, "tickets").text.lower()
 
+    @journey("follow")
+    def _():
+        # The member follows the ticket while the team asks, they answer, the team resolves and they reopen.
+        driver.find_element(By.CSS_SELECTOR, "#tickets li button").click()
+        title = visible("#ticket-view-title").text
+        ticket = title.split()[0].lstrip("#")
+        assert "router" in title.lower(), title
+        assert driver.find_element(By.ID, "ticket-first").text.startswith("due by"), driver.find_element(By.ID, "ticket-first").text
+        operator(host.url, "customer_success", "POST", f"/api/v1/tickets/{ticket}/events", {"event": "ask_customer"})
+        driver.find_element(By.CSS_SELECTOR, "#tickets li button").click()
+        wait.until(lambda d: d.find_element(By.ID, "ticket-state").text == "waiting for your answer")
+        form = driver.find_element(By.ID, "reply-form")
+        form.find_element(By.NAME, "note").send_keys("It blinks twice, then stays red")
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        wait.until(lambda d: status() == "Reply sent.")
+        assert driver.find_element(By.ID, "ticket-state").text == "open", driver.find_element(By.ID, "ticket-state").text
+        history = operator(host.url, "customer_success", "GET", f"/api/v1/tickets/{ticket}/history")
+        assert "It blinks twice" in json.dumps(history), history
+        operator(host.url, "customer_success", "POST", f"/api/v1/tickets/{ticket}/events", {"event": "resolve"})
+        driver.find_element(By.CSS_SELECTOR, "#tickets li button").click()
+        visible("#reopen").click()
+        wait.until(lambda d: status() == "Ticket reopened.")
+        assert driver.find_element(By.ID, "ticket-state").text == "open"
+
+    @journey("lost")
+    def _():
+        old = driver.find_element(By.ID, "card").text
+        assert "(active)" in old, old
+        visible("#report-lost").click()
+        visible("#lost-yes").click()
+        wait.until(lambda d: status().startswith("Card blocked."))
+        new = driver.find_element(By.ID, "card").text
+        assert new != old and "(active)" in new and new.split(" (")[0] in status(), (old, new, status())
+
+    @journey("promise")
+    def _():
+        driver.find_element(By.CSS_SELECTOR, "#invoices li button").click()
+        form = visible("#promise-form")
+        pay_by = form.find_element(By.NAME, "pay_by").get_attribute("value")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: status() == "Promise recorded: pay by " + pay_by)
+        assert "promised by " + pay_by in driver.find_element(By.ID, "invoices").text
+
     @journey("consents")
     def _():
         form = driver.find_element(By.ID, "consents-form")
