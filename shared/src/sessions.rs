@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::validation::Errors;
 
@@ -119,6 +120,65 @@ impl Attempts {
     }
 }
 
+/// What is kept of a one-time code: its digest (salted with the member's
+/// id) and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub digest: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl CodeRecord {
+    /// `code` sent to `customer_id` at `now`, usable for the policy's minutes.
+    pub fn new(customer_id: &str, code: &str, now: DateTime<Utc>, policy: &SessionPolicy) -> Self {
+        CodeRecord {
+            digest: digest(code, &format!("code:{customer_id}")),
+            expires_at: now + Duration::minutes(policy.code_minutes),
+        }
+    }
+
+    /// Whether `code` is this record's code for `customer_id` and still usable
+    /// at `now` (digests compared in constant time).
+    pub fn accepts(&self, customer_id: &str, code: &str, now: DateTime<Utc>) -> bool {
+        let presented = digest(code, &format!("code:{customer_id}"));
+        let same: bool = self.digest.as_bytes().ct_eq(presented.as_bytes()).into();
+        same && now < self.expires_at
+    }
+}
+
+/// What is kept of a member token: whose it is, when it was issued, when it
+/// ends unless renewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSession {
+    pub customer_id: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl MemberSession {
+    pub fn new(customer_id: &str, now: DateTime<Utc>, policy: &SessionPolicy) -> Self {
+        MemberSession {
+            customer_id: customer_id.to_string(),
+            issued_at: now,
+            expires_at: now + Duration::minutes(policy.token_minutes),
+        }
+    }
+
+    /// Whether the token still works at `now`: not expired, and not issued
+    /// before `revoked_at`, when all the member's sessions were ended.
+    pub fn live(&self, now: DateTime<Utc>, revoked_at: Option<DateTime<Utc>>) -> bool {
+        now < self.expires_at && revoked_at.is_none_or(|at| self.issued_at > at)
+    }
+
+    /// The same session, running for the policy's minutes from `now`.
+    pub fn renewed(self, now: DateTime<Utc>, policy: &SessionPolicy) -> Self {
+        MemberSession {
+            expires_at: now + Duration::minutes(policy.token_minutes),
+            ..self
+        }
+    }
+}
+
 /// A one-time code from `random` bytes: `digits` decimal digits, leading
 /// zeros kept. The modulo bias of 8 random bytes over 10^6 is below 10^-13.
 pub fn code_from(random: [u8; 8], digits: u32) -> String {
@@ -191,6 +251,40 @@ mod tests {
         assert_eq!(code_from([0; 8], 6), "000000");
         assert_eq!(code_from(7u64.to_le_bytes(), 6), "000007");
         assert_eq!(code_from(u64::MAX.to_le_bytes(), 6).len(), 6);
+    }
+
+    #[test]
+    fn a_code_works_once_for_its_member_until_it_expires() {
+        let policy = SessionPolicy::default();
+        let record = CodeRecord::new("c1", "123456", at(0), &policy);
+        assert!(record.accepts("c1", "123456", at(9)));
+        assert!(!record.accepts("c1", "123457", at(1)));
+        // The digest is salted with the member: the same code is not c2's.
+        assert!(!record.accepts("c2", "123456", at(1)));
+        // Ten minutes by default: at the tenth minute it no longer works.
+        assert!(!record.accepts("c1", "123456", at(10)));
+        assert!(!record.digest.contains("123456"));
+    }
+
+    #[test]
+    fn a_token_lives_until_its_end_or_a_revocation_after_it() {
+        let policy = SessionPolicy::default();
+        let session = MemberSession::new("c1", at(0), &policy);
+        assert!(session.live(at(14), None));
+        assert!(!session.live(at(15), None), "15 minutes by default");
+        // Renewed while live, it runs 15 minutes from the renewal.
+        let renewed = session.clone().renewed(at(10), &policy);
+        assert!(renewed.live(at(24), None));
+        assert!(!renewed.live(at(25), None));
+        // All sessions ended at minute 5 (an erasure): this one was issued before.
+        assert!(!session.live(at(6), Some(at(5))));
+        assert!(
+            !session.live(at(6), Some(at(0))),
+            "issued at the revocation instant"
+        );
+        // A session issued after the revocation works.
+        let later = MemberSession::new("c1", at(6), &policy);
+        assert!(later.live(at(7), Some(at(5))));
     }
 
     #[test]

@@ -9,28 +9,15 @@
 //! brake on guessing, and a 6-digit code with 5 tries per 15 minutes holds
 //! even if a few more slip through.
 
-use chrono::{DateTime, Duration, Utc};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Serialize};
 use spin_sdk::key_value::Store;
-use vip_domain::sessions::{code_from, digest, Attempts, SessionPolicy};
+use vip_domain::sessions::{code_from, digest, Attempts, CodeRecord, MemberSession, SessionPolicy};
 
 use crate::problem::Problem;
 
 /// The prefix that tells a member token from an API key.
 pub const TOKEN_PREFIX: &str = "vipm_";
-
-#[derive(Serialize, Deserialize)]
-struct Session {
-    customer_id: String,
-    issued_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Code {
-    digest: String,
-    expires_at: DateTime<Utc>,
-}
 
 fn store() -> Result<Store, Problem> {
     Store::open_default().map_err(|e| Problem::internal(format!("key-value store: {e}")))
@@ -71,27 +58,19 @@ pub fn new_code(
     policy: &SessionPolicy,
 ) -> Result<(String, DateTime<Utc>), Problem> {
     let code = code_from(random()?, policy.code_digits);
-    let expires_at = now + Duration::minutes(policy.code_minutes);
-    let record = Code {
-        digest: digest(&code, &format!("code:{customer_id}")),
-        expires_at,
-    };
+    let record = CodeRecord::new(customer_id, &code, now, policy);
     set(&store()?, &format!("member-code/{customer_id}"), &record)?;
-    Ok((code, expires_at))
+    Ok((code, record.expires_at))
 }
 
 /// Whether `code` is `customer_id`'s live code; a matching code is spent.
 pub fn take_code(customer_id: &str, code: &str, now: DateTime<Utc>) -> Result<bool, Problem> {
     let store = store()?;
     let key = format!("member-code/{customer_id}");
-    let Some(record) = get::<Code>(&store, &key)? else {
+    let Some(record) = get::<CodeRecord>(&store, &key)? else {
         return Ok(false);
     };
-    let matches = record.expires_at > now
-        && crate::auth::constant_time_eq(
-            record.digest.as_bytes(),
-            digest(code, &format!("code:{customer_id}")).as_bytes(),
-        );
+    let matches = record.accepts(customer_id, code, now);
     if matches {
         store.delete(&key).map_err(Problem::internal)?;
     }
@@ -120,14 +99,9 @@ pub fn issue(
     policy: &SessionPolicy,
 ) -> Result<(String, DateTime<Utc>), Problem> {
     let token = format!("{TOKEN_PREFIX}{}", random_hex::<32>()?);
-    let expires_at = now + Duration::minutes(policy.token_minutes);
-    let session = Session {
-        customer_id: customer_id.to_string(),
-        issued_at: now,
-        expires_at,
-    };
+    let session = MemberSession::new(customer_id, now, policy);
     set(&store()?, &session_key(&token), &session)?;
-    Ok((token, expires_at))
+    Ok((token, session.expires_at))
 }
 
 fn invalid() -> Problem {
@@ -139,19 +113,17 @@ fn invalid() -> Problem {
     )
 }
 
-/// The live session of `token`: not expired, not issued before its member's
-/// sessions were all revoked.
-fn live(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Session, Problem> {
+/// The live session of `token` (`MemberSession::live`).
+fn live(store: &Store, token: &str, now: DateTime<Utc>) -> Result<MemberSession, Problem> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Err(invalid());
     }
-    let session = match get::<Session>(store, &session_key(token))? {
-        Some(s) if s.expires_at > now => s,
-        _ => return Err(invalid()),
+    let Some(session) = get::<MemberSession>(store, &session_key(token))? else {
+        return Err(invalid());
     };
     let revoked: Option<DateTime<Utc>> =
         get(store, &format!("member-revoked/{}", session.customer_id))?;
-    if revoked.is_some_and(|at| session.issued_at <= at) {
+    if !session.live(now, revoked) {
         return Err(invalid());
     }
     Ok(session)
@@ -169,8 +141,7 @@ pub fn renew(
     policy: &SessionPolicy,
 ) -> Result<DateTime<Utc>, Problem> {
     let store = store()?;
-    let mut session = live(&store, token, now)?;
-    session.expires_at = now + Duration::minutes(policy.token_minutes);
+    let session = live(&store, token, now)?.renewed(now, policy);
     set(&store, &session_key(token), &session)?;
     Ok(session.expires_at)
 }
