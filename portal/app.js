@@ -26,6 +26,7 @@ const TEXT = {
     lost_yes: "Block my card", cancel: "Cancel", new_card: "Card blocked. Your new card: ",
     follow: "Follow", state: "State", first_answer: "First answer", resolution: "Resolution",
     your_reply: "Your reply", send_reply: "Send reply", reopen: "Reopen the ticket",
+    conversation: "Conversation", you: "You", team: "Our team",
     reply_sent: "Reply sent.", reopened: "Ticket reopened.", due_by: "due by ", done_at: "done at ",
     on_hold: "on hold while we wait for you",
     state_new: "new", state_open: "open", state_pending_customer: "waiting for your answer",
@@ -57,6 +58,7 @@ const TEXT = {
     lost_yes: "Bloquear mi tarjeta", cancel: "Cancelar", new_card: "Tarjeta bloqueada. Su nueva tarjeta: ",
     follow: "Seguir", state: "Estado", first_answer: "Primera respuesta", resolution: "Resolución",
     your_reply: "Su respuesta", send_reply: "Enviar respuesta", reopen: "Reabrir el ticket",
+    conversation: "Conversación", you: "Usted", team: "Nuestro equipo",
     reply_sent: "Respuesta enviada.", reopened: "Ticket reabierto.", due_by: "antes de ", done_at: "hecha el ",
     on_hold: "en espera de su respuesta",
     state_new: "nuevo", state_open: "abierto", state_pending_customer: "esperando su respuesta",
@@ -260,27 +262,41 @@ async function followTicket(id) {
   $("#ticket-state").textContent = t("state_" + ticket.state);
   $("#ticket-first").textContent = clock(ticket.sla.first_response);
   $("#ticket-resolution").textContent = clock(ticket.sla.resolution);
+  const conversation = await api("GET", "/api/v1/me/tickets/" + id + "/messages");
+  const list = $("#ticket-messages");
+  list.replaceChildren();
+  for (const m of conversation.messages) {
+    const li = document.createElement("li");
+    li.className = m.side;
+    const who = document.createElement("strong");
+    who.textContent = (m.side === "customer" ? t("you") : t("team")) + " · " + when(m.at);
+    const body = document.createElement("p");
+    body.textContent = m.body;
+    li.append(who, body);
+    list.append(li);
+  }
   const finished = ticket.state === "resolved" || ticket.state === "closed";
   $("#reply-form").hidden = finished;
   $("#reopen").hidden = !finished;
   $("#ticket-view").hidden = false;
 }
 
-async function ticketEvent(event, note, done) {
+// Sends `body` to the followed ticket, then shows it as it stands.
+async function onTicket(path, body, done) {
   try {
-    await api("POST", "/api/v1/me/tickets/" + followed + "/events", note ? { event, note } : { event });
+    await api("POST", "/api/v1/me/tickets/" + followed + path, body, { "idempotency-key": crypto.randomUUID() });
     await followTicket(followed);
     await loadTickets();
     say(t(done));
-  } catch (error) { failed(error); }
+    return true;
+  } catch (error) { failed(error); return false; }
 }
 
 async function reply(event) {
   event.preventDefault();
-  const note = event.target.elements.note.value.trim();
-  if (!note) return event.target.elements.note.focus();
-  await ticketEvent("customer_reply", note, "reply_sent");
-  event.target.reset();
+  const field = event.target.elements.body;
+  if (!field.value.trim()) return field.focus();
+  if (await onTicket("/messages", { body: field.value }, "reply_sent")) event.target.reset();
 }
 
 async function loadInvoices() {
@@ -384,7 +400,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#lost-no").addEventListener("click", () => { $("#lost-confirm").hidden = true; });
   $("#lost-yes").addEventListener("click", reportLost);
   $("#reply-form").addEventListener("submit", reply);
-  $("#reopen").addEventListener("click", () => ticketEvent("reopen", null, "reopened"));
+  $("#reopen").addEventListener("click", () => onTicket("/events", { event: "reopen" }, "reopened"));
   $("#promise-form").addEventListener("submit", promise);
   $("#promise-cancel").addEventListener("click", () => { $("#promise-form").hidden = true; });
   $("#download").addEventListener("click", download);

@@ -206,12 +206,20 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "#tickets li button").click()
         wait.until(lambda d: d.find_element(By.ID, "ticket-state").text == "waiting for your answer")
         form = driver.find_element(By.ID, "reply-form")
-        form.find_element(By.NAME, "note").send_keys("It blinks twice, then stays red")
+        form.find_element(By.NAME, "body").send_keys("It blinks twice, then stays red")
         form.find_element(By.CSS_SELECTOR, "button").click()
         wait.until(lambda d: status() == "Reply sent.")
         assert driver.find_element(By.ID, "ticket-state").text == "open", driver.find_element(By.ID, "ticket-state").text
-        history = operator(host.url, "customer_success", "GET", f"/api/v1/tickets/{ticket}/history")
-        assert "It blinks twice" in json.dumps(history), history
+        # The team reads it in the conversation and answers; the member sees the answer, never the note.
+        thread = operator(host.url, "customer_success", "GET", f"/api/v1/tickets/{ticket}/messages")["messages"]
+        assert thread[-1]["body"] == "It blinks twice, then stays red", thread
+        operator(host.url, "customer_success", "POST", f"/api/v1/tickets/{ticket}/messages",
+                 {"body": "Line test booked", "visibility": "internal"})
+        operator(host.url, "customer_success", "POST", f"/api/v1/tickets/{ticket}/messages",
+                 {"body": "A technician calls you at 16:00"})
+        driver.find_element(By.CSS_SELECTOR, "#tickets li button").click()
+        wait.until(lambda d: "A technician calls you" in d.find_element(By.ID, "ticket-messages").text)
+        assert "Line test booked" not in driver.find_element(By.ID, "ticket-messages").text
         operator(host.url, "customer_success", "POST", f"/api/v1/tickets/{ticket}/events", {"event": "resolve"})
         driver.find_element(By.CSS_SELECTOR, "#tickets li button").click()
         visible("#reopen").click()

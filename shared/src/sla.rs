@@ -294,6 +294,84 @@ impl SlaClock {
     pub fn due(&self, clock: &Clock<'_>) -> Option<DateTime<Utc>> {
         self.reaches(clock, 100)
     }
+
+    /// The clock as it stood when it was met at `met_at`: a wait that began
+    /// afterwards does not count, and one under way then ends there. A met
+    /// clock is final, so its due time and status never move again.
+    pub fn settled(&self, met_at: Option<DateTime<Utc>>) -> SlaClock {
+        let Some(met) = met_at else {
+            return self.clone();
+        };
+        let pauses = self
+            .pauses
+            .iter()
+            .filter(|p| p.from < met)
+            .map(|p| Pause {
+                from: p.from,
+                to: Some(p.to.map_or(met, |to| to.min(met))),
+            })
+            .collect();
+        SlaClock {
+            pauses,
+            ..self.clone()
+        }
+    }
+
+    /// Where the clock stands at `now`, met at `met_at` or not, with its
+    /// warning at `warning_percent` of the target.
+    pub fn status(
+        &self,
+        clock: &Clock<'_>,
+        met_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        warning_percent: u32,
+    ) -> ClockStatus {
+        let settled = self.settled(met_at);
+        let due = settled.due(clock);
+        match met_at {
+            Some(met) if due.is_some_and(|d| met <= d) => ClockStatus::Met,
+            Some(_) => ClockStatus::MetLate,
+            None if self.paused() => ClockStatus::Paused,
+            None if due.is_some_and(|d| d <= now) => ClockStatus::Breached,
+            None if settled
+                .reaches(clock, warning_percent)
+                .is_some_and(|w| w <= now) =>
+            {
+                ClockStatus::Warning
+            }
+            None => ClockStatus::Running,
+        }
+    }
+}
+
+/// Where a clock stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockStatus {
+    /// Met by its due time.
+    Met,
+    /// Met after its due time.
+    MetLate,
+    /// Stopped while the ticket waits on the customer.
+    Paused,
+    /// Past its due time and not met.
+    Breached,
+    /// Past the warning share of its target.
+    Warning,
+    Running,
+}
+
+impl ClockStatus {
+    /// In words, as the SLA explanation gives it.
+    pub fn describe(self, warning_percent: u32) -> String {
+        match self {
+            ClockStatus::Met => "met".into(),
+            ClockStatus::MetLate => "met late".into(),
+            ClockStatus::Paused => "paused: waiting on the customer".into(),
+            ClockStatus::Breached => "breached".into(),
+            ClockStatus::Warning => format!("running, past the {warning_percent} % warning"),
+            ClockStatus::Running => "running".into(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -375,7 +453,92 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_met_clock_is_final_whatever_waits_follow() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        // Monday 09:00 Madrid, 2 business hours: due 11:00. The team answers at
+        // 10:00, then asks the customer something at 10:30 and is still waiting.
+        let mut c = SlaClock {
+            started: t("2026-11-23T08:00:00Z"),
+            pauses: vec![],
+            target: Duration::hours(2),
+        };
+        let met = Some(t("2026-11-23T09:00:00Z"));
+        let before = c.settled(met).due(&clock);
+        assert_eq!(before, Some(t("2026-11-23T10:00:00Z")));
+        c.pauses.push(Pause {
+            from: t("2026-11-23T09:30:00Z"),
+            to: None,
+        });
+        let now = t("2026-11-24T12:00:00Z");
+        assert_eq!(c.status(&clock, met, now, 75), ClockStatus::Met);
+        assert_eq!(c.settled(met).due(&clock), before);
+        // The customer answers the next day: still met, still due at 11:00.
+        c.pauses[0].to = Some(t("2026-11-24T09:00:00Z"));
+        assert_eq!(c.status(&clock, met, now, 75), ClockStatus::Met);
+        assert_eq!(c.settled(met).due(&clock), before);
+        // Unmet, the same clock is paused, then running again on the shifted due.
+        c.pauses[0].to = None;
+        assert_eq!(c.status(&clock, None, now, 75), ClockStatus::Paused);
+        c.pauses[0].to = Some(t("2026-11-24T09:00:00Z"));
+        assert_eq!(
+            c.due(&clock),
+            Some(t("2026-11-24T09:30:00Z")),
+            "90 min used before the wait, 30 left after it"
+        );
+        assert_eq!(
+            c.status(&clock, None, t("2026-11-23T08:30:00Z"), 75),
+            ClockStatus::Running
+        );
+        assert_eq!(
+            c.status(&clock, None, t("2026-11-24T09:10:00Z"), 75)
+                .describe(75),
+            "running, past the 75 % warning"
+        );
+        assert_eq!(c.status(&clock, None, now, 75), ClockStatus::Breached);
+        // Met while waiting (resolved straight from pending_customer): the
+        // wait ends at the meeting, so it is judged on the time used before
+        // (90 of 120 minutes): met.
+        let mut waiting = c.clone();
+        waiting.pauses[0].to = None;
+        let resolved = Some(t("2026-11-24T08:00:00Z"));
+        assert_eq!(waiting.status(&clock, resolved, now, 75), ClockStatus::Met);
+        assert_eq!(
+            waiting.settled(resolved).pauses,
+            vec![Pause {
+                from: t("2026-11-23T09:30:00Z"),
+                to: resolved
+            }]
+        );
+    }
+
     proptest! {
+        /// A met clock's status and due time do not depend on pauses that
+        /// began after it was met.
+        #[test]
+        fn pauses_after_meeting_change_nothing(
+            start in 1_767_225_600_i64..1_830_297_600,
+            met_after in 0_i64..(60 * 60 * 24 * 5),
+            pause_after in 0_i64..(60 * 60 * 24 * 5),
+            pause_len in proptest::option::of(0_i64..(60 * 60 * 24 * 10)),
+            minutes in 1_i64..(60 * 40),
+        ) {
+            let cal = Calendar::default_business().compile();
+            let clock = Clock::Business(&cal);
+            let started = DateTime::from_timestamp(start, 0).unwrap();
+            let met = started + Duration::seconds(met_after);
+            let from = met + Duration::seconds(pause_after);
+            let plain = SlaClock { started, pauses: vec![], target: Duration::minutes(minutes) };
+            let later = SlaClock {
+                pauses: vec![Pause { from, to: pause_len.map(|l| from + Duration::seconds(l)) }],
+                ..plain.clone()
+            };
+            let now = from + Duration::days(30);
+            prop_assert_eq!(later.status(&clock, Some(met), now, 75), plain.status(&clock, Some(met), now, 75));
+            prop_assert_eq!(later.settled(Some(met)).due(&clock), plain.due(&clock));
+        }
+
         /// The clock has used exactly its target at its due instant, and 75 % at its warning.
         #[test]
         fn due_is_where_the_used_time_reaches_the_target(

@@ -2,8 +2,10 @@
 //! 003 channels): who may open what, through which channel, which row of the
 //! targets table a ticket runs on, and the programme data behind it.
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::{default_attachment_rules, AttachmentRules};
 use crate::customer::SupportPlan;
 use crate::sla::{default_targets, Priority, Targets};
 use crate::validation::Errors;
@@ -50,6 +52,42 @@ pub enum Opener {
     Staff,
 }
 
+impl Opener {
+    /// Who opens a ticket. Staff logging a customer's call record the
+    /// customer's own contact (calls are logged in the ticket system at once,
+    /// 002 §11), so the customer's rules apply; otherwise staff only write
+    /// up change requests (002 §8.1).
+    pub fn of(staff: bool, channel: Channel) -> Opener {
+        match (staff, channel) {
+            (true, Channel::Phone) | (false, _) => Opener::Customer,
+            (true, _) => Opener::Staff,
+        }
+    }
+}
+
+/// When a new ticket's clocks start: when the customer made contact, for a
+/// call or an email logged afterwards, else `now`. Not in the future, and
+/// not more than the programme's `late_entry_hours` before `now`.
+pub fn intake_time(
+    received_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    late_entry_hours: u32,
+) -> Result<DateTime<Utc>, Errors> {
+    let Some(at) = received_at else {
+        return Ok(now);
+    };
+    let mut errors = Errors::new();
+    if at > now {
+        errors.add("received_at", "must not be in the future");
+    } else if now - at > Duration::hours(i64::from(late_entry_hours)) {
+        errors.add(
+            "received_at",
+            format!("must be within the last {late_entry_hours} hours (the programme's late_entry_hours)"),
+        );
+    }
+    errors.finish(at)
+}
+
 /// A calendar per support plan (ids of stored calendars).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +127,17 @@ impl Teams {
             TicketKind::Incident => &self.incident,
             TicketKind::ChangeRequest => &self.change_request,
         }
+    }
+
+    /// Every team named, once each, in the order of the kinds.
+    pub fn all(&self) -> Vec<&str> {
+        let mut teams: Vec<&str> = Vec::new();
+        for team in [&self.question, &self.incident, &self.change_request] {
+            if !teams.contains(&team.as_str()) {
+                teams.push(team);
+            }
+        }
+        teams
     }
 
     /// The kinds routed to `team`.
@@ -132,6 +181,13 @@ pub struct TicketsProgram {
     /// Routing of tickets to teams, by kind (the queue filters by team).
     #[serde(default = "default_teams")]
     pub teams: Teams,
+    /// How long after the customer's contact a call or an email may still
+    /// be logged with its real time (`received_at`).
+    #[serde(default = "default_late_entry_hours")]
+    pub late_entry_hours: u32,
+    /// What files a ticket's messages may carry (their metadata; no bodies).
+    #[serde(default = "default_attachment_rules")]
+    pub attachments: AttachmentRules,
 }
 
 /// The clock rules of docs/domain.md §4 as numbers (002 §9.8, §10.1).
@@ -177,7 +233,14 @@ pub fn default_tickets_program() -> TicketsProgram {
         default_plan: SupportPlan::Bronze,
         clock_rules: default_clock_rules(),
         teams: default_teams(),
+        attachments: default_attachment_rules(),
+        late_entry_hours: default_late_entry_hours(),
     }
+}
+
+/// Three days: a weekend's emails can still be logged on Monday with their time.
+pub fn default_late_entry_hours() -> u32 {
+    72
 }
 
 impl TicketsProgram {
@@ -212,6 +275,14 @@ impl TicketsProgram {
                 errors.add(field, "must be 1 to 40 of a-z, 0-9 and _");
             }
         }
+        if !(1..=24 * 31).contains(&self.late_entry_hours) {
+            errors.add("late_entry_hours", "must be 1 to 744 (31 days)");
+        }
+        if let Err(e) = self.attachments.validate() {
+            for f in e.into_vec() {
+                errors.add(f.field, f.message);
+            }
+        }
         if let Err(e) = self.targets.validate() {
             for f in e.into_vec() {
                 errors.add(format!("targets.{}", f.field), f.message);
@@ -242,6 +313,11 @@ pub struct Intake {
     /// A formal complaint: escalated to the customer success manager at once (002 §9.3).
     #[serde(default)]
     pub complaint: bool,
+    /// When the customer actually made contact, for a call or an email
+    /// logged afterwards (staff and the email gateway only): the clocks
+    /// start there.
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// Why an intake is refused (beyond field errors).
@@ -353,6 +429,48 @@ impl Intake {
 /// One topic split off a ticket. Kind, priority, urgency and complexity
 /// default to the parent's (the attributes only while the kind is the
 /// parent's); the customer and channel are always the parent's.
+/// The team's correction of how a ticket was filed (002 §10.1.1): its whole
+/// classification, as at intake, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reclassification {
+    pub kind: TicketKind,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    #[serde(default)]
+    pub complexity: Option<Complexity>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Reclassification {
+    /// The intake as it would have been filed this way; the same field rules
+    /// as at intake, and a reason (1 to 500 characters).
+    pub fn apply(&self, filed: &Intake) -> Result<Intake, Errors> {
+        let changed = Intake {
+            kind: self.kind,
+            priority: self.priority,
+            urgency: self.urgency,
+            complexity: self.complexity,
+            ..filed.clone()
+        };
+        let mut errors = match changed.check_fields() {
+            Ok(()) => Errors::new(),
+            Err(e) => e,
+        };
+        let reason = self.reason.trim().chars().count();
+        if reason == 0 || reason > 500 {
+            errors.add(
+                "reason",
+                "say why, in 1 to 500 characters: it is kept with the change",
+            );
+        }
+        errors.finish(changed)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
@@ -411,6 +529,7 @@ pub fn split(
             urgency: topic.urgency.or(parent.urgency.filter(|_| inherit)),
             complexity: topic.complexity.or(parent.complexity.filter(|_| inherit)),
             complaint: false,
+            received_at: None,
         };
         if let Err(e) = child.check_fields() {
             for f in e.into_vec() {
@@ -437,7 +556,49 @@ mod tests {
             urgency: None,
             complexity: None,
             complaint: false,
+            received_at: None,
         }
+    }
+
+    #[test]
+    fn a_reclassification_follows_the_intake_rules_and_needs_a_reason() {
+        let filed = intake(TicketKind::Question);
+        let to_incident = Reclassification {
+            kind: TicketKind::Incident,
+            priority: Some(Priority::High),
+            urgency: None,
+            complexity: None,
+            reason: "payments fail for every customer".into(),
+        };
+        let changed = to_incident.apply(&filed).unwrap();
+        assert_eq!(changed.sla_priority(), Priority::High);
+        assert_eq!(changed.subject, filed.subject);
+        let bad = Reclassification {
+            priority: None,
+            reason: "  ".into(),
+            ..to_incident
+        };
+        assert_eq!(
+            bad.apply(&filed).unwrap_err().fields(),
+            ["priority", "reason"]
+        );
+    }
+
+    #[test]
+    fn a_logged_contact_starts_the_clocks_when_it_happened() {
+        let now: DateTime<Utc> = "2026-12-07T09:00:00Z".parse().unwrap();
+        let friday = "2026-12-04T18:30:00Z".parse().unwrap();
+        assert_eq!(intake_time(None, now, 72), Ok(now));
+        assert_eq!(intake_time(Some(friday), now, 72), Ok(friday));
+        assert_eq!(intake_time(Some(now), now, 72), Ok(now));
+        let late = intake_time(Some(friday), now, 24).unwrap_err();
+        assert_eq!(late.fields(), ["received_at"]);
+        let ahead = intake_time(Some(now + Duration::seconds(1)), now, 72).unwrap_err();
+        assert!(ahead.to_string().contains("future"), "{ahead}");
+        // Staff log calls as the customer's contact; anything else they open is a change request.
+        assert_eq!(Opener::of(true, Channel::Phone), Opener::Customer);
+        assert_eq!(Opener::of(true, Channel::Email), Opener::Staff);
+        assert_eq!(Opener::of(false, Channel::Email), Opener::Customer);
     }
 
     #[test]

@@ -18,3 +18,4 @@ mod shared_stores;
 mod sla_clock;
 mod suspension;
 mod tickets;
+mod workspace;

@@ -507,6 +507,60 @@ fn waiting_on_the_customer_stops_the_clocks_and_every_move_is_checked() {
     assert_eq!(moves, 7);
 }
 
+/// Acceptance finding (issue 18 §11): a met clock is final. Once answered,
+/// the first-response clock reads `met` with the due time it was met against,
+/// whatever waits on the customer follow; the same once resolved.
+#[test]
+fn a_met_clock_keeps_its_status_and_due_time_through_later_waits() {
+    let (_app, host) = boot();
+    store_customer(&host, "T-MET", "gold", false);
+    let t = json(&open(
+        &host,
+        "webform",
+        json!({"customer_id": "T-MET", "kind": "incident", "priority": "medium", "channel": "web_form", "subject": "Invoices page blank"}),
+    ));
+    let id = t["id"].as_i64().unwrap();
+    let clocks = |role: &str| {
+        let sla = json(&call(
+            &host,
+            Some(role),
+            "GET",
+            &format!("/api/v1/tickets/{id}/sla"),
+            None,
+        ));
+        sla["clocks"].as_array().unwrap().clone()
+    };
+    let replied = json(&event(&host, "customer_success", id, "team_reply"));
+    let due = replied["sla"]["first_response"]["due"].clone();
+    assert!(due.is_string(), "{replied}");
+    assert_eq!(clocks("staff")[0]["status"], "met");
+    let asked = json(&event(&host, "customer_success", id, "ask_customer"));
+    assert_eq!(asked["state"], "pending_customer");
+    assert_eq!(asked["sla"]["first_response"]["due"], due);
+    // Read by staff and by the member's web form alike: met, due unchanged.
+    for role in ["staff", "webform"] {
+        let first = &clocks(role)[0];
+        assert_eq!(
+            (&first["status"], &first["due"]),
+            (&json!("met"), &due),
+            "{role}: {first}"
+        );
+        assert_eq!(first["pauses"], json!([]), "a later wait is not its pause");
+    }
+    event(&host, "webform", id, "customer_reply");
+    assert_eq!(clocks("webform")[0]["status"], "met");
+    assert_eq!(clocks("webform")[0]["due"], due);
+    // Resolved: the resolution clock keeps its due time and reads met, not null.
+    let before = clocks("staff")[1]["due"].clone();
+    let resolved = json(&event(&host, "staff", id, "resolve"));
+    assert_eq!(resolved["sla"]["resolution"]["due"], before);
+    let resolution = &clocks("webform")[1];
+    assert_eq!(
+        (&resolution["status"], &resolution["due"]),
+        (&json!("met"), &before)
+    );
+}
+
 fn opened(host: &e2e::Host, role: &str, body: serde_json::Value) -> i64 {
     let r = open(host, role, body);
     assert_eq!(r.status, 201, "{}", r.body);

@@ -121,9 +121,11 @@ const REDEEMERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::St
 /// Manual reviews are decided by staff and the programme manager (seed 000 SOP-003).
 const REDEMPTION_DECIDERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
 
-/// Customers open tickets through the web form and the chat bot; staff only
+/// Customers open tickets through the web form and the chat bot, and by
+/// email through the gateway (scheduler); staff log customers' calls and
 /// write up change requests after a requirements meeting (002 §8.1).
-const TICKET_OPENERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::Staff]);
+const TICKET_OPENERS: Access =
+    Access::Roles(&[Role::Webform, Role::Chatbot, Role::Staff, Role::Scheduler]);
 
 /// The customer's side replies and reopens; the team answers, asks, escalates, resolves, closes.
 const TICKET_EVENT_SENDERS: Access = Access::Roles(&[
@@ -132,6 +134,9 @@ const TICKET_EVENT_SENDERS: Access = Access::Roles(&[
     Role::Webform,
     Role::Chatbot,
 ]);
+
+/// The team works tickets: assigns, reassigns, reclassifies.
+const TICKET_WORKERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 
 /// Promises to pay come through the customer's channels, staff and customer success.
 const COMMITMENT_TAKERS: Access = Access::Roles(&[
@@ -206,6 +211,8 @@ operations! {
     GET_ME_INVOICES                     = ("collections",  "GET",    "/api/v1/me/invoices",                           Access::Member,       false, Scope::Open),
     GET_ME_TICKET                       = ("tickets",      "GET",    "/api/v1/me/tickets/{ticket}",                   Access::Member,       false, Scope::Path("ticket")),
     POST_ME_TICKET_EVENTS               = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/events",            Access::Member,       false, Scope::Path("ticket")),
+    GET_ME_TICKET_MESSAGES              = ("tickets",      "GET",    "/api/v1/me/tickets/{ticket}/messages",          Access::Member,       false, Scope::Path("ticket")),
+    POST_ME_TICKET_MESSAGES             = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/messages",          Access::Member,       true,  Scope::Path("ticket")),
     POST_ME_CARD_REPORT_LOST            = ("cards",        "POST",   "/api/v1/me/cards/{number}/report-lost",         Access::Member,       true,  Scope::Path("number")),
     GET_ME_INVOICE                      = ("collections",  "GET",    "/api/v1/me/invoices/{invoice}",                 Access::Member,       false, Scope::Path("invoice")),
     POST_ME_INVOICE_COMMITMENTS         = ("collections",  "POST",   "/api/v1/me/invoices/{invoice}/commitments",     Access::Member,       false, Scope::Path("invoice")),
@@ -268,6 +275,10 @@ operations! {
     GET_TICKET                          = ("tickets",      "GET",    "/api/v1/tickets/{ticket}",                      CUSTOMER_READERS,     false, Scope::Path("ticket")),
     GET_TICKET_SLA                      = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/sla",                  CUSTOMER_READERS,     false, Scope::Path("ticket")),
     POST_TICKET_EVENTS                  = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/events",               TICKET_EVENT_SENDERS, false, Scope::Path("ticket")),
+    GET_TICKET_MESSAGES                 = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/messages",             CUSTOMER_READERS,     false, Scope::Path("ticket")),
+    POST_TICKET_MESSAGES                = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/messages",             TICKET_EVENT_SENDERS, true, Scope::Path("ticket")),
+    POST_TICKET_ASSIGNMENT              = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/assignment",           TICKET_WORKERS,       false, Scope::Open),
+    POST_TICKET_CLASSIFICATION          = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/classification",       TICKET_WORKERS,       false, Scope::Open),
     GET_TICKET_HISTORY                  = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/history",              CASE_READERS,         false, Scope::Open),
     POST_TICKET_SPLIT                   = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/split",                STAFF,                false, Scope::Open),
     GET_PROGRAM_COLLECTIONS             = ("collections",  "GET",    "/api/v1/program/collections",                   TIER_READERS,         false, Scope::Open),

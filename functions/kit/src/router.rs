@@ -101,6 +101,19 @@ impl<'a> Ctx<'a> {
     }
 
     /// A whole-number query parameter within `min..=max`, if given.
+    /// A query parameter, percent-decoded (`%23` is `#`); 400 naming it when
+    /// the decoded bytes are not UTF-8.
+    pub fn text_query(&self, name: &str) -> Result<Option<String>, Problem> {
+        self.query(name)
+            .map(|v| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8()
+                    .map(|s| s.into_owned())
+                    .map_err(|_| Problem::field(name, "is not UTF-8 text"))
+            })
+            .transpose()
+    }
+
     pub fn int_query(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, Problem> {
         self.query(name)
             .map(|v| {

@@ -25,6 +25,7 @@ pub fn all() -> Vec<Effect> {
         crate::rewards::EFFECTS,
         crate::calendars::EFFECTS,
         crate::tickets::EFFECTS,
+        crate::conversation::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,
         crate::privacy::EFFECTS,

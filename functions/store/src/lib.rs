@@ -10,6 +10,7 @@ pub mod calendars;
 pub mod cards;
 pub mod collections;
 pub mod consents;
+pub mod conversation;
 pub mod customers;
 pub mod effects;
 pub mod memberships;

@@ -45,6 +45,13 @@ pub const EFFECTS: &[Effect] = &[
         does: "audits the first response",
     },
     Effect {
+        trigger: "ticket_reclassified",
+        table: "ticket_reclassifications",
+        on: "INSERT",
+        writes: &["audit_events", "tickets"],
+        does: "applies the team's new classification (targets and due times) to the ticket and audits it",
+    },
+    Effect {
         trigger: "ticket_clock_event_recorded",
         table: "ticket_clock_events",
         on: "INSERT",
@@ -65,7 +72,9 @@ pub const PROGRAM: Document<TicketsProgram> = Document {
 
 const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgency, complexity, sla_priority, complaint,
     key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes,
-    first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at";
+    first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at,
+    (SELECT team FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assigned_team,
+    (SELECT assignee FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assignee";
 
 /// A ticket as it is shown and moved (`COLUMNS`).
 pub struct StoredTicket {
@@ -95,6 +104,10 @@ pub struct StoredTicket {
     pub first_responded_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The team someone assigned it to (`None`: its kind's team).
+    pub assigned_team: Option<String>,
+    /// The agent working it, if any.
+    pub assignee: Option<String>,
 }
 
 impl StoredTicket {
@@ -124,6 +137,8 @@ impl StoredTicket {
             first_responded_at: row.opt_time("first_responded_at")?,
             resolved_at: row.opt_time("resolved_at")?,
             closed_at: row.opt_time("closed_at")?,
+            assigned_team: row.opt_text("assigned_team")?,
+            assignee: row.opt_text("assignee")?,
         })
     }
 }
@@ -361,6 +376,119 @@ pub fn apply_event(db: &Db, m: &EventMove<'_>) -> Result<Option<StoredTicket>, P
     )
 }
 
+/// How a ticket is filed and what it is held to: the part a
+/// reclassification changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    pub kind: TicketKind,
+    pub priority: Option<Priority>,
+    pub urgency: Option<Urgency>,
+    pub complexity: Option<Complexity>,
+    pub sla_priority: Priority,
+    pub natural_time: bool,
+    pub first_response_minutes: i64,
+    pub resolution_minutes: i64,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+}
+
+impl Classified {
+    pub fn of(t: &StoredTicket) -> Classified {
+        Classified {
+            kind: t.kind,
+            priority: t.priority,
+            urgency: t.urgency,
+            complexity: t.complexity,
+            sla_priority: t.sla_priority,
+            natural_time: t.natural_time,
+            first_response_minutes: t.first_response_minutes,
+            resolution_minutes: t.resolution_minutes,
+            first_response_due: t.first_response_due,
+            resolution_due: t.resolution_due,
+        }
+    }
+
+    /// As stored (times as text, as every stored time).
+    pub fn to_json(&self) -> serde_json::Value {
+        let time = |t: Option<DateTime<Utc>>| t.map(vip_kit::db::timestamp_text);
+        serde_json::json!({
+            "kind": self.kind,
+            "priority": self.priority,
+            "urgency": self.urgency,
+            "complexity": self.complexity,
+            "sla_priority": self.sla_priority,
+            "natural_time": self.natural_time,
+            "first_response_minutes": self.first_response_minutes,
+            "resolution_minutes": self.resolution_minutes,
+            "first_response_due": time(self.first_response_due),
+            "resolution_due": time(self.resolution_due),
+        })
+    }
+}
+
+/// A ticket to refile: as it was read (`state`, `before`), how it is filed
+/// now (`after`), and why.
+pub struct Refiling<'a> {
+    pub id: i64,
+    pub state: TicketState,
+    pub before: &'a Classified,
+    pub after: &'a Classified,
+    pub reason: &'a str,
+    pub at: DateTime<Utc>,
+    pub by: &'a str,
+}
+
+/// Refiles ticket `r.id`; `false` when it changed meanwhile. Fires
+/// `ticket_reclassified`.
+pub fn reclassify(db: &Db, r: &Refiling<'_>) -> Result<bool, Problem> {
+    let written = db.exec(
+        "INSERT INTO ticket_reclassifications (ticket_id, before, after, reason, made_at, made_by)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6
+         WHERE EXISTS (SELECT 1 FROM tickets WHERE id = ?1 AND state = ?7
+                       AND kind = json_extract(?2, '$.kind') AND sla_priority = json_extract(?2, '$.sla_priority')
+                       AND first_response_due IS json_extract(?2, '$.first_response_due')
+                       AND resolution_due IS json_extract(?2, '$.resolution_due'))
+         RETURNING id",
+        &[
+            Value::Integer(r.id),
+            Value::Text(r.before.to_json().to_string()),
+            Value::Text(r.after.to_json().to_string()),
+            Value::Text(r.reason.trim().into()),
+            timestamp(r.at),
+            Value::Text(r.by.into()),
+            Value::Text(r.state.as_str().into()),
+        ],
+    )?;
+    Ok(!written.rows.is_empty())
+}
+
+/// A past reclassification of a ticket.
+pub struct Refiled {
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// Ticket `id`'s reclassifications, oldest first.
+pub fn reclassifications(db: &Db, id: i64) -> Result<Vec<Refiled>, Problem> {
+    db.all(
+        "SELECT before, after, reason, made_at, made_by FROM ticket_reclassifications
+         WHERE ticket_id = ? ORDER BY id",
+        &[Value::Integer(id)],
+        |row| {
+            Ok(Refiled {
+                before: row.json("before")?,
+                after: row.json("after")?,
+                reason: row.text("reason")?,
+                at: row.time("made_at")?,
+                by: row.text("made_by")?,
+            })
+        },
+    )
+}
+
 /// Closes split ticket `id` if it is still in `from`, with `reason` (the
 /// numbers of its parts); `None` when it changed meanwhile. Fires
 /// `tickets_moved`: the audit row (and a pause if the clocks ran).
@@ -468,8 +596,11 @@ pub fn pauses(db: &Db, id: i64) -> Result<Vec<Pause>, Problem> {
 pub struct QueueFilter<'a> {
     /// `None`: every ticket still being worked on (not resolved or closed).
     pub state: Option<TicketState>,
-    /// `None`: every kind (a team's kinds otherwise).
-    pub kinds: Option<&'a [TicketKind]>,
+    /// `None`: every team. A ticket is a team's when assigned to it, or,
+    /// never assigned, when its kind is routed there (`kinds`).
+    pub team: Option<(&'a str, &'a [TicketKind])>,
+    /// Only the tickets of this agent ("my queue").
+    pub assignee: Option<&'a str>,
     /// Only breached (`true`) or not breached (`false`) next clocks.
     pub breached: Option<bool>,
     pub now: DateTime<Utc>,
@@ -490,8 +621,8 @@ pub struct Queued {
 /// clocks last).
 pub fn queue(db: &Db, f: &QueueFilter<'_>) -> Result<Vec<Queued>, Problem> {
     let kinds = f
-        .kinds
-        .map(|k| serde_json::to_string(k).map_err(Problem::internal))
+        .team
+        .map(|(_, k)| serde_json::to_string(k).map_err(Problem::internal))
         .transpose()?;
     let rank = Priority::ALL
         .iter()
@@ -507,9 +638,11 @@ pub fn queue(db: &Db, f: &QueueFilter<'_>) -> Result<Vec<Queued>, Problem> {
                        CASE WHEN first_responded_at IS NULL THEN first_response_due
                             WHEN resolved_at IS NULL THEN resolution_due END AS next_due
                 FROM tickets
-                WHERE (?1 IS NULL AND state NOT IN ('resolved', 'closed') OR state = ?1)
-                  AND (?2 IS NULL OR kind IN (SELECT value FROM json_each(?2))))
-             WHERE ?3 IS NULL OR ?3 = (next_due IS NOT NULL AND next_due <= ?4)
+                WHERE (?1 IS NULL AND state NOT IN ('resolved', 'closed') OR state = ?1))
+             WHERE (?3 IS NULL OR ?3 = (next_due IS NOT NULL AND next_due <= ?4))
+               AND (?6 IS NULL OR assigned_team = ?6
+                    OR assigned_team IS NULL AND kind IN (SELECT value FROM json_each(?2)))
+               AND (?7 IS NULL OR assignee = ?7)
              ORDER BY CASE sla_priority {rank} END, key_account DESC, next_due IS NULL, next_due, id
              LIMIT ?5"
         ),
@@ -521,6 +654,8 @@ pub fn queue(db: &Db, f: &QueueFilter<'_>) -> Result<Vec<Queued>, Problem> {
                 .map_or(Value::Null, |b| Value::Integer(i64::from(b))),
             timestamp(f.now),
             Value::Integer(f.limit),
+            f.team.map_or(Value::Null, |(t, _)| Value::Text(t.into())),
+            f.assignee.map_or(Value::Null, |a| Value::Text(a.into())),
         ],
         |row| {
             Ok(Queued {

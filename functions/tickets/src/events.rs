@@ -4,17 +4,17 @@
 //! trigger records the pause and the audit event, and the due times written
 //! with it are the domain's, given the pauses after the event.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use spin_sdk::http::Response;
 use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::tickets::{transition, TicketEvent, TicketState};
+use vip_domain::tickets::{transition, TicketEvent, TicketState, TicketsProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
 
-use vip_store::tickets::{self, EventMove, PROGRAM};
+use vip_store::tickets::{self, EventMove, StoredTicket, PROGRAM};
 
 use crate::intake::{load, view, TicketClocks};
 
@@ -43,23 +43,29 @@ fn may_send(ctx: &Ctx<'_>, event: TicketEvent) -> bool {
     }
 }
 
-/// `POST /api/v1/tickets/{ticket}/events`: `{"event": "team_reply" |
-/// "ask_customer" | "customer_reply" | "escalate" | "resolve" | "close" |
-/// "reopen", "note"?}`.
-pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    let id = ctx.id_param("ticket", "ticket")?;
-    let body: EventBody = read_json(ctx.req)?;
-    let event = body.event;
-    if !may_send(ctx, event) {
-        return Err(Problem::forbidden(format!(
-            "role `{}` may not send this event: the customer's side replies and reopens, the team does the rest",
-            ctx.role().map_or("none", Role::as_str)
-        )));
-    }
-    let now = ctx.now;
-    let db = Db::open()?;
-    let program = PROGRAM.load(&db, now)?.document;
-    let ticket = load(&db, id)?;
+/// What an event does to a ticket: the state it moves to and the clock
+/// times written with it.
+pub(crate) struct Move {
+    pub from: TicketState,
+    pub to: TicketState,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Set on the team's events: follow-ups count from here.
+    pub team_feedback_at: Option<DateTime<Utc>>,
+}
+
+/// Decides `event` on `ticket` at `now` (409 when it does not apply): the
+/// domain's transition, and the due times given the pauses after it.
+pub(crate) fn decide(
+    db: &Db,
+    program: &TicketsProgram,
+    ticket: &StoredTicket,
+    event: TicketEvent,
+    now: DateTime<Utc>,
+) -> Result<Move, Problem> {
     let from = ticket.state;
     let resolved_at = ticket.resolved_at;
     let window = Duration::days(i64::from(program.clock_rules.reopen_days));
@@ -73,7 +79,7 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     })?;
     // The pauses after this event: the clocks stop while waiting on the
     // customer or resolved, and run again when the ticket is worked on.
-    let clocks = TicketClocks::load(&db, &ticket, now)?;
+    let clocks = TicketClocks::load(db, ticket, now)?;
     let mut ps: Vec<Pause> = clocks.pauses.clone();
     if !from.clocks_run() && to.clocks_run() {
         if let Some(open) = ps.last_mut().filter(|p| p.to.is_none()) {
@@ -86,57 +92,105 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         });
     }
     let clock = clocks.clock();
-    let due = |minutes: i64| {
+    // A clock met (now or before) is due where it stood when met.
+    let due = |minutes: i64, met: Option<DateTime<Utc>>| {
         SlaClock {
             started: clocks.started,
             pauses: ps.clone(),
             target: Duration::minutes(minutes),
         }
+        .settled(met)
         .due(&clock)
     };
     let team = !by_customer(event);
     let responded = ticket.first_responded_at;
     let first_responded = responded.or((team && event != TicketEvent::Escalate).then_some(now));
-    // A met first-response clock keeps the due time it was met against.
-    let first_response_due = if responded.is_some() {
-        ticket.first_response_due
-    } else {
-        due(ticket.first_response_minutes)
-    };
     let resolved = match (event, to) {
         (TicketEvent::Reopen, _) => None,
         (_, TicketState::Resolved) => Some(now),
         _ => resolved_at,
+    };
+    // A clock met before this event keeps the due time it was met against.
+    let first_response_due = match responded {
+        Some(_) => ticket.first_response_due,
+        None => due(ticket.first_response_minutes, first_responded),
+    };
+    let resolution_due = match (resolved_at, resolved) {
+        (Some(_), Some(_)) => ticket.resolution_due,
+        _ => due(ticket.resolution_minutes, resolved),
     };
     let closed = match to {
         TicketState::Closed => Some(now),
         TicketState::Open if event == TicketEvent::Reopen => None,
         _ => ticket.closed_at,
     };
-    let moved = tickets::apply_event(
-        &db,
-        &EventMove {
+    Ok(Move {
+        from,
+        to,
+        first_responded_at: first_responded,
+        first_response_due,
+        resolution_due,
+        resolved_at: resolved,
+        closed_at: closed,
+        team_feedback_at: team.then_some(now),
+    })
+}
+
+impl Move {
+    /// The guarded UPDATE that makes this move on ticket `id`.
+    pub fn on<'a>(
+        &self,
+        id: i64,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+        by: &'a str,
+    ) -> EventMove<'a> {
+        EventMove {
             id,
-            from,
-            to,
-            first_responded_at: first_responded,
-            first_response_due,
-            resolution_due: due(ticket.resolution_minutes),
-            resolved_at: resolved,
-            closed_at: closed,
-            team_feedback_at: team.then_some(now),
-            reason: body.note,
-            at: now,
-            by: &ctx.actor(),
-        },
-    )?;
-    let ticket = moved.ok_or_else(|| {
-        Problem::conflict(
-            "concurrent-change",
-            "The ticket changed meanwhile",
-            "read it again and retry",
-        )
-    })?;
+            from: self.from,
+            to: self.to,
+            first_responded_at: self.first_responded_at,
+            first_response_due: self.first_response_due,
+            resolution_due: self.resolution_due,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            team_feedback_at: self.team_feedback_at,
+            reason,
+            at,
+            by,
+        }
+    }
+}
+
+/// 409 for a ticket another request moved first.
+pub(crate) fn changed_meanwhile() -> Problem {
+    Problem::conflict(
+        "concurrent-change",
+        "The ticket changed meanwhile",
+        "read it again and retry",
+    )
+}
+
+/// `POST /api/v1/tickets/{ticket}/events`: `{"event": "team_reply" |
+/// "ask_customer" | "customer_reply" | "escalate" | "resolve" | "close" |
+/// "reopen", "note"?}`.
+pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let id = ctx.id_param("ticket", "ticket")?;
+    let body: EventBody = read_json(ctx.req)?;
+    let event = body.event;
+    if !may_send(ctx, event) {
+        return Err(Problem::forbidden(format!(
+            "role `{}` may not send this event: the customer's side replies and reopens, the team does the rest",
+            ctx.role().map_or("none", Role::as_str)
+        )));
+    }
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let ticket = load(&db, id)?;
+    let m = decide(&db, &program, &ticket, event, ctx.now)?;
+    let actor = ctx.actor();
+    let moved = tickets::apply_event(&db, &m.on(id, body.note, ctx.now, &actor))?;
+    let ticket = moved.ok_or_else(changed_meanwhile)?;
     Ok(vip_kit::json(200, &view(&ticket, &program)))
 }
 

@@ -8,7 +8,7 @@ use spin_sdk::http::Response;
 use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::customer::{CustomerId, SupportPlan};
 use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::tickets::{Intake, Opener, Refusal, TicketState, TicketsProgram};
+use vip_domain::tickets::{intake_time, Intake, Opener, Refusal, TicketState, TicketsProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
@@ -67,7 +67,8 @@ pub(crate) fn view(t: &StoredTicket, program: &TicketsProgram) -> serde_json::Va
         "id": t.id,
         "customer_id": t.customer_id,
         "kind": t.kind,
-        "team": program.teams.of(t.kind),
+        "team": t.assigned_team.as_deref().unwrap_or(program.teams.of(t.kind)),
+        "assignee": t.assignee,
         "channel": t.channel,
         "subject": t.subject,
         "priority": t.priority,
@@ -163,12 +164,16 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let intake: Intake = read_json(ctx.req)?;
     let customer =
         CustomerId::parse(&intake.customer_id).map_err(|m| Problem::field("customer_id", m))?;
-    let opener = match ctx.role() {
-        Some(Role::Staff) => Opener::Staff,
-        _ => Opener::Customer,
-    };
+    let opener = Opener::of(ctx.role() == Some(Role::Staff), intake.channel);
+    if intake.received_at.is_some() && !matches!(ctx.role(), Some(Role::Staff | Role::Scheduler)) {
+        return Err(Problem::forbidden(
+            "received_at is given only by staff logging a call and by the email gateway (scheduler); a web form or chat bot ticket starts when it arrives",
+        ));
+    }
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
+    let opened_at = intake_time(intake.received_at, ctx.now, program.late_entry_hours)
+        .map_err(Problem::validation)?;
     let support = tickets::support_of(&db, &customer)?.ok_or_else(|| {
         Problem::not_found(format!("there is no customer `{}`", customer.as_str()))
     })?;
@@ -188,7 +193,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let month = stored
         .calendar
         .zone
-        .date_of(ctx.now)
+        .date_of(opened_at)
         .format("%Y-%m")
         .to_string();
     let counted = tickets::counted_towards_limit(&db, &customer, &month)?;
@@ -208,7 +213,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             key_account,
             calendar_id,
             schedule: &schedule,
-            opened_at: ctx.now,
+            opened_at,
             opened_by: ctx.actor(),
             month,
             counts_towards_limit: intake.counts_towards_limit(),
@@ -253,42 +258,37 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(vip_kit::json(200, &view(&ticket, &program)))
 }
 
+/// One clock explained: a met clock as it stood when met (what followed
+/// does not move it), otherwise as it runs now.
 fn explain(
     name: &str,
-    started: DateTime<Utc>,
-    pauses: &[Pause],
+    clocks: &TicketClocks,
     target_minutes: i64,
     met_at: Option<DateTime<Utc>>,
-    clock: &Clock<'_>,
     now: DateTime<Utc>,
+    warning_percent: u32,
 ) -> serde_json::Value {
+    let clock = &clocks.clock();
+    let started = clocks.started;
     let c = SlaClock {
         started,
-        pauses: pauses.to_vec(),
+        pauses: clocks.pauses.clone(),
         target: Duration::minutes(target_minutes),
     };
-    let until = met_at.unwrap_or(now);
-    let used = c.used(clock, until);
-    let due = c.due(clock);
-    let status = match (met_at, due) {
-        (Some(m), Some(d)) if m <= d => "met",
-        (Some(_), _) => "met late",
-        (None, _) if c.paused() => "paused: waiting on the customer",
-        (None, Some(d)) if d <= now => "breached",
-        (None, Some(_)) if used * 4 >= c.target * 3 => "running, past the 75 % warning",
-        _ => "running",
-    };
+    let status = c.status(clock, met_at, now, warning_percent);
+    let c = c.settled(met_at);
+    let used = c.used(clock, met_at.unwrap_or(now));
     json!({
         "clock": name,
         "started": timestamp_text(started),
-        "pauses": pauses,
+        "pauses": c.pauses,
         "target_minutes": target_minutes,
         "used_minutes": used.num_minutes(),
         "remaining_minutes": (c.target - used).num_minutes(),
-        "warning_at": c.reaches(clock, 75).map(timestamp_text),
-        "due": due.map(timestamp_text),
+        "warning_at": c.reaches(clock, warning_percent).map(timestamp_text),
+        "due": c.due(clock).map(timestamp_text),
         "met_at": met_at.map(timestamp_text),
-        "status": status,
+        "status": status.describe(warning_percent),
     })
 }
 
@@ -317,6 +317,40 @@ impl TicketClocks {
     pub fn clock(&self) -> Clock<'_> {
         Clock::on(self.natural, &self.schedule)
     }
+
+    /// The due instant of a `minutes` target on the natural or the business
+    /// clock, from the start with the pauses so far; where it stood when
+    /// met, if `met`.
+    pub fn due(
+        &self,
+        natural: bool,
+        minutes: i64,
+        met: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        SlaClock {
+            started: self.started,
+            pauses: self.pauses.clone(),
+            target: Duration::minutes(minutes),
+        }
+        .settled(met)
+        .due(&Clock::on(natural, &self.schedule))
+    }
+}
+
+/// How `t` was filed, as an intake (its description is in the conversation).
+pub(crate) fn filed(t: &StoredTicket) -> Intake {
+    Intake {
+        customer_id: t.customer_id.as_str().to_string(),
+        kind: t.kind,
+        channel: t.channel,
+        subject: t.subject.clone(),
+        description: String::new(),
+        priority: t.priority,
+        urgency: t.urgency,
+        complexity: t.complexity,
+        complaint: t.complaint,
+        received_at: None,
+    }
 }
 
 /// `GET /api/v1/tickets/{ticket}/sla`: why each clock is due when it is:
@@ -326,8 +360,12 @@ pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let ticket = load(&db, id)?;
     let clocks = TicketClocks::load(&db, &ticket, ctx.now)?;
-    let (clock, started, pauses) = (clocks.clock(), clocks.started, &clocks.pauses);
     let stored = &clocks.stored;
+    let warning = PROGRAM
+        .load(&db, ctx.now)?
+        .document
+        .clock_rules
+        .warning_percent;
     Ok(vip_kit::json(
         200,
         &json!({
@@ -337,9 +375,10 @@ pub fn sla(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "sla_priority": ticket.sla_priority,
             "support_plan": ticket.support_plan,
             "now": timestamp_text(ctx.now),
+            "reclassifications": crate::reclassify::explained(&db, id)?,
             "clocks": [
-                explain("first_response", started, pauses, ticket.first_response_minutes, ticket.first_responded_at, &clock, ctx.now),
-                explain("resolution", started, pauses, ticket.resolution_minutes, ticket.resolved_at, &clock, ctx.now),
+                explain("first_response", &clocks, ticket.first_response_minutes, ticket.first_responded_at, ctx.now, warning),
+                explain("resolution", &clocks, ticket.resolution_minutes, ticket.resolved_at, ctx.now, warning),
             ],
         }),
     ))

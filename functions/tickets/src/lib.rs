@@ -1,16 +1,18 @@
 //! The `tickets` component (docs/domain.md §4): business calendars as data (CRUD
 //! for staff) and deadline arithmetic on them; the tickets programme
 //! (targets table, calendar per plan, phone support, limits, clock rules,
-//! teams); intake, state changes, splitting, the work queue, each ticket's
+//! teams); intake, state changes, the conversation and assignment, splitting, the work queue, each ticket's
 //! SLA explained and its history; and the SLA sweep over HTTP for
 //! schedulers (this component's cron entry runs the same sweep every
 //! minute). (No `forbid(unsafe_code)`: spin-sdk's export macro emits the
 //! component's `unsafe` ABI glue; this crate's own code has none.)
 
 mod calendars;
+mod conversation;
 mod events;
 mod intake;
 mod queue;
+mod reclassify;
 mod split;
 mod sweep;
 
@@ -28,10 +30,16 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_TICKET, intake::get),
     (&api::GET_TICKET_SLA, intake::sla),
     (&api::POST_TICKET_EVENTS, events::apply),
+    (&api::GET_TICKET_MESSAGES, conversation::list),
+    (&api::POST_TICKET_MESSAGES, conversation::post),
+    (&api::POST_TICKET_ASSIGNMENT, conversation::assign),
+    (&api::POST_TICKET_CLASSIFICATION, reclassify::reclassify),
     (&api::POST_ME_TICKETS, intake::open),
     (&api::GET_ME_TICKET, intake::get),
     (&api::GET_ME_TICKETS, intake::mine),
     (&api::POST_ME_TICKET_EVENTS, events::apply),
+    (&api::GET_ME_TICKET_MESSAGES, conversation::list),
+    (&api::POST_ME_TICKET_MESSAGES, conversation::post),
     (&api::GET_TICKET_HISTORY, events::history),
     (&api::POST_TICKET_SPLIT, split::split),
     (&api::GET_CALENDARS, calendars::list),

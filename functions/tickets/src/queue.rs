@@ -1,9 +1,11 @@
 //! The work queue (docs/domain.md §4; 002 §8.6, §9): tickets ordered by
 //! priority, key accounts first within a priority, then by time to breach
-//! of the clock that runs next; filtered by team, state and breach.
+//! of the clock that runs next; filtered by team, assignee ("my queue"),
+//! state and breach.
 
 use serde_json::json;
 use spin_sdk::http::Response;
+use vip_domain::conversation::is_agent_id;
 use vip_domain::tickets::TicketState;
 use vip_kit::db::{parse_enum, timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
@@ -11,27 +13,28 @@ use vip_store::tickets::{self, QueueFilter, PROGRAM};
 
 use crate::intake::view;
 
-/// `GET /api/v1/tickets/queue?team=&state=&breached=&limit=`: by default
+/// `GET /api/v1/tickets/queue?team=&assignee=&state=&breached=&limit=`: by default
 /// every ticket still being worked on (not resolved or closed).
 pub fn queue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
-    let kinds = match ctx.query("team") {
+    let team = ctx.query("team");
+    if let Some(team) = team.filter(|t| !program.teams.all().contains(t)) {
+        return Err(Problem::field(
+            "team",
+            format!(
+                "no ticket goes to team `{team}`; the programme's teams are {}",
+                program.teams.all().join(", ")
+            ),
+        ));
+    }
+    let kinds = team.map(|t| program.teams.kinds_of(t));
+    // "My queue": `assignee=me` is the caller.
+    let assignee = match ctx.text_query("assignee")?.as_deref() {
+        Some("me") => Some(ctx.actor()),
+        Some(a) if is_agent_id(a) => Some(a.to_string()),
+        Some(_) => return Err(Problem::field("assignee", "must be `me` or an agent id")),
         None => None,
-        Some(team) => {
-            let kinds = program.teams.kinds_of(team);
-            if kinds.is_empty() {
-                let t = &program.teams;
-                return Err(Problem::field(
-                    "team",
-                    format!(
-                        "no ticket goes to team `{team}`; the programme routes to {}, {} and {}",
-                        t.question, t.incident, t.change_request
-                    ),
-                ));
-            }
-            Some(kinds)
-        }
     };
     let state = ctx
         .query("state")
@@ -50,7 +53,8 @@ pub fn queue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         &db,
         &QueueFilter {
             state,
-            kinds: kinds.as_deref(),
+            team: team.zip(kinds.as_deref()),
+            assignee: assignee.as_deref(),
             breached,
             now: ctx.now,
             limit,

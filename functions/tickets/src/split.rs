@@ -8,14 +8,14 @@
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
-use vip_domain::tickets::{split as split_topics, Intake, Topic};
+use vip_domain::tickets::{split as split_topics, Topic};
 use vip_kit::body::read_json;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
 use vip_store::calendars;
 use vip_store::tickets::{self, PROGRAM};
 
-use crate::intake::{insert, load, refused, view, NewTicket};
+use crate::intake::{filed, insert, load, refused, view, NewTicket};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,17 +33,7 @@ pub fn split(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let ticket = load(&db, id)?;
-    let parent = Intake {
-        customer_id: ticket.customer_id.as_str().to_string(),
-        kind: ticket.kind,
-        channel: ticket.channel,
-        subject: ticket.subject.clone(),
-        description: String::new(),
-        priority: ticket.priority,
-        urgency: ticket.urgency,
-        complexity: ticket.complexity,
-        complaint: ticket.complaint,
-    };
+    let parent = filed(&ticket);
     let state = ticket.state;
     let parts = split_topics(&parent, state, &body.topics).map_err(refused)?;
     let stored = calendars::calendar(&db, &ticket.calendar_id, ctx.now)?;

@@ -1,0 +1,587 @@
+//! The ticket workspace (issue 18): the conversation (public messages,
+//! internal notes, attachments' metadata) and who works a ticket.
+
+use e2e::{boot, call, call_with, fields, json, member_token, problem, store_customer, Host};
+use serde_json::{json, Value};
+
+fn open_ticket(host: &Host, customer: &str, description: &str) -> i64 {
+    let r = call(
+        host,
+        Some("webform"),
+        "POST",
+        "/api/v1/tickets",
+        Some(
+            &json!({"customer_id": customer, "kind": "incident", "priority": "medium",
+                     "channel": "web_form", "subject": "Router", "description": description}),
+        ),
+    );
+    json(&r)["id"].as_i64().unwrap()
+}
+
+fn say(host: &Host, role: &str, ticket: i64, body: Value) -> e2e::Response {
+    call(
+        host,
+        Some(role),
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/messages"),
+        Some(&body),
+    )
+}
+
+fn conversation(host: &Host, role: &str, ticket: i64) -> Vec<Value> {
+    let r = call(
+        host,
+        Some(role),
+        "GET",
+        &format!("/api/v1/tickets/{ticket}/messages"),
+        None,
+    );
+    json(&r)["messages"].as_array().unwrap().clone()
+}
+
+fn file(size: u64, media: &str) -> Value {
+    json!({"name": "photo.png", "media_type": media, "size_bytes": size,
+           "sha256": "0f".repeat(32), "url": "https://files.example.test/photo.png"})
+}
+
+#[test]
+fn the_conversation_carries_replies_notes_and_attachments() {
+    let (app, host) = boot();
+    store_customer(&host, "T-CONV", "gold", false);
+    store_customer(&host, "T-OTHER", "gold", false);
+    let id = open_ticket(&host, "T-CONV", "The router blinks red since this morning");
+    // The description is the first message, on the customer's side.
+    let first = conversation(&host, "staff", id);
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        (&first[0]["side"], &first[0]["body"]),
+        (
+            &json!("customer"),
+            &json!("The router blinks red since this morning")
+        )
+    );
+    // An internal note moves nothing and only the team sees it.
+    let note = json(&say(
+        &host,
+        "customer_success",
+        id,
+        json!({"body": "Line test shows packet loss", "visibility": "internal"}),
+    ));
+    assert_eq!(note["ticket"]["state"], "new");
+    assert_eq!(
+        note["ticket"]["sla"]["first_response"]["met_at"],
+        Value::Null
+    );
+    assert_eq!(conversation(&host, "customer_success", id).len(), 2);
+    assert_eq!(
+        conversation(&host, "webform", id).len(),
+        1,
+        "no note for a web form"
+    );
+    let token = member_token(&host, "T-CONV").unwrap();
+    let mine = call_with(
+        &host,
+        None,
+        "GET",
+        &format!("/api/v1/me/tickets/{id}/messages"),
+        None,
+        &[("authorization", &format!("Bearer {token}"))],
+    );
+    assert_eq!(json(&mine)["messages"].as_array().unwrap().len(), 1);
+    let p = problem(
+        &say(
+            &host,
+            "webform",
+            id,
+            json!({"body": "psst", "visibility": "internal"}),
+        ),
+        403,
+        "forbidden",
+    );
+    assert!(
+        p["detail"].as_str().unwrap().contains("internal notes"),
+        "{p}"
+    );
+    // The team's public answer is the first response and goes to the customer.
+    let answer = json(&say(
+        &host,
+        "customer_success",
+        id,
+        json!({"body": "Please restart it; a technician calls at 16:00", "attachments": [file(2048, "image/png")]}),
+    ));
+    assert_eq!(answer["ticket"]["state"], "open");
+    assert!(answer["ticket"]["sla"]["first_response"]["met_at"].is_string());
+    assert_eq!(answer["message"]["attachments"][0]["size_bytes"], 2048);
+    let message_id = answer["message"]["id"].as_i64().unwrap();
+    let (kind, channel): (String, String) = app
+        .database()
+        .query_row(
+            "SELECT kind, json_extract(payload, '$.channel') FROM notice_outbox WHERE id = ?1",
+            [format!("ticket-message-{message_id}")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (kind.as_str(), channel.as_str()),
+        ("ticket.message", "web_form")
+    );
+    // Waiting on the customer, their message starts the clocks again.
+    call(
+        &host,
+        Some("customer_success"),
+        "POST",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&json!({"event": "ask_customer"})),
+    );
+    let reply = json(&say(
+        &host,
+        "webform",
+        id,
+        json!({"body": "Restarted, still red"}),
+    ));
+    assert_eq!(reply["ticket"]["state"], "open");
+    assert_eq!(reply["message"]["side"], "customer");
+    // Files are checked against the programme: size, type, and each field.
+    problem(
+        &say(
+            &host,
+            "webform",
+            id,
+            json!({"body": "video", "attachments": [file(11 * 1024 * 1024, "image/png")]}),
+        ),
+        413,
+        "attachment-too-large",
+    );
+    problem(
+        &say(
+            &host,
+            "webform",
+            id,
+            json!({"body": "exe", "attachments": [file(10, "application/x-msdownload")]}),
+        ),
+        415,
+        "attachment-type-not-allowed",
+    );
+    let mut bad = file(10, "image/png");
+    bad["sha256"] = json!("nope");
+    let p = problem(
+        &say(
+            &host,
+            "webform",
+            id,
+            json!({"body": " ", "attachments": [bad]}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["body", "attachments[0].sha256"]);
+    // Another member's ticket is not found through their token.
+    let other = member_token(&host, "T-OTHER").unwrap();
+    let foreign = call_with(
+        &host,
+        None,
+        "POST",
+        &format!("/api/v1/me/tickets/{id}/messages"),
+        Some(&json!({"body": "hello"})),
+        &[("authorization", &format!("Bearer {other}"))],
+    );
+    problem(&foreign, 404, "not-found");
+    // A retry with the same key gives the same message, recorded once.
+    let keyed = |key: &str| {
+        call_with(
+            &host,
+            Some("webform"),
+            "POST",
+            &format!("/api/v1/tickets/{id}/messages"),
+            Some(&json!({"body": "Any news?"})),
+            &[("idempotency-key", key)],
+        )
+    };
+    let once = keyed("news-1");
+    let again = keyed("news-1");
+    assert_eq!(once.status, 201, "{}", once.body);
+    assert_eq!(json(&once)["message"]["id"], json(&again)["message"]["id"]);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    // Closed: no reply until it is reopened; a note is still taken.
+    for event in ["resolve", "close"] {
+        call(
+            &host,
+            Some("staff"),
+            "POST",
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&json!({ "event": event })),
+        );
+    }
+    let p = problem(
+        &say(&host, "webform", id, json!({"body": "One more thing"})),
+        409,
+        "invalid-ticket-transition",
+    );
+    assert!(
+        p["detail"].as_str().unwrap().contains("reopen it first"),
+        "{p}"
+    );
+    assert_eq!(
+        say(
+            &host,
+            "staff",
+            id,
+            json!({"body": "Closed after the visit", "visibility": "internal"})
+        )
+        .status,
+        201
+    );
+    let all = conversation(&host, "staff", id);
+    let sides: Vec<(&str, &str)> = all
+        .iter()
+        .map(|m| {
+            (
+                m["side"].as_str().unwrap(),
+                m["visibility"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sides,
+        [
+            ("customer", "public"),
+            ("team", "internal"),
+            ("team", "public"),
+            ("customer", "public"),
+            ("customer", "public"),
+            ("team", "internal")
+        ]
+    );
+}
+
+#[test]
+fn tickets_are_assigned_and_my_queue_lists_mine() {
+    let (_app, host) = boot();
+    store_customer(&host, "T-ASSIGN", "silver", false);
+    let one = open_ticket(&host, "T-ASSIGN", "");
+    let two = open_ticket(&host, "T-ASSIGN", "");
+    let assign = |role: &str, ticket: i64, body: Value| {
+        call(
+            &host,
+            Some(role),
+            "POST",
+            &format!("/api/v1/tickets/{ticket}/assignment"),
+            Some(&body),
+        )
+    };
+    let queue = |role: &str, query: &str| -> Vec<i64> {
+        let r = call(
+            &host,
+            Some(role),
+            "GET",
+            &format!("/api/v1/tickets/queue?{query}"),
+            None,
+        );
+        json(&r)["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_i64().unwrap())
+            .collect()
+    };
+    let mine = json(&assign(
+        "customer_success",
+        one,
+        json!({"assignee": "me", "reason": "my shift"}),
+    ));
+    let agent = mine["assignee"].as_str().unwrap().to_string();
+    assert!(agent.starts_with("customer_success#"), "{mine}");
+    assert_eq!(mine["team"], "customer_care");
+    assert_eq!(queue("customer_success", "assignee=me"), [one]);
+    assert_eq!(queue("staff", "assignee=me"), Vec::<i64>::new());
+    let encoded = agent.replace('#', "%23");
+    assert_eq!(queue("staff", &format!("assignee={encoded}")), [one]);
+    // Another team takes it: the team queues follow, the agent stays.
+    let moved = json(&assign("staff", one, json!({"team": "change_requests"})));
+    assert_eq!(
+        (&moved["team"], &moved["assignee"]),
+        (&json!("change_requests"), &json!(agent))
+    );
+    assert_eq!(queue("staff", "team=change_requests"), [one]);
+    assert_eq!(queue("staff", "team=customer_care"), [two]);
+    // Unassigned, it is the team's again.
+    let freed = json(&assign("staff", one, json!({"unassign": true})));
+    assert_eq!(freed["assignee"], Value::Null);
+    assert_eq!(queue("customer_success", "assignee=me"), Vec::<i64>::new());
+    // Bad fields are named; the customer's side does not assign.
+    let p = problem(
+        &assign(
+            "staff",
+            two,
+            json!({"team": "billing", "assignee": "ana lopez"}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["assignee", "team"]);
+    problem(
+        &assign("webform", two, json!({"assignee": "me"})),
+        403,
+        "forbidden",
+    );
+    problem(
+        &call(
+            &host,
+            Some("staff"),
+            "GET",
+            "/api/v1/tickets/queue?assignee=a%20b",
+            None,
+        ),
+        400,
+        "validation-error",
+    );
+    // Every change is in the history with who made it and what it was before.
+    let history = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{one}/history"),
+        None,
+    ));
+    let assigned: Vec<&Value> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "ticket.assigned")
+        .collect();
+    assert_eq!(assigned.len(), 3, "{history}");
+    assert_eq!(assigned[0]["actor"], json!(agent));
+    assert_eq!(assigned[0]["reason"], "my shift");
+    assert_eq!(assigned[2]["details"]["from_assignee"], json!(agent));
+    assert_eq!(assigned[2]["details"]["assignee"], Value::Null);
+}
+
+#[test]
+fn a_logged_call_or_email_starts_its_clocks_when_the_customer_made_contact() {
+    let (_app, host) = boot();
+    store_customer(&host, "T-LATE", "gold", false);
+    let now = chrono::Utc::now();
+    let at = |hours_ago: i64| {
+        (now - chrono::Duration::hours(hours_ago))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let ticket = |role: &str, channel: &str, received: Value| {
+        call(
+            &host,
+            Some(role),
+            "POST",
+            "/api/v1/tickets",
+            Some(
+                &json!({"customer_id": "T-LATE", "kind": "incident", "priority": "high",
+                         "channel": channel, "subject": "Checkout down", "received_at": received}),
+            ),
+        )
+    };
+    // Staff log a call taken two hours ago; the email gateway an email of yesterday.
+    let call_at = at(2);
+    let logged = ticket("staff", "phone", json!(call_at));
+    assert_eq!(logged.status, 201, "{}", logged.body);
+    let logged = json(&logged);
+    assert_eq!(logged["opened_at"], json!(call_at));
+    let sla = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{}/sla", logged["id"]),
+        None,
+    ));
+    assert_eq!(sla["clocks"][0]["started"], json!(call_at));
+    let email_at = at(30);
+    let emailed = json(&ticket("scheduler", "email", json!(email_at)));
+    assert_eq!(emailed["opened_at"], json!(email_at));
+    // Only staff and the gateway say when; never in the future or too long ago.
+    problem(
+        &ticket("webform", "web_form", json!(at(1))),
+        403,
+        "forbidden",
+    );
+    let p = problem(
+        &ticket("staff", "phone", json!(at(-1))),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["received_at"]);
+    let p = problem(
+        &ticket("staff", "phone", json!(at(73))),
+        400,
+        "validation-error",
+    );
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("72 hours"),
+        "{p}"
+    );
+    // Staff still do not open a customer's question by email on their behalf (002 §8.1).
+    problem(
+        &ticket("staff", "email", Value::Null),
+        422,
+        "customer-opens-tickets",
+    );
+}
+
+#[test]
+fn the_team_reclassifies_and_the_sla_explains_before_and_after() {
+    let (_app, host) = boot();
+    store_customer(&host, "T-REFILE", "gold", false);
+    let opened = json(&call(
+        &host,
+        Some("webform"),
+        "POST",
+        "/api/v1/tickets",
+        Some(
+            &json!({"customer_id": "T-REFILE", "kind": "question", "channel": "web_form", "subject": "Cannot pay"}),
+        ),
+    ));
+    let id = opened["id"].as_i64().unwrap();
+    let refile = |role: &str, body: Value| {
+        call(
+            &host,
+            Some(role),
+            "POST",
+            &format!("/api/v1/tickets/{id}/classification"),
+            Some(&body),
+        )
+    };
+    let p = problem(
+        &refile("customer_success", json!({"kind": "incident"})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["priority", "reason"]);
+    problem(
+        &refile(
+            "webform",
+            json!({"kind": "incident", "priority": "high", "reason": "x"}),
+        ),
+        403,
+        "forbidden",
+    );
+    // No customer can pay: an outage, on the 24x7 clock with gold's 1 h first response.
+    let refiled = json(&refile(
+        "customer_success",
+        json!({"kind": "incident", "priority": "very_high", "reason": "every payment fails"}),
+    ));
+    assert_eq!(
+        (
+            &refiled["kind"],
+            &refiled["sla_priority"],
+            &refiled["sla"]["clock"]
+        ),
+        (
+            &json!("incident"),
+            &json!("very_high"),
+            &json!("natural (24×7)")
+        )
+    );
+    assert_eq!(refiled["sla"]["first_response"]["target_minutes"], 60);
+    let opened_at: chrono::DateTime<chrono::Utc> =
+        refiled["opened_at"].as_str().unwrap().parse().unwrap();
+    let due: chrono::DateTime<chrono::Utc> = refiled["sla"]["first_response"]["due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        due - opened_at,
+        chrono::Duration::hours(1),
+        "from the intake"
+    );
+    let sla = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/sla"),
+        None,
+    ));
+    let r = &sla["reclassifications"][0];
+    assert_eq!(
+        (&r["before"]["sla_priority"], &r["after"]["sla_priority"]),
+        (&json!("low"), &json!("very_high"))
+    );
+    assert_eq!(
+        r["before"]["first_response_due"],
+        opened["sla"]["first_response"]["due"]
+    );
+    assert_eq!(
+        r["after"]["first_response_due"],
+        refiled["sla"]["first_response"]["due"]
+    );
+    assert!(
+        r["why"].as_str().unwrap().contains("every payment fails"),
+        "{r}"
+    );
+    assert_eq!(
+        sla["clocks"][0]["due"],
+        refiled["sla"]["first_response"]["due"]
+    );
+    // Once answered, the first-response clock is final; the resolution clock follows the new row.
+    call(
+        &host,
+        Some("customer_success"),
+        "POST",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&json!({"event": "team_reply"})),
+    );
+    let calmer = json(&refile(
+        "staff",
+        json!({"kind": "incident", "priority": "medium", "reason": "only one card brand fails"}),
+    ));
+    assert_eq!(
+        calmer["sla"]["first_response"],
+        json(&call(
+            &host,
+            Some("staff"),
+            "GET",
+            &format!("/api/v1/tickets/{id}"),
+            None
+        ))["sla"]["first_response"]
+    );
+    assert_eq!(calmer["sla"]["first_response"]["target_minutes"], 60);
+    assert_eq!(
+        calmer["sla"]["first_response"]["due"],
+        refiled["sla"]["first_response"]["due"]
+    );
+    assert_eq!(calmer["sla"]["resolution"]["target_minutes"], 5 * 9 * 60);
+    assert_eq!(calmer["sla"]["clock"], "business hours");
+    // History keeps both, with who and why; a resolved ticket is not refiled.
+    let history = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/history"),
+        None,
+    ));
+    let reasons: Vec<&Value> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "ticket.reclassified")
+        .map(|e| &e["reason"])
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            &json!("every payment fails"),
+            &json!("only one card brand fails")
+        ]
+    );
+    call(
+        &host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&json!({"event": "resolve"})),
+    );
+    problem(
+        &refile("staff", json!({"kind": "question", "reason": "after all"})),
+        409,
+        "invalid-ticket-transition",
+    );
+}
