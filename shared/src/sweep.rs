@@ -129,14 +129,32 @@ pub fn due_events(
             }
         });
         // The breach comes after the warning: not due if the warning is not.
-        if warned {
-            push(before_met(c.due(clock)), &|at| SweepEvent {
+        let breached = warned
+            && push(before_met(c.due(clock)), &|at| SweepEvent {
                 kind: format!("{name}.breach"),
                 key: format!("{name}.breach"),
                 at,
                 notify: Recipient::TeamLead,
                 moves_to: None,
                 reason: format!("the {target}-minute {name} target was missed"),
+            });
+        // The customer is told once, with a new estimate (002 §9.7), unless
+        // the clock has been met since (a catch-up does not send it late).
+        if breached && tracked.met_at.is_none() {
+            let estimate = c.reaches(clock, 100 + rules.breach_estimate_percent);
+            push(c.due(clock), &|at| SweepEvent {
+                kind: format!("{name}.breach_notice"),
+                key: format!("{name}.breach_notice"),
+                at,
+                notify: Recipient::Customer,
+                moves_to: None,
+                reason: match estimate {
+                    Some(e) => format!(
+                        "we missed the {name} target; our new estimate is {}",
+                        e.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    None => format!("we missed the {name} target; we will send a new estimate"),
+                },
             });
         }
     }
@@ -268,6 +286,20 @@ mod tests {
         assert_eq!(
             two[1].reason,
             "the 240-minute first_response target was missed"
+        );
+        // The customer is told too, once, with a new estimate: 150 % of the
+        // 4 h target (6 business hours from 09:00) is 15:00 Madrid.
+        assert_eq!(
+            (two[2].kind.as_str(), two[2].notify, two[2].at),
+            (
+                "first_response.breach_notice",
+                Recipient::Customer,
+                t("2026-11-23T12:00:00Z")
+            )
+        );
+        assert_eq!(
+            two[2].reason,
+            "we missed the first_response target; our new estimate is 2026-11-23 14:00 UTC"
         );
         // 48 business hours (44 by Friday 17:00, then 4 more): Monday 30 Nov, 12:00 Madrid.
         let follow_up = events("2026-11-30T11:00:00Z").pop().unwrap();

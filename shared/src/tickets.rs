@@ -205,6 +205,14 @@ pub struct ClockRules {
     pub auto_close_business_days: u32,
     /// Days after resolution within which a ticket may be reopened.
     pub reopen_days: u32,
+    /// When a clock is breached the customer is told a new estimate: the
+    /// due time plus this share of the target, on the same clock (002 §9.7).
+    #[serde(default = "default_breach_estimate_percent")]
+    pub breach_estimate_percent: u32,
+}
+
+pub fn default_breach_estimate_percent() -> u32 {
+    50
 }
 
 pub fn default_clock_rules() -> ClockRules {
@@ -215,6 +223,7 @@ pub fn default_clock_rules() -> ClockRules {
         reminder_business_days: 3,
         auto_close_business_days: 7,
         reopen_days: 7,
+        breach_estimate_percent: default_breach_estimate_percent(),
     }
 }
 
@@ -249,6 +258,9 @@ impl TicketsProgram {
         let r = &self.clock_rules;
         if !(1..=99).contains(&r.warning_percent) {
             errors.add("clock_rules.warning_percent", "must be 1 to 99");
+        }
+        if !(1..=500).contains(&r.breach_estimate_percent) {
+            errors.add("clock_rules.breach_estimate_percent", "must be 1 to 500");
         }
         if r.follow_up_business_hours == 0 || r.escalate_after_follow_ups == 0 {
             errors.add(

@@ -122,14 +122,37 @@ fn silence_walks_through_warning_breach_four_follow_ups_and_escalation_across_th
         1
     );
     fire(&app, "2026-03-02T12:30:00Z");
+    // The breach goes to the team lead, and to the customer with a new
+    // estimate (002 §9.7): 150 % of 4 h from 09:00 is 15:00 Madrid.
     assert_eq!(
-        clock_events(&app, id).last().unwrap(),
-        &(
-            "first_response.breach".into(),
-            "2026-03-02T12:00:00.000Z".into(),
-            "team_lead:customer_care".into()
-        )
+        clock_events(&app, id)[1..],
+        [
+            (
+                "first_response.breach".into(),
+                "2026-03-02T12:00:00.000Z".into(),
+                "team_lead:customer_care".into()
+            ),
+            (
+                "first_response.breach_notice".into(),
+                "2026-03-02T12:00:00.000Z".into(),
+                "customer".into()
+            )
+        ]
     );
+    let told: String = app
+        .database()
+        .query_row(
+            "SELECT json_extract(payload, '$.reason') FROM notice_outbox WHERE kind = 'ticket.first_response.breach_notice'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        told,
+        "we missed the first_response target; our new estimate is 2026-03-02 14:00 UTC"
+    );
+    fire(&app, "2026-03-02T12:31:00Z");
+    assert_eq!(clock_events(&app, id).len(), 3, "told once");
 
     // A month of downtime, then one HTTP catch-up run: every event once, in
     // order, each dated when it fell due. Follow-ups every 48 business hours
@@ -146,16 +169,17 @@ fn silence_walks_through_warning_breach_four_follow_ups_and_escalation_across_th
     );
     assert_eq!(run.status, 200, "{}", run.body);
     let run = json(&run);
-    assert_eq!(run["events_recorded"], 7, "{run}");
+    assert_eq!(run["events_recorded"], 8, "{run}");
     assert_eq!(run["tickets_moved"], 1);
     let events: Vec<(String, String)> = clock_events(&app, id)
         .into_iter()
-        .skip(2)
+        .skip(3)
         .map(|(k, at, _)| (k, at))
         .collect();
     let expected = [
         ("resolution.warning", "2026-03-05T14:45:00.000Z"),
         ("resolution.breach", "2026-03-09T08:00:00.000Z"),
+        ("resolution.breach_notice", "2026-03-09T08:00:00.000Z"),
         ("follow_up.1", "2026-03-09T11:00:00.000Z"),
         ("follow_up.2", "2026-03-16T14:00:00.000Z"),
         ("follow_up.3", "2026-03-24T08:00:00.000Z"),
@@ -209,13 +233,13 @@ fn silence_walks_through_warning_breach_four_follow_ups_and_escalation_across_th
     ));
     assert_eq!(again["events_recorded"], 0, "{again}");
     fire(&app, "2026-04-01T00:00:00Z");
-    assert_eq!(clock_events(&app, id).len(), 9);
+    assert_eq!(clock_events(&app, id).len(), 11);
     assert_eq!(
         count(
             &app,
             "SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'ticket.%'"
         ),
-        9
+        11
     );
     // The events are append-only.
     let db = app.database();

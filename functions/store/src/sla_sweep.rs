@@ -44,7 +44,8 @@ pub struct SweepRun {
 
 const COLUMNS: &str =
     "id, kind, state, calendar_id, natural_time, first_response_minutes, resolution_minutes,
-    opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at";
+    opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at,
+    (SELECT team FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assigned_team";
 
 /// Compiled calendars, once per run.
 struct Schedules<'a> {
@@ -162,7 +163,8 @@ fn batch(
             last_team_feedback: row.time("last_team_feedback_at")?,
             pending_since,
         };
-        let team = program.teams.of(kind);
+        let assigned = row.opt_text("assigned_team")?;
+        let team = assigned.as_deref().unwrap_or(program.teams.of(kind));
         for event in due_events(rules, &ticket, &clock, business, day_hours, as_of) {
             if recorded.contains(&(id, event.key.clone())) {
                 continue;
