@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod customer;
 pub mod dunning;
 pub mod eligibility;
+pub mod levels;
 pub mod money;
 pub mod month_end;
 pub mod onboarding;

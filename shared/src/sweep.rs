@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::calendar::{Clock, Schedule};
+use crate::levels::{Level, SupportLevels};
 use crate::sla::SlaClock;
 use crate::tickets::{transition, ClockRules, TicketEvent, TicketState};
 
@@ -25,7 +26,7 @@ pub struct Tracked {
 }
 
 /// Who an event's notice is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipient {
     /// The team the ticket is routed to.
@@ -36,15 +37,18 @@ pub enum Recipient {
     HeadOfDepartment,
     /// The customer: a reminder, or the close of a ticket left unanswered.
     Customer,
+    /// The owner of the support level a ticket climbs to.
+    LevelOwner(String),
 }
 
 impl Recipient {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Recipient::Team => "team",
             Recipient::TeamLead => "team_lead",
             Recipient::HeadOfDepartment => "head_of_department",
             Recipient::Customer => "customer",
+            Recipient::LevelOwner(owner) => owner,
         }
     }
 }
@@ -77,6 +81,10 @@ pub struct Sweepable {
     pub last_team_feedback: DateTime<Utc>,
     /// Since when the ticket waits on the customer, if it does.
     pub pending_since: Option<DateTime<Utc>>,
+    /// The support level it started at.
+    pub start_level: Level,
+    /// It came in through the emergency line (000 §5.2).
+    pub emergency: bool,
 }
 
 fn stamp(at: DateTime<Utc>) -> String {
@@ -90,6 +98,7 @@ fn stamp(at: DateTime<Utc>) -> String {
 /// close count business time on `business`, with days of `business_day_hours`.
 pub fn due_events(
     rules: &ClockRules,
+    levels: &SupportLevels,
     t: &Sweepable,
     clock: &Clock<'_>,
     business: &Schedule,
@@ -157,6 +166,66 @@ pub fn due_events(
                 },
             });
         }
+    }
+    // The emergency line goes to the programme manager at once.
+    if t.emergency {
+        push(Some(t.first_response.clock.started), &|at| SweepEvent {
+            kind: "emergency".into(),
+            key: "emergency".into(),
+            at,
+            notify: Recipient::LevelOwner(levels.beyond_l3.clone()),
+            moves_to: None,
+            reason: format!(
+                "a call to the emergency line goes to {} at once",
+                levels.beyond_l3
+            ),
+        });
+    }
+    // Support levels: unresolved for a level's window (on the resolution
+    // clock, so waits on the customer do not count), the ticket climbs.
+    let natural = matches!(clock, Clock::Natural);
+    let resolution = &t.resolution;
+    let mut window = Duration::zero();
+    let mut level = Some(t.start_level);
+    while let Some(at_level) = level {
+        let rule = levels.rule(at_level);
+        window += rule.escalate_after.duration(natural, business_day_hours);
+        let climb = SlaClock {
+            target: window,
+            ..resolution.clock.clone()
+        };
+        let at = climb
+            .due(clock)
+            .filter(|at| resolution.met_at.is_none_or(|met| *at < met));
+        let next = at_level.next();
+        let (key, owner) = match next {
+            Some(n) => (format!("level.{n}"), &levels.rule(n).owner),
+            None => ("level.beyond".to_string(), &levels.beyond_l3),
+        };
+        let climbed = push(at, &|at| {
+            SweepEvent {
+            kind: key.clone(),
+            key: key.clone(),
+            at,
+            notify: Recipient::LevelOwner(owner.clone()),
+            moves_to: None,
+            reason: match next {
+                Some(n) => format!(
+                    "unresolved after {} at {at_level}: now {n}, owned by {owner}, to answer within {}",
+                    rule.escalate_after,
+                    levels.rule(n).respond
+                ),
+                None => format!(
+                    "unresolved after {} at {at_level}: to {owner}",
+                    rule.escalate_after
+                ),
+            },
+        }
+        });
+        if !climbed {
+            break;
+        }
+        level = next;
     }
     if t.state.clocks_run() {
         let step = Duration::hours(i64::from(rules.follow_up_business_hours));
@@ -243,8 +312,32 @@ pub fn due_events(
 mod tests {
     use super::*;
     use crate::calendar::Calendar;
+    use crate::levels::default_support_levels;
     use crate::sla::Pause;
     use crate::tickets::default_clock_rules;
+
+    /// The sweep's events without the support-level climbs (tested on their own).
+    fn sweep_without_levels(
+        rules: &ClockRules,
+        t: &Sweepable,
+        clock: &Clock<'_>,
+        business: &Schedule,
+        business_day_hours: u32,
+        as_of: DateTime<Utc>,
+    ) -> Vec<SweepEvent> {
+        due_events(
+            rules,
+            &default_support_levels(),
+            t,
+            clock,
+            business,
+            business_day_hours,
+            as_of,
+        )
+        .into_iter()
+        .filter(|e| !e.kind.starts_with("level."))
+        .collect()
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -274,8 +367,10 @@ mod tests {
             resolution: tracked(opened, 45, vec![]),
             last_team_feedback: opened,
             pending_since: None,
+            start_level: Level::L1,
+            emergency: false,
         };
-        let events = |as_of: &str| due_events(&rules, &ticket, &clock, &cal, 9, t(as_of));
+        let events = |as_of: &str| sweep_without_levels(&rules, &ticket, &clock, &cal, 9, t(as_of));
         let kinds =
             |as_of: &str| -> Vec<String> { events(as_of).into_iter().map(|e| e.kind).collect() };
         assert!(kinds("2026-11-23T10:00:00Z").is_empty());
@@ -290,7 +385,7 @@ mod tests {
         // The customer is told too, once, with a new estimate: 150 % of the
         // 4 h target (6 business hours from 09:00) is 15:00 Madrid.
         assert_eq!(
-            (two[2].kind.as_str(), two[2].notify, two[2].at),
+            (two[2].kind.as_str(), two[2].notify.clone(), two[2].at),
             (
                 "first_response.breach_notice",
                 Recipient::Customer,
@@ -327,7 +422,7 @@ mod tests {
             state: TicketState::Escalated,
             ..ticket.clone()
         };
-        let after = due_events(
+        let after = sweep_without_levels(
             &rules,
             &escalated,
             &clock,
@@ -350,10 +445,12 @@ mod tests {
             resolution: tracked(opened, 45, vec![]),
             last_team_feedback: t("2026-11-23T13:00:00Z"),
             pending_since: None,
+            start_level: Level::L1,
+            emergency: false,
         };
         ticket.first_response.met_at = Some(t("2026-11-23T13:00:00Z"));
         let kinds = |t_: &Sweepable| -> Vec<String> {
-            due_events(
+            sweep_without_levels(
                 &default_clock_rules(),
                 t_,
                 &clock,
@@ -397,8 +494,10 @@ mod tests {
             ),
             last_team_feedback: wait,
             pending_since: Some(wait),
+            start_level: Level::L1,
+            emergency: false,
         };
-        let events = due_events(
+        let events = sweep_without_levels(
             &default_clock_rules(),
             &waiting,
             &clock,
@@ -417,5 +516,117 @@ mod tests {
         );
         // Keys carry the start of the wait: a new wait reminds again.
         assert_eq!(events[0].key, "reminder@20261125T090000");
+    }
+
+    #[test]
+    fn an_unresolved_ticket_climbs_the_levels_once_each_and_waits_do_not_count() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        let levels = default_support_levels();
+        // Opened Monday 23 Nov 2026, 09:00 Madrid; answered at once; waiting
+        // on the customer from 10:00 to 12:00. L1 has 2 business hours, L2
+        // 1 more, L3 1 more, then the programme manager.
+        let opened = t("2026-11-23T08:00:00Z");
+        let mut first_response = tracked(opened, 4, vec![]);
+        first_response.met_at = Some(opened);
+        let wait = vec![Pause {
+            from: t("2026-11-23T09:00:00Z"),
+            to: Some(t("2026-11-23T11:00:00Z")),
+        }];
+        let ticket = Sweepable {
+            state: TicketState::Open,
+            first_response,
+            resolution: tracked(opened, 45, wait),
+            last_team_feedback: t("2026-11-23T11:00:00Z"),
+            pending_since: None,
+            start_level: Level::L1,
+            emergency: false,
+        };
+        let climbs = |t_: &Sweepable, as_of: &str| -> Vec<(String, DateTime<Utc>, String)> {
+            due_events(
+                &default_clock_rules(),
+                &levels,
+                t_,
+                &clock,
+                &cal,
+                9,
+                t(as_of),
+            )
+            .into_iter()
+            .filter(|e| e.kind.starts_with("level."))
+            .map(|e| (e.kind, e.at, e.notify.as_str().to_string()))
+            .collect()
+        };
+        // 1 h ran before the wait, so L1's 2 h end at 13:00 Madrid.
+        assert_eq!(
+            climbs(&ticket, "2026-11-23T15:00:00Z"),
+            [
+                (
+                    "level.L2".into(),
+                    t("2026-11-23T12:00:00Z"),
+                    "vip_technical_support".into()
+                ),
+                (
+                    "level.L3".into(),
+                    t("2026-11-23T13:00:00Z"),
+                    "customer_success_manager".into()
+                ),
+                (
+                    "level.beyond".into(),
+                    t("2026-11-23T14:00:00Z"),
+                    "program_manager".into()
+                ),
+            ]
+        );
+        let first = &due_events(
+            &default_clock_rules(),
+            &levels,
+            &ticket,
+            &clock,
+            &cal,
+            9,
+            t("2026-11-23T12:00:00Z"),
+        )
+        .into_iter()
+        .find(|e| e.kind == "level.L2")
+        .unwrap()
+        .reason
+        .clone();
+        assert_eq!(
+            first,
+            "unresolved after 2h at L1: now L2, owned by vip_technical_support, to answer within 2h"
+        );
+        // A key account starting at L2 skips L1's window: L2's 1 h ends at
+        // 10:00 Madrid, as the wait begins. Resolved in time, nothing climbs.
+        let key_account = Sweepable {
+            start_level: Level::L2,
+            ..ticket.clone()
+        };
+        let emergency = Sweepable {
+            emergency: true,
+            start_level: Level::L3,
+            ..ticket.clone()
+        };
+        let told = due_events(
+            &default_clock_rules(),
+            &levels,
+            &emergency,
+            &clock,
+            &cal,
+            9,
+            opened,
+        );
+        assert_eq!(
+            (told[0].kind.as_str(), told[0].at, told[0].notify.as_str()),
+            ("emergency", opened, "program_manager")
+        );
+        assert_eq!(
+            climbs(&key_account, "2026-11-23T15:00:00Z")[0].1,
+            t("2026-11-23T09:00:00Z")
+        );
+        let mut resolved = ticket.clone();
+        resolved.resolution.met_at = Some(t("2026-11-23T11:30:00Z"));
+        resolved.state = TicketState::Resolved;
+        assert!(climbs(&resolved, "2026-11-30T00:00:00Z").is_empty());
     }
 }

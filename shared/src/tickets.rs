@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversation::{default_attachment_rules, AttachmentRules};
 use crate::customer::SupportPlan;
+use crate::levels::{default_support_levels, SupportLevels};
 use crate::sla::{default_targets, Priority, Targets};
 use crate::validation::Errors;
 
@@ -25,6 +26,11 @@ pub enum Channel {
     ChatBot,
     Email,
     Phone,
+    LiveChat,
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
+    /// The VIP emergency line (000 §5.2): straight to L3 and the programme manager.
+    EmergencyLine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +191,9 @@ pub struct TicketsProgram {
     /// be logged with its real time (`received_at`).
     #[serde(default = "default_late_entry_hours")]
     pub late_entry_hours: u32,
+    /// Support levels L1–L3 (000 SOP-004): owners, windows, starting rules.
+    #[serde(default = "default_support_levels")]
+    pub levels: SupportLevels,
     /// What files a ticket's messages may carry (their metadata; no bodies).
     #[serde(default = "default_attachment_rules")]
     pub attachments: AttachmentRules,
@@ -244,6 +253,7 @@ pub fn default_tickets_program() -> TicketsProgram {
         teams: default_teams(),
         attachments: default_attachment_rules(),
         late_entry_hours: default_late_entry_hours(),
+        levels: default_support_levels(),
     }
 }
 
@@ -289,6 +299,11 @@ impl TicketsProgram {
         }
         if !(1..=24 * 31).contains(&self.late_entry_hours) {
             errors.add("late_entry_hours", "must be 1 to 744 (31 days)");
+        }
+        if let Err(e) = self.levels.validate() {
+            for f in e.into_vec() {
+                errors.add(f.field, f.message);
+            }
         }
         if let Err(e) = self.attachments.validate() {
             for f in e.into_vec() {

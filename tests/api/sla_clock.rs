@@ -63,7 +63,8 @@ fn clock_events(app: &App, id: i64) -> Vec<(String, String, String)> {
     let db = app.database();
     let mut q = db
         .prepare(
-            "SELECT kind, due_at, notify FROM ticket_clock_events WHERE ticket_id = ? ORDER BY due_at, key",
+            "SELECT kind, due_at, notify FROM ticket_clock_events
+             WHERE ticket_id = ? AND kind NOT LIKE 'level.%' ORDER BY due_at, key",
         )
         .unwrap();
     q.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -117,7 +118,7 @@ fn silence_walks_through_warning_breach_four_follow_ups_and_escalation_across_th
     assert_eq!(
         count(
             &app,
-            "SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'ticket.%'"
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'ticket.%' AND kind NOT LIKE 'ticket.level.%'"
         ),
         1
     );
@@ -237,7 +238,7 @@ fn silence_walks_through_warning_breach_four_follow_ups_and_escalation_across_th
     assert_eq!(
         count(
             &app,
-            "SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'ticket.%'"
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind LIKE 'ticket.%' AND kind NOT LIKE 'ticket.level.%'"
         ),
         11
     );

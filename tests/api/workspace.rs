@@ -585,3 +585,96 @@ fn the_team_reclassifies_and_the_sla_explains_before_and_after() {
         "invalid-ticket-transition",
     );
 }
+
+#[test]
+fn tickets_start_at_a_level_by_rule_and_climb_once_with_a_notice_to_the_new_owner() {
+    let (app, host) = boot();
+    store_customer(&host, "T-KEY", "gold", true);
+    store_customer(&host, "T-SOS", "gold", false);
+    let open = |customer: &str, channel: &str| {
+        json(&call(
+            &host,
+            Some("webform"),
+            "POST",
+            "/api/v1/tickets",
+            Some(
+                &json!({"customer_id": customer, "kind": "incident", "priority": "medium",
+                         "channel": channel, "subject": "Help"}),
+            ),
+        ))
+    };
+    let key = open("T-KEY", "web_form");
+    assert_eq!(
+        key["level"],
+        json!({"current": "L2", "owner": "vip_technical_support", "started_at": "L2",
+               "why": "a key account is never below L2"})
+    );
+    let sos = open("T-SOS", "emergency_line");
+    assert_eq!(sos["level"]["current"], "L3");
+    assert_eq!(sos["level"]["why"], "the emergency line starts at L3");
+    // Opened a week ago, swept now (catch-up): the key account's ticket climbed
+    // L2 → L3 → beyond L3, once each; the emergency call went to the
+    // programme manager at once.
+    let sweep = |as_of: &str| {
+        json(&call(
+            &host,
+            Some("scheduler"),
+            "POST",
+            &format!("/api/v1/tickets/sla-sweep?as_of={as_of}"),
+            None,
+        ))
+    };
+    let week_ago = (chrono::Utc::now() - chrono::Duration::days(7))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.database()
+        .execute(
+            "UPDATE tickets SET opened_at = ?1, last_team_feedback_at = ?1, updated_at = ?1",
+            [&week_ago],
+        )
+        .unwrap();
+    let later = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let run = sweep(&later);
+    assert_eq!(run["events_by_kind"]["level.L3"], 1, "{run}");
+    assert_eq!(run["events_by_kind"]["level.beyond"], 2, "{run}");
+    assert_eq!(run["events_by_kind"]["emergency"], 1, "{run}");
+    assert_eq!(sweep(&later)["events_recorded"], 0, "once");
+    let now = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{}", key["id"]),
+        None,
+    ));
+    assert_eq!(
+        (&now["level"]["current"], &now["level"]["owner"]),
+        (&json!("beyond_l3"), &json!("program_manager"))
+    );
+    let notices: Vec<(String, String)> = {
+        let db = app.database();
+        let mut q = db
+            .prepare(
+                "SELECT kind, json_extract(payload, '$.to') FROM notice_outbox
+                 WHERE json_extract(payload, '$.ticket_id') = ?1 AND kind LIKE 'ticket.level.%' ORDER BY kind",
+            )
+            .unwrap();
+        q.query_map([key["id"].as_i64().unwrap()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    assert_eq!(
+        notices,
+        [
+            (
+                "ticket.level.L3".to_string(),
+                "customer_success_manager".to_string()
+            ),
+            (
+                "ticket.level.beyond".to_string(),
+                "program_manager".to_string()
+            )
+        ]
+    );
+}

@@ -18,9 +18,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use vip_domain::calendar::{Clock, Schedule};
+use vip_domain::levels::LevelFacts;
 use vip_domain::sla::{Pause, SlaClock};
 use vip_domain::sweep::{due_events, Recipient, Sweepable, Tracked};
-use vip_domain::tickets::{TicketKind, TicketState, TicketsProgram};
+use vip_domain::tickets::{Channel, TicketKind, TicketState, TicketsProgram};
 
 use crate::calendars::calendar;
 use crate::tickets::{pause_at, record_clock_events, DueClockEvent};
@@ -44,7 +45,7 @@ pub struct SweepRun {
 
 const COLUMNS: &str =
     "id, kind, state, calendar_id, natural_time, first_response_minutes, resolution_minutes,
-    opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at,
+    opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at, channel, complaint, key_account,
     (SELECT team FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assigned_team";
 
 /// Compiled calendars, once per run.
@@ -153,6 +154,11 @@ fn batch(
             },
             met_at,
         };
+        let facts = LevelFacts {
+            complaint: row.flag("complaint")?,
+            emergency: row.parse::<Channel>("channel")? == Channel::EmergencyLine,
+            key_account: row.flag("key_account")?,
+        };
         let ticket = Sweepable {
             state,
             first_response: tracked(
@@ -162,14 +168,17 @@ fn batch(
             resolution: tracked(row.int("resolution_minutes")?, row.opt_time("resolved_at")?),
             last_team_feedback: row.time("last_team_feedback_at")?,
             pending_since,
+            start_level: program.levels.start(facts).0,
+            emergency: facts.emergency,
         };
         let assigned = row.opt_text("assigned_team")?;
         let team = assigned.as_deref().unwrap_or(program.teams.of(kind));
-        for event in due_events(rules, &ticket, &clock, business, day_hours, as_of) {
+        let levels = &program.levels;
+        for event in due_events(rules, levels, &ticket, &clock, business, day_hours, as_of) {
             if recorded.contains(&(id, event.key.clone())) {
                 continue;
             }
-            let notify = match event.notify {
+            let notify = match &event.notify {
                 Recipient::Team | Recipient::TeamLead => {
                     format!("{}:{team}", event.notify.as_str())
                 }

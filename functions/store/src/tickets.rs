@@ -74,7 +74,8 @@ const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgenc
     key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes,
     first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at,
     (SELECT team FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assigned_team,
-    (SELECT assignee FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assignee";
+    (SELECT assignee FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assignee,
+    (SELECT MAX(kind) FROM ticket_clock_events e WHERE e.ticket_id = tickets.id AND e.kind LIKE 'level.%') AS last_climb";
 
 /// A ticket as it is shown and moved (`COLUMNS`).
 pub struct StoredTicket {
@@ -108,6 +109,8 @@ pub struct StoredTicket {
     pub assigned_team: Option<String>,
     /// The agent working it, if any.
     pub assignee: Option<String>,
+    /// The last support-level climb the sweep recorded (`level.L2`, …).
+    pub last_climb: Option<String>,
 }
 
 impl StoredTicket {
@@ -139,6 +142,7 @@ impl StoredTicket {
             closed_at: row.opt_time("closed_at")?,
             assigned_team: row.opt_text("assigned_team")?,
             assignee: row.opt_text("assignee")?,
+            last_climb: row.opt_text("last_climb")?,
         })
     }
 }

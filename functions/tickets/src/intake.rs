@@ -7,8 +7,11 @@ use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::customer::{CustomerId, SupportPlan};
+use vip_domain::levels::{Level, LevelFacts};
 use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::tickets::{intake_time, Intake, Opener, Refusal, TicketState, TicketsProgram};
+use vip_domain::tickets::{
+    intake_time, Channel, Intake, Opener, Refusal, TicketState, TicketsProgram,
+};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
@@ -69,6 +72,7 @@ pub(crate) fn view(t: &StoredTicket, program: &TicketsProgram) -> serde_json::Va
         "kind": t.kind,
         "team": t.assigned_team.as_deref().unwrap_or(program.teams.of(t.kind)),
         "assignee": t.assignee,
+        "level": level_view(t, program),
         "channel": t.channel,
         "subject": t.subject,
         "priority": t.priority,
@@ -88,6 +92,24 @@ pub(crate) fn view(t: &StoredTicket, program: &TicketsProgram) -> serde_json::Va
             "resolution": { "target_minutes": t.resolution_minutes, "due": time(t.resolution_due), "met_at": time(t.resolved_at) },
         },
         "closed_at": time(t.closed_at),
+    })
+}
+
+/// The ticket's support level: where it started and why, where it is now
+/// and who owns it there.
+fn level_view(t: &StoredTicket, program: &TicketsProgram) -> serde_json::Value {
+    let levels = &program.levels;
+    let (start, why) = levels.start(LevelFacts {
+        complaint: t.complaint,
+        emergency: t.channel == Channel::EmergencyLine,
+        key_account: t.key_account,
+    });
+    let (now, owner) = levels.current(start, t.last_climb.as_deref());
+    json!({
+        "current": now.map_or("beyond_l3", Level::as_str),
+        "owner": owner,
+        "started_at": start,
+        "why": why,
     })
 }
 
