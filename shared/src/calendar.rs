@@ -119,6 +119,163 @@ pub struct Calendar {
     /// Holidays on which the team works anyway (002 §3: 24 June, 11 September…).
     #[serde(default)]
     pub worked_holidays: Vec<NaiveDate>,
+    /// Holidays that come back every year by rule, so a new year needs no
+    /// typing: fixed dates, days from Easter, "the first Monday after …".
+    #[serde(default)]
+    pub holiday_rules: Vec<HolidayRule>,
+}
+
+/// A month and day, `MM-DD` (`02-29` only falls in leap years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
+}
+
+impl MonthDay {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not a month and day like 12-25");
+        let (m, d) = text.split_once('-').ok_or_else(bad)?;
+        if m.len() != 2 || d.len() != 2 {
+            return Err(bad());
+        }
+        let md = MonthDay {
+            month: m.parse().map_err(|_| bad())?,
+            day: d.parse().map_err(|_| bad())?,
+        };
+        // 2024 is a leap year: any real month and day exists in it.
+        NaiveDate::from_ymd_opt(2024, md.month, md.day)
+            .map(|_| md)
+            .ok_or_else(bad)
+    }
+
+    /// This month and day in `year`, if it exists then.
+    pub fn in_year(self, year: i32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+    }
+}
+
+impl fmt::Display for MonthDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}-{:02}", self.month, self.day)
+    }
+}
+
+impl Serialize for MonthDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MonthDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        MonthDay::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// "The first Monday after 24 August": `{"weekday": "mon", "after": "08-24"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstWeekdayAfter {
+    #[serde(with = "weekday")]
+    pub weekday: Weekday,
+    pub after: MonthDay,
+}
+
+/// A holiday by rule. Exactly one of `fixed`, `easter`, `first_weekday_after`
+/// or `date` says when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayRule {
+    pub name: String,
+    /// Every year on this month and day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<MonthDay>,
+    /// Days from Easter Sunday (Gregorian): Good Friday -2, Easter Monday 1,
+    /// the Tuesday after Easter Monday 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub easter: Option<i32>,
+    /// The first such weekday strictly after a month and day, every year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_weekday_after: Option<FirstWeekdayAfter>,
+    /// One date only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// A holiday the team works anyway (002 §3).
+    #[serde(default)]
+    pub worked: bool,
+}
+
+/// Years holiday rules are evaluated for when a calendar is compiled; the
+/// arithmetic looks at most ten years ahead of any instant in this range.
+pub const RULE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
+
+/// Easter Sunday of `year` in the Gregorian calendar (the anonymous
+/// Gregorian algorithm: Meeus, Jones, Butcher).
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year.rem_euclid(19);
+    let b = year.div_euclid(100);
+    let c = year.rem_euclid(100);
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15).rem_euclid(30);
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k).rem_euclid(7);
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
+}
+
+impl HolidayRule {
+    /// The rule's date in `year`, if it has one then.
+    pub fn in_year(&self, year: i32) -> Option<NaiveDate> {
+        if let Some(md) = self.fixed {
+            return md.in_year(year);
+        }
+        if let Some(days) = self.easter {
+            return easter_sunday(year)?.checked_add_signed(Duration::days(i64::from(days)));
+        }
+        if let Some(rule) = self.first_weekday_after {
+            let mut day = rule.after.in_year(year)?.succ_opt()?;
+            while day.weekday() != rule.weekday {
+                day = day.succ_opt()?;
+            }
+            return Some(day);
+        }
+        self.date.filter(|d| d.year() == year)
+    }
+
+    fn check(&self, field: &str, errors: &mut Errors) {
+        let chars = self.name.trim().chars().count();
+        if chars == 0 || chars > 100 {
+            errors.add(format!("{field}.name"), "must be 1 to 100 characters");
+        }
+        let given = [
+            self.fixed.is_some(),
+            self.easter.is_some(),
+            self.first_weekday_after.is_some(),
+            self.date.is_some(),
+        ]
+        .into_iter()
+        .filter(|g| *g)
+        .count();
+        if given != 1 {
+            errors.add(
+                field.to_string(),
+                "give exactly one of fixed, easter, first_weekday_after or date",
+            );
+        }
+        if self.easter.is_some_and(|d| !(-70..=70).contains(&d)) {
+            errors.add(
+                format!("{field}.easter"),
+                "must be -70 to 70 days from Easter Sunday",
+            );
+        }
+    }
 }
 
 /// Days the arithmetic looks ahead before deciding a calendar has no working
@@ -147,6 +304,66 @@ impl Calendar {
             .collect(),
             holidays: Vec::new(),
             worked_holidays: Vec::new(),
+            holiday_rules: Vec::new(),
+        }
+    }
+
+    /// The seeded `default` calendar: [`Calendar::default_business`] with
+    /// Spain's national holidays and Catalonia's regional ones as rules, and
+    /// the four holidays 002 §3 works anyway (Sant Crist d'Igualada, Sant
+    /// Joan, the Festa Major d'Igualada, the Diada).
+    pub fn spain_catalonia() -> Self {
+        let fixed = |name: &str, md: &str, worked: bool| HolidayRule {
+            name: name.into(),
+            fixed: MonthDay::parse(md).ok(),
+            easter: None,
+            first_weekday_after: None,
+            date: None,
+            worked,
+        };
+        let easter = |name: &str, days: i32, worked: bool| HolidayRule {
+            easter: Some(days),
+            fixed: None,
+            ..fixed(name, "01-01", worked)
+        };
+        let holiday_rules = vec![
+            fixed("Año Nuevo", "01-01", false),
+            fixed("Epifanía del Señor", "01-06", false),
+            easter("Viernes Santo", -2, false),
+            easter("Lunes de Pascua", 1, false),
+            easter(
+                "Sant Crist d'Igualada (the Tuesday after Easter Monday)",
+                2,
+                true,
+            ),
+            fixed("Fiesta del Trabajo", "05-01", false),
+            fixed("Sant Joan", "06-24", true),
+            fixed("Asunción de la Virgen", "08-15", false),
+            HolidayRule {
+                first_weekday_after: MonthDay::parse("08-24")
+                    .ok()
+                    .map(|after| FirstWeekdayAfter {
+                        weekday: Weekday::Mon,
+                        after,
+                    }),
+                fixed: None,
+                ..fixed(
+                    "Festa Major d'Igualada (the Monday after it)",
+                    "01-01",
+                    true,
+                )
+            },
+            fixed("Diada Nacional de Catalunya", "09-11", true),
+            fixed("Fiesta Nacional de España", "10-12", false),
+            fixed("Todos los Santos", "11-01", false),
+            fixed("Día de la Constitución", "12-06", false),
+            fixed("Inmaculada Concepción", "12-08", false),
+            fixed("Navidad", "12-25", false),
+            fixed("Sant Esteve", "12-26", false),
+        ];
+        Calendar {
+            holiday_rules,
+            ..Calendar::default_business()
         }
     }
 
@@ -175,11 +392,18 @@ impl Calendar {
                 );
             }
         }
+        for (i, rule) in self.holiday_rules.iter().enumerate() {
+            rule.check(&format!("holiday_rules[{i}]"), &mut errors);
+        }
         for (i, d) in self.worked_holidays.iter().enumerate() {
-            if !self.holidays.contains(d) {
+            let by_rule = self
+                .holiday_rules
+                .iter()
+                .any(|r| r.in_year(d.year()) == Some(*d));
+            if !self.holidays.contains(d) && !by_rule {
                 errors.add(
                     format!("worked_holidays[{i}]"),
-                    format!("{d} is not in holidays"),
+                    format!("{d} is not in holidays nor given by a holiday rule"),
                 );
             }
         }
@@ -198,13 +422,22 @@ impl Calendar {
         for day in &mut days {
             day.sort_unstable();
         }
-        let mut closed: Vec<NaiveDate> = self
-            .holidays
-            .iter()
-            .filter(|d| !self.worked_holidays.contains(d))
-            .copied()
-            .collect();
+        // Holidays: the dates given and the rules' dates; less those worked
+        // anyway (given, or by a rule marked worked).
+        let mut worked: Vec<NaiveDate> = self.worked_holidays.clone();
+        let mut closed: Vec<NaiveDate> = self.holidays.clone();
+        for rule in &self.holiday_rules {
+            let dates = RULE_YEARS.filter_map(|y| rule.in_year(y));
+            if rule.worked {
+                worked.extend(dates);
+            } else {
+                closed.extend(dates);
+            }
+        }
+        worked.sort_unstable();
         closed.sort_unstable();
+        closed.dedup();
+        closed.retain(|d| worked.binary_search(d).is_err());
         Schedule {
             zone: self.zone,
             days,
@@ -566,6 +799,169 @@ mod tests {
         }
         .compile();
         assert_eq!(no_time.add_business(t("2026-01-01T00:00:00Z"), h(1)), None);
+    }
+
+    #[test]
+    fn easter_falls_where_the_published_tables_put_it() {
+        for (year, date) in [
+            (2000, "2000-04-23"),
+            (2024, "2024-03-31"),
+            (2025, "2025-04-20"),
+            (2026, "2026-04-05"),
+            (2027, "2027-03-28"),
+            (2038, "2038-04-25"),
+            (2285, "2285-03-22"),
+        ] {
+            assert_eq!(easter_sunday(year), Some(d(date)), "{year}");
+        }
+    }
+
+    /// Spain's national and Catalonia's regional holidays for 2026 and 2027,
+    /// written from the published calendars (the BOE's national list, the
+    /// Generalitat's Catalan one), with the four 002 §3 works anyway: the
+    /// weekdays the default calendar is closed.
+    #[test]
+    fn the_default_calendar_closes_on_the_published_holidays_of_2026_and_2027() {
+        let c = Calendar::spain_catalonia();
+        assert!(c.validate().is_ok());
+        let schedule = c.compile();
+        let closed_weekdays = |year: i32| -> Vec<NaiveDate> {
+            schedule
+                .closed
+                .iter()
+                .filter(|day| day.year() == year && day.weekday().num_days_from_monday() < 5)
+                .copied()
+                .collect()
+        };
+        let dates = |list: &[&str]| list.iter().map(|x| d(x)).collect::<Vec<_>>();
+        // 2026: Thu 1 Jan, Tue 6 Jan, Good Friday 3 Apr, Easter Monday 6 Apr,
+        // Fri 1 May, Mon 12 Oct, Tue 8 Dec, Fri 25 Dec (15 Aug and 26 Dec are
+        // Saturdays, 1 Nov and 6 Dec Sundays). Sant Joan (Wed 24 Jun) and the
+        // Diada (Fri 11 Sep) are worked.
+        assert_eq!(
+            closed_weekdays(2026),
+            dates(&[
+                "2026-01-01",
+                "2026-01-06",
+                "2026-04-03",
+                "2026-04-06",
+                "2026-05-01",
+                "2026-10-12",
+                "2026-12-08",
+                "2026-12-25"
+            ])
+        );
+        // 2027: Fri 1 Jan, Wed 6 Jan, Good Friday 26 Mar, Easter Monday 29
+        // Mar, Tue 12 Oct, Mon 1 Nov, Mon 6 Dec, Wed 8 Dec (1 May, 11 Sep and
+        // 25 Dec are Saturdays, 15 Aug and 26 Dec Sundays); Thu 24 Jun worked.
+        assert_eq!(
+            closed_weekdays(2027),
+            dates(&[
+                "2027-01-01",
+                "2027-01-06",
+                "2027-03-26",
+                "2027-03-29",
+                "2027-10-12",
+                "2027-11-01",
+                "2027-12-06",
+                "2027-12-08"
+            ])
+        );
+        // Worked anyway: Sant Crist (the Tuesday after Easter Monday), Sant
+        // Joan, the Festa Major's Monday, the Diada: full business days.
+        for day in [
+            "2026-04-07",
+            "2026-06-24",
+            "2026-08-31",
+            "2026-09-11",
+            "2027-03-30",
+        ] {
+            let start = Zone::EUROPE_MADRID.start_of(d(day));
+            assert_eq!(
+                schedule.business_between(start, start + Duration::days(1)),
+                Duration::hours(9),
+                "{day}"
+            );
+        }
+        // Good Friday 2026 has no business time; a 4 h target from Thursday
+        // 16:00 Madrid runs 1 h then resumes on Tuesday 7 April (Easter Monday closed).
+        let due = schedule.add_business(t("2026-04-02T14:00:00Z"), Duration::hours(4));
+        assert_eq!(due, Some(t("2026-04-07T09:00:00Z")));
+    }
+
+    #[test]
+    fn holiday_rules_are_validated_and_round_trip() {
+        let mut c = Calendar::spain_catalonia();
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json["holiday_rules"][2],
+            serde_json::json!({"name": "Viernes Santo", "easter": -2, "worked": false})
+        );
+        assert_eq!(serde_json::from_value::<Calendar>(json).unwrap(), c);
+        c.holiday_rules[0].easter = Some(1);
+        c.holiday_rules[1].easter = Some(100);
+        c.holiday_rules[1].fixed = None;
+        c.worked_holidays.push(d("2026-12-25"));
+        c.worked_holidays.push(d("2026-01-07"));
+        let e = c.validate().unwrap_err();
+        assert_eq!(
+            e.fields(),
+            [
+                "holiday_rules[0]",
+                "holiday_rules[1].easter",
+                "worked_holidays[1]"
+            ]
+        );
+        assert!(MonthDay::parse("02-30").is_err() && MonthDay::parse("2-3").is_err());
+        assert_eq!(MonthDay::parse("02-29").unwrap().in_year(2027), None);
+    }
+
+    proptest! {
+        /// Easter is a Sunday from 22 March to 25 April, in every year.
+        #[test]
+        fn easter_is_a_sunday_in_its_window(year in 1583_i32..4100) {
+            let e = easter_sunday(year).unwrap();
+            prop_assert_eq!(e.weekday(), Weekday::Sun);
+            prop_assert!(e >= NaiveDate::from_ymd_opt(year, 3, 22).unwrap());
+            prop_assert!(e <= NaiveDate::from_ymd_opt(year, 4, 25).unwrap());
+        }
+
+        /// "The first Monday after …" is that weekday, 1 to 7 days after the date.
+        #[test]
+        fn first_weekday_after_is_within_the_next_week(year in 2000_i32..2100, month in 1_u32..13, day in 1_u32..29, wd in 0_u32..7) {
+            let weekday = Weekday::try_from(u8::try_from(wd).unwrap()).unwrap();
+            let after = MonthDay { month, day };
+            let rule = HolidayRule {
+                name: "x".into(),
+                fixed: None,
+                easter: None,
+                first_weekday_after: Some(FirstWeekdayAfter { weekday, after }),
+                date: None,
+                worked: false,
+            };
+            let got = rule.in_year(year).unwrap();
+            let from = after.in_year(year).unwrap();
+            prop_assert_eq!(got.weekday(), weekday);
+            prop_assert!(got > from && got <= from + Duration::days(7));
+        }
+
+        /// A calendar with the rules closes exactly the rules' dates that are
+        /// not worked, in every year of the range.
+        #[test]
+        fn compiled_rules_close_their_dates(year in 2000_i32..2100) {
+            let c = Calendar::spain_catalonia();
+            let schedule = c.compile();
+            for rule in &c.holiday_rules {
+                let date = rule.in_year(year).unwrap();
+                let given_by = |worked: bool| {
+                    c.holiday_rules.iter().any(|r| r.worked == worked && r.in_year(year) == Some(date))
+                };
+                prop_assert_eq!(
+                    schedule.closed.binary_search(&date).is_ok(),
+                    given_by(false) && !given_by(true)
+                );
+            }
+        }
     }
 
     fn instant() -> impl Strategy<Value = DateTime<Utc>> {

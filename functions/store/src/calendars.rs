@@ -90,7 +90,7 @@ pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar,
         &[
             Value::Text(DEFAULT_CALENDAR.into()),
             Value::Text(
-                serde_json::to_string(&Calendar::default_business()).map_err(Problem::internal)?,
+                serde_json::to_string(&Calendar::spain_catalonia()).map_err(Problem::internal)?,
             ),
             timestamp(now),
         ],
