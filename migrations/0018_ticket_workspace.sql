@@ -142,3 +142,22 @@ CREATE TRIGGER IF NOT EXISTS ticket_reclassified AFTER INSERT ON ticket_reclassi
   VALUES (NEW.made_at, NEW.made_by, 'ticket.reclassified', 'ticket', NEW.ticket_id, NEW.reason,
           json_object('before', json(NEW.before), 'after', json(NEW.after)));
 END;
+
+-- Satisfaction surveys (seed 003): one answer per ticket, after its
+-- resolution (the sweep sends the survey notice, clock event `survey`).
+CREATE TABLE IF NOT EXISTS ticket_surveys (
+  ticket_id   INTEGER PRIMARY KEY REFERENCES tickets (id),
+  csat        INTEGER CHECK (csat BETWEEN 1 AND 5),
+  nps         INTEGER CHECK (nps BETWEEN 0 AND 10),
+  ces         INTEGER CHECK (ces BETWEEN 1 AND 7),
+  comment     TEXT,
+  answered_at TEXT NOT NULL,
+  answered_by TEXT NOT NULL
+);
+
+CREATE TRIGGER IF NOT EXISTS ticket_surveys_no_update BEFORE UPDATE ON ticket_surveys BEGIN
+  SELECT RAISE(ABORT, 'ticket_surveys is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS ticket_surveys_no_delete BEFORE DELETE ON ticket_surveys BEGIN
+  SELECT RAISE(ABORT, 'ticket_surveys is append-only');
+END;

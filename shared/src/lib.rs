@@ -22,6 +22,7 @@ pub mod rewards;
 pub mod service;
 pub mod sessions;
 pub mod sla;
+pub mod surveys;
 pub mod suspension;
 pub mod sweep;
 pub mod tickets;

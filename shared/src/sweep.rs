@@ -14,9 +14,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::calendar::{Clock, Schedule};
-use crate::levels::{Level, SupportLevels};
+use crate::levels::Level;
 use crate::sla::SlaClock;
-use crate::tickets::{transition, ClockRules, TicketEvent, TicketState};
+use crate::tickets::{transition, TicketEvent, TicketState, TicketsProgram};
 
 /// One SLA clock of a ticket and when it was met, if it was.
 #[derive(Debug, Clone)]
@@ -91,31 +91,72 @@ fn stamp(at: DateTime<Utc>) -> String {
     at.format("%Y%m%dT%H%M%S").to_string()
 }
 
-/// The clock events due by `as_of`, in time order, up to and including the
-/// first one that moves the ticket: what follows a move depends on it, so
-/// the sweep computes it again from the moved ticket. `clock` runs the SLA
-/// targets (business or natural); follow-ups, reminders and the automatic
-/// close count business time on `business`, with days of `business_day_hours`.
+/// The satisfaction survey owed after the resolution at `resolved` (003).
+fn survey(key: String, at: DateTime<Utc>, resolved: DateTime<Utc>) -> SweepEvent {
+    SweepEvent {
+        kind: key.clone(),
+        key,
+        at,
+        notify: Recipient::Customer,
+        moves_to: None,
+        reason: format!(
+            "resolved {}: how did we do? (satisfaction, recommendation, effort)",
+            resolved.format("%Y-%m-%d %H:%M UTC")
+        ),
+    }
+}
+
+/// The clock events due by `as_of` and not yet recorded, in time order, up
+/// to and including the first one that moves the ticket: what follows a move
+/// depends on it, so the sweep computes it again from the moved ticket.
+/// `clock` runs the SLA targets (business or natural); follow-ups,
+/// reminders and the automatic close count business time on `business`.
+/// `recorded` says which keys the ticket has already: those count as due
+/// (what follows them is still computed) without computing their instants,
+/// so the every-minute sweep of a settled ticket walks no calendar.
 pub fn due_events(
-    rules: &ClockRules,
-    levels: &SupportLevels,
+    program: &TicketsProgram,
     t: &Sweepable,
     clock: &Clock<'_>,
     business: &Schedule,
-    business_day_hours: u32,
     as_of: DateTime<Utc>,
+    recorded: &dyn Fn(&str) -> bool,
 ) -> Vec<SweepEvent> {
-    let mut out = Vec::new();
-    // Builds the event (its key and reason) only when it is due: most are not.
-    let mut push = |at: Option<DateTime<Utc>>, event: &dyn Fn(DateTime<Utc>) -> SweepEvent| match at
-        .filter(|at| *at <= as_of)
-    {
-        Some(at) => {
-            out.push(event(at));
-            true
+    let (rules, levels) = (&program.clock_rules, &program.levels);
+    let business_day_hours = program.targets.business_day_hours;
+    let mut out: Vec<SweepEvent> = Vec::new();
+    // An event by key: already recorded counts as due; otherwise its instant
+    // is computed and, when due, the event (its reason) is built.
+    let mut push = |key: String,
+                    at: &dyn Fn() -> Option<DateTime<Utc>>,
+                    event: &dyn Fn(String, DateTime<Utc>) -> SweepEvent|
+     -> bool {
+        if recorded(&key) {
+            return true;
         }
-        None => false,
+        match at().filter(|at| *at <= as_of) {
+            Some(at) => {
+                out.push(event(key, at));
+                true
+            }
+            None => false,
+        }
     };
+    // The survey after a resolution; a closed ticket owes nothing else.
+    if let Some(resolved) = t
+        .resolution
+        .met_at
+        .filter(|_| matches!(t.state, TicketState::Resolved | TicketState::Closed))
+    {
+        push(
+            "survey".into(),
+            &|| Some(resolved + Duration::hours(i64::from(program.surveys.delay_hours))),
+            &|key, at| survey(key, at, resolved),
+        );
+    }
+    if t.state == TicketState::Closed {
+        return out;
+    }
     for (name, tracked) in [
         ("first_response", &t.first_response),
         ("resolution", &t.resolution),
@@ -124,10 +165,12 @@ pub fn due_events(
         let before_met =
             |at: Option<DateTime<Utc>>| at.filter(|at| tracked.met_at.is_none_or(|met| *at < met));
         let target = c.target.num_minutes();
-        let warned = push(before_met(c.reaches(clock, rules.warning_percent)), &|at| {
-            SweepEvent {
-                kind: format!("{name}.warning"),
-                key: format!("{name}.warning"),
+        let warned = push(
+            format!("{name}.warning"),
+            &|| before_met(c.reaches(clock, rules.warning_percent)),
+            &|key, at| SweepEvent {
+                kind: key.clone(),
+                key,
                 at,
                 notify: Recipient::Team,
                 moves_to: None,
@@ -135,51 +178,62 @@ pub fn due_events(
                     "{}% of the {target}-minute {name} target used",
                     rules.warning_percent
                 ),
-            }
-        });
+            },
+        );
         // The breach comes after the warning: not due if the warning is not.
         let breached = warned
-            && push(before_met(c.due(clock)), &|at| SweepEvent {
-                kind: format!("{name}.breach"),
-                key: format!("{name}.breach"),
-                at,
-                notify: Recipient::TeamLead,
-                moves_to: None,
-                reason: format!("the {target}-minute {name} target was missed"),
-            });
+            && push(
+                format!("{name}.breach"),
+                &|| before_met(c.due(clock)),
+                &|key, at| SweepEvent {
+                    kind: key.clone(),
+                    key,
+                    at,
+                    notify: Recipient::TeamLead,
+                    moves_to: None,
+                    reason: format!("the {target}-minute {name} target was missed"),
+                },
+            );
         // The customer is told once, with a new estimate (002 §9.7), unless
         // the clock has been met since (a catch-up does not send it late).
         if breached && tracked.met_at.is_none() {
-            let estimate = c.reaches(clock, 100 + rules.breach_estimate_percent);
-            push(c.due(clock), &|at| SweepEvent {
-                kind: format!("{name}.breach_notice"),
-                key: format!("{name}.breach_notice"),
-                at,
-                notify: Recipient::Customer,
-                moves_to: None,
-                reason: match estimate {
-                    Some(e) => format!(
-                        "we missed the {name} target; our new estimate is {}",
-                        e.format("%Y-%m-%d %H:%M UTC")
-                    ),
-                    None => format!("we missed the {name} target; we will send a new estimate"),
+            push(
+                format!("{name}.breach_notice"),
+                &|| c.due(clock),
+                &|key, at| SweepEvent {
+                    kind: key.clone(),
+                    key,
+                    at,
+                    notify: Recipient::Customer,
+                    moves_to: None,
+                    reason: match c.reaches(clock, 100 + rules.breach_estimate_percent) {
+                        Some(e) => format!(
+                            "we missed the {name} target; our new estimate is {}",
+                            e.format("%Y-%m-%d %H:%M UTC")
+                        ),
+                        None => format!("we missed the {name} target; we will send a new estimate"),
+                    },
                 },
-            });
+            );
         }
     }
     // The emergency line goes to the programme manager at once.
     if t.emergency {
-        push(Some(t.first_response.clock.started), &|at| SweepEvent {
-            kind: "emergency".into(),
-            key: "emergency".into(),
-            at,
-            notify: Recipient::LevelOwner(levels.beyond_l3.clone()),
-            moves_to: None,
-            reason: format!(
-                "a call to the emergency line goes to {} at once",
-                levels.beyond_l3
-            ),
-        });
+        push(
+            "emergency".into(),
+            &|| Some(t.first_response.clock.started),
+            &|key, at| SweepEvent {
+                kind: key.clone(),
+                key,
+                at,
+                notify: Recipient::LevelOwner(levels.beyond_l3.clone()),
+                moves_to: None,
+                reason: format!(
+                    "a call to the emergency line goes to {} at once",
+                    levels.beyond_l3
+                ),
+            },
+        );
     }
     // Support levels: unresolved for a level's window (on the resolution
     // clock, so waits on the customer do not count), the ticket climbs.
@@ -190,38 +244,41 @@ pub fn due_events(
     while let Some(at_level) = level {
         let rule = levels.rule(at_level);
         window += rule.escalate_after.duration(natural, business_day_hours);
-        let climb = SlaClock {
-            target: window,
-            ..resolution.clock.clone()
-        };
-        let at = climb
-            .due(clock)
-            .filter(|at| resolution.met_at.is_none_or(|met| *at < met));
         let next = at_level.next();
         let (key, owner) = match next {
             Some(n) => (format!("level.{n}"), &levels.rule(n).owner),
             None => ("level.beyond".to_string(), &levels.beyond_l3),
         };
-        let climbed = push(at, &|at| {
-            SweepEvent {
-            kind: key.clone(),
-            key: key.clone(),
-            at,
-            notify: Recipient::LevelOwner(owner.clone()),
-            moves_to: None,
-            reason: match next {
-                Some(n) => format!(
-                    "unresolved after {} at {at_level}: now {n}, owned by {owner}, to answer within {}",
-                    rule.escalate_after,
-                    levels.rule(n).respond
-                ),
-                None => format!(
-                    "unresolved after {} at {at_level}: to {owner}",
-                    rule.escalate_after
-                ),
+        let reason = || match next {
+            Some(n) => format!(
+                "unresolved after {} at {at_level}: now {n}, owned by {owner}, to answer within {}",
+                rule.escalate_after,
+                levels.rule(n).respond
+            ),
+            None => format!(
+                "unresolved after {} at {at_level}: to {owner}",
+                rule.escalate_after
+            ),
+        };
+        let climbed = push(
+            key,
+            &|| {
+                SlaClock {
+                    target: window,
+                    ..resolution.clock.clone()
+                }
+                .due(clock)
+                .filter(|at| resolution.met_at.is_none_or(|met| *at < met))
             },
-        }
-        });
+            &|key, at| SweepEvent {
+                kind: key.clone(),
+                key,
+                at,
+                notify: Recipient::LevelOwner(owner.clone()),
+                moves_to: None,
+                reason: reason(),
+            },
+        );
         if !climbed {
             break;
         }
@@ -229,7 +286,7 @@ pub fn due_events(
     }
     if t.state.clocks_run() {
         let step = Duration::hours(i64::from(rules.follow_up_business_hours));
-        let since = || stamp(t.last_team_feedback);
+        let since = stamp(t.last_team_feedback);
         let silence = |k: u32| {
             format!(
                 "{} business hours without feedback from the team since {}",
@@ -237,32 +294,42 @@ pub fn due_events(
                 t.last_team_feedback.format("%Y-%m-%d %H:%M UTC")
             )
         };
-        for k in 1..=rules.escalate_after_follow_ups {
-            let at = business.add_business(
+        let follow_up_at = |k: u32| {
+            business.add_business(
                 t.last_team_feedback,
                 step * i32::try_from(k).unwrap_or(i32::MAX),
+            )
+        };
+        for k in 1..=rules.escalate_after_follow_ups {
+            let due = push(
+                format!("follow_up.{k}@{since}"),
+                &|| follow_up_at(k),
+                &|key, at| SweepEvent {
+                    kind: format!("follow_up.{k}"),
+                    key,
+                    at,
+                    notify: Recipient::Team,
+                    moves_to: None,
+                    reason: silence(k),
+                },
             );
-            let due = push(at, &|at| SweepEvent {
-                kind: format!("follow_up.{k}"),
-                key: format!("follow_up.{k}@{}", since()),
-                at,
-                notify: Recipient::Team,
-                moves_to: None,
-                reason: silence(k),
-            });
             // Each follow-up comes after the one before.
             if !due {
                 break;
             }
             if k == rules.escalate_after_follow_ups {
-                push(at, &|at| SweepEvent {
-                    kind: "escalation.head_of_department".into(),
-                    key: format!("escalation.head_of_department@{}", since()),
-                    at,
-                    notify: Recipient::HeadOfDepartment,
-                    moves_to: transition(t.state, TicketEvent::Escalate, false).ok(),
-                    reason: format!("follow-up {k} is due: {}", silence(k)),
-                });
+                push(
+                    format!("escalation.head_of_department@{since}"),
+                    &|| follow_up_at(k),
+                    &|key, at| SweepEvent {
+                        kind: "escalation.head_of_department".into(),
+                        key,
+                        at,
+                        notify: Recipient::HeadOfDepartment,
+                        moves_to: transition(t.state, TicketEvent::Escalate, false).ok(),
+                        reason: format!("follow-up {k} is due: {}", silence(k)),
+                    },
+                );
             }
         }
     }
@@ -276,10 +343,11 @@ pub fn due_events(
             )
         };
         let reminded = push(
-            business.add_business(since, days(rules.reminder_business_days)),
-            &|at| SweepEvent {
+            format!("reminder@{}", stamp(since)),
+            &|| business.add_business(since, days(rules.reminder_business_days)),
+            &|key, at| SweepEvent {
                 kind: "reminder".into(),
-                key: format!("reminder@{}", stamp(since)),
+                key,
                 at,
                 notify: Recipient::Customer,
                 moves_to: None,
@@ -288,10 +356,11 @@ pub fn due_events(
         );
         if reminded {
             push(
-                business.add_business(since, days(rules.auto_close_business_days)),
-                &|at| SweepEvent {
+                format!("auto_close@{}", stamp(since)),
+                &|| business.add_business(since, days(rules.auto_close_business_days)),
+                &|key, at| SweepEvent {
                     kind: "auto_close".into(),
-                    key: format!("auto_close@{}", stamp(since)),
+                    key,
                     at,
                     notify: Recipient::Customer,
                     moves_to: Some(TicketState::Closed),
@@ -312,9 +381,8 @@ pub fn due_events(
 mod tests {
     use super::*;
     use crate::calendar::Calendar;
-    use crate::levels::default_support_levels;
     use crate::sla::Pause;
-    use crate::tickets::default_clock_rules;
+    use crate::tickets::{default_clock_rules, default_tickets_program, ClockRules};
 
     /// The sweep's events without the support-level climbs (tested on their own).
     fn sweep_without_levels(
@@ -325,18 +393,18 @@ mod tests {
         business_day_hours: u32,
         as_of: DateTime<Utc>,
     ) -> Vec<SweepEvent> {
-        due_events(
-            rules,
-            &default_support_levels(),
-            t,
-            clock,
-            business,
-            business_day_hours,
-            as_of,
-        )
-        .into_iter()
-        .filter(|e| !e.kind.starts_with("level."))
-        .collect()
+        assert_eq!(
+            business_day_hours, 9,
+            "the default programme's business day"
+        );
+        let program = TicketsProgram {
+            clock_rules: *rules,
+            ..default_tickets_program()
+        };
+        due_events(&program, t, clock, business, as_of, &|_| false)
+            .into_iter()
+            .filter(|e| !e.kind.starts_with("level."))
+            .collect()
     }
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -522,7 +590,7 @@ mod tests {
     fn an_unresolved_ticket_climbs_the_levels_once_each_and_waits_do_not_count() {
         let cal = Calendar::default_business().compile();
         let clock = Clock::Business(&cal);
-        let levels = default_support_levels();
+        let program = default_tickets_program();
         // Opened Monday 23 Nov 2026, 09:00 Madrid; answered at once; waiting
         // on the customer from 10:00 to 12:00. L1 has 2 business hours, L2
         // 1 more, L3 1 more, then the programme manager.
@@ -543,19 +611,11 @@ mod tests {
             emergency: false,
         };
         let climbs = |t_: &Sweepable, as_of: &str| -> Vec<(String, DateTime<Utc>, String)> {
-            due_events(
-                &default_clock_rules(),
-                &levels,
-                t_,
-                &clock,
-                &cal,
-                9,
-                t(as_of),
-            )
-            .into_iter()
-            .filter(|e| e.kind.starts_with("level."))
-            .map(|e| (e.kind, e.at, e.notify.as_str().to_string()))
-            .collect()
+            due_events(&program, t_, &clock, &cal, t(as_of), &|_| false)
+                .into_iter()
+                .filter(|e| e.kind.starts_with("level."))
+                .map(|e| (e.kind, e.at, e.notify.as_str().to_string()))
+                .collect()
         };
         // 1 h ran before the wait, so L1's 2 h end at 13:00 Madrid.
         assert_eq!(
@@ -579,13 +639,12 @@ mod tests {
             ]
         );
         let first = &due_events(
-            &default_clock_rules(),
-            &levels,
+            &program,
             &ticket,
             &clock,
             &cal,
-            9,
             t("2026-11-23T12:00:00Z"),
+            &|_| false,
         )
         .into_iter()
         .find(|e| e.kind == "level.L2")
@@ -596,6 +655,21 @@ mod tests {
             first,
             "unresolved after 2h at L1: now L2, owned by vip_technical_support, to answer within 2h"
         );
+        // Recorded climbs are not computed again, and the next one still is.
+        let after_two = due_events(
+            &program,
+            &ticket,
+            &clock,
+            &cal,
+            t("2026-11-23T15:00:00Z"),
+            &|key| key == "level.L2" || key == "level.L3",
+        );
+        let kinds: Vec<&str> = after_two
+            .iter()
+            .filter(|e| e.kind.starts_with("level."))
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["level.beyond"]);
         // A key account starting at L2 skips L1's window: L2's 1 h ends at
         // 10:00 Madrid, as the wait begins. Resolved in time, nothing climbs.
         let key_account = Sweepable {
@@ -607,15 +681,7 @@ mod tests {
             start_level: Level::L3,
             ..ticket.clone()
         };
-        let told = due_events(
-            &default_clock_rules(),
-            &levels,
-            &emergency,
-            &clock,
-            &cal,
-            9,
-            opened,
-        );
+        let told = due_events(&program, &emergency, &clock, &cal, opened, &|_| false);
         assert_eq!(
             (told[0].kind.as_str(), told[0].at, told[0].notify.as_str()),
             ("emergency", opened, "program_manager")
@@ -628,5 +694,42 @@ mod tests {
         resolved.resolution.met_at = Some(t("2026-11-23T11:30:00Z"));
         resolved.state = TicketState::Resolved;
         assert!(climbs(&resolved, "2026-11-30T00:00:00Z").is_empty());
+    }
+
+    #[test]
+    fn a_resolved_ticket_is_sent_its_survey_a_day_later_even_once_closed() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        let program = default_tickets_program();
+        let opened = t("2026-11-23T08:00:00Z");
+        let mut resolution = tracked(opened, 45, vec![]);
+        resolution.met_at = Some(t("2026-11-23T10:00:00Z"));
+        let mut first_response = tracked(opened, 4, vec![]);
+        first_response.met_at = Some(t("2026-11-23T09:00:00Z"));
+        let resolved = Sweepable {
+            state: TicketState::Resolved,
+            first_response,
+            resolution,
+            last_team_feedback: t("2026-11-23T10:00:00Z"),
+            pending_since: None,
+            start_level: Level::L1,
+            emergency: false,
+        };
+        let kinds = |ticket: &Sweepable, as_of: &str| -> Vec<(String, DateTime<Utc>)> {
+            due_events(&program, ticket, &clock, &cal, t(as_of), &|_| false)
+                .into_iter()
+                .map(|e| (e.kind, e.at))
+                .collect()
+        };
+        assert!(kinds(&resolved, "2026-11-24T09:59:00Z").is_empty());
+        assert_eq!(
+            kinds(&resolved, "2026-11-24T10:00:00Z"),
+            [("survey".to_string(), t("2026-11-24T10:00:00Z"))]
+        );
+        let closed = Sweepable {
+            state: TicketState::Closed,
+            ..resolved
+        };
+        assert_eq!(kinds(&closed, "2026-12-24T10:00:00Z").len(), 1);
     }
 }

@@ -9,6 +9,7 @@ use crate::conversation::{default_attachment_rules, AttachmentRules};
 use crate::customer::SupportPlan;
 use crate::levels::{default_support_levels, SupportLevels};
 use crate::sla::{default_targets, Priority, Targets};
+use crate::surveys::{default_survey_rules, SurveyRules};
 use crate::validation::Errors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +195,9 @@ pub struct TicketsProgram {
     /// Support levels L1–L3 (000 SOP-004): owners, windows, starting rules.
     #[serde(default = "default_support_levels")]
     pub levels: SupportLevels,
+    /// When the satisfaction survey goes out after a resolution (003).
+    #[serde(default = "default_survey_rules")]
+    pub surveys: SurveyRules,
     /// What files a ticket's messages may carry (their metadata; no bodies).
     #[serde(default = "default_attachment_rules")]
     pub attachments: AttachmentRules,
@@ -254,6 +258,7 @@ pub fn default_tickets_program() -> TicketsProgram {
         attachments: default_attachment_rules(),
         late_entry_hours: default_late_entry_hours(),
         levels: default_support_levels(),
+        surveys: default_survey_rules(),
     }
 }
 
@@ -299,6 +304,11 @@ impl TicketsProgram {
         }
         if !(1..=24 * 31).contains(&self.late_entry_hours) {
             errors.add("late_entry_hours", "must be 1 to 744 (31 days)");
+        }
+        if let Err(e) = self.surveys.validate() {
+            for f in e.into_vec() {
+                errors.add(f.field, f.message);
+            }
         }
         if let Err(e) = self.levels.validate() {
             for f in e.into_vec() {

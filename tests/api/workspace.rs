@@ -678,3 +678,85 @@ fn tickets_start_at_a_level_by_rule_and_climb_once_with_a_notice_to_the_new_owne
         ]
     );
 }
+
+#[test]
+fn a_resolved_ticket_gets_its_survey_once_and_first_contact_resolution_is_derived() {
+    let (app, host) = boot();
+    store_customer(&host, "T-CSAT", "silver", false);
+    let id = open_ticket(&host, "T-CSAT", "Invoice PDF is blank");
+    let answer = |role: &str, body: Value| {
+        call(
+            &host,
+            Some(role),
+            "POST",
+            &format!("/api/v1/tickets/{id}/survey"),
+            Some(&body),
+        )
+    };
+    problem(
+        &answer("webform", json!({"csat": 5})),
+        409,
+        "survey-not-open",
+    );
+    say(
+        &host,
+        "customer_success",
+        id,
+        json!({"body": "Fixed: download it again"}),
+    );
+    for event in ["resolve", "close"] {
+        call(
+            &host,
+            Some("staff"),
+            "POST",
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&json!({ "event": event })),
+        );
+    }
+    // Closed right after its resolution, it is still sent its survey a day later, once.
+    let day_ago = (chrono::Utc::now() - chrono::Duration::hours(25))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.database()
+        .execute(
+            "UPDATE tickets SET resolved_at = ?1, closed_at = ?1 WHERE id = ?2",
+            rusqlite::params![day_ago, id],
+        )
+        .unwrap();
+    let sweep = || {
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        json(&call(
+            &host,
+            Some("scheduler"),
+            "POST",
+            &format!("/api/v1/tickets/sla-sweep?as_of={now}"),
+            None,
+        ))
+    };
+    assert_eq!(sweep()["events_by_kind"]["survey"], 1);
+    assert_eq!(sweep()["events_recorded"], 0);
+    let p = problem(
+        &answer("webform", json!({"csat": 6, "nps": 11})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["csat", "nps"]);
+    let first = answer(
+        "webform",
+        json!({"csat": 5, "nps": 9, "ces": 2, "comment": "quick"}),
+    );
+    assert_eq!(first.status, 201, "{}", first.body);
+    let first = json(&first);
+    assert_eq!(first["answer"]["csat"], 5);
+    assert_eq!(first["first_contact_resolution"], true, "{first}");
+    assert_eq!(first["team_answers"], 1);
+    problem(&answer("staff", json!({"csat": 1})), 409, "survey-answered");
+    let kept = json(&call(
+        &host,
+        Some("program_manager"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/survey"),
+        None,
+    ));
+    assert_eq!(kept["answer"]["csat"], 5);
+    assert_eq!(kept["answer"]["comment"], "quick");
+}

@@ -138,6 +138,9 @@ const TICKET_EVENT_SENDERS: Access = Access::Roles(&[
 /// The team works tickets: assigns, reassigns, reclassifies.
 const TICKET_WORKERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 
+/// Survey answers come from the customer's channels, or staff taking one by phone.
+const SURVEY_TAKERS: Access = Access::Roles(&[Role::Webform, Role::Chatbot, Role::Staff]);
+
 /// Promises to pay come through the customer's channels, staff and customer success.
 const COMMITMENT_TAKERS: Access = Access::Roles(&[
     Role::Staff,
@@ -213,6 +216,7 @@ operations! {
     POST_ME_TICKET_EVENTS               = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/events",            Access::Member,       false, Scope::Path("ticket")),
     GET_ME_TICKET_MESSAGES              = ("tickets",      "GET",    "/api/v1/me/tickets/{ticket}/messages",          Access::Member,       false, Scope::Path("ticket")),
     POST_ME_TICKET_MESSAGES             = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/messages",          Access::Member,       true,  Scope::Path("ticket")),
+    POST_ME_TICKET_SURVEY               = ("tickets",      "POST",   "/api/v1/me/tickets/{ticket}/survey",            Access::Member,       false, Scope::Path("ticket")),
     POST_ME_CARD_REPORT_LOST            = ("cards",        "POST",   "/api/v1/me/cards/{number}/report-lost",         Access::Member,       true,  Scope::Path("number")),
     GET_ME_INVOICE                      = ("collections",  "GET",    "/api/v1/me/invoices/{invoice}",                 Access::Member,       false, Scope::Path("invoice")),
     POST_ME_INVOICE_COMMITMENTS         = ("collections",  "POST",   "/api/v1/me/invoices/{invoice}/commitments",     Access::Member,       false, Scope::Path("invoice")),
@@ -279,6 +283,8 @@ operations! {
     POST_TICKET_MESSAGES                = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/messages",             TICKET_EVENT_SENDERS, true, Scope::Path("ticket")),
     POST_TICKET_ASSIGNMENT              = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/assignment",           TICKET_WORKERS,       false, Scope::Open),
     POST_TICKET_CLASSIFICATION          = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/classification",       TICKET_WORKERS,       false, Scope::Open),
+    GET_TICKET_SURVEY                   = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/survey",               CASE_READERS,         false, Scope::Open),
+    POST_TICKET_SURVEY                  = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/survey",               SURVEY_TAKERS,        false, Scope::Path("ticket")),
     GET_TICKET_HISTORY                  = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/history",              CASE_READERS,         false, Scope::Open),
     POST_TICKET_SPLIT                   = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/split",                STAFF,                false, Scope::Open),
     GET_PROGRAM_COLLECTIONS             = ("collections",  "GET",    "/api/v1/program/collections",                   TIER_READERS,         false, Scope::Open),

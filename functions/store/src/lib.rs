@@ -23,4 +23,5 @@ pub mod rewards;
 pub mod service;
 pub mod sessions;
 pub mod sla_sweep;
+pub mod surveys;
 pub mod tickets;

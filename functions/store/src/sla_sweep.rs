@@ -88,11 +88,16 @@ pub fn run(
         now,
         compiled: HashMap::new(),
     };
+    // A ticket closed soon after its resolution is still owed its survey:
+    // closed tickets are swept until the survey delay (and a day) has passed.
+    let survey_cutoff =
+        timestamp_text(as_of - Duration::hours(i64::from(program.surveys.delay_hours) + 24));
     // A batch in which a ticket moved is read again: what follows a move
     // is computed from the moved ticket (and a closed one drops out).
     let swept = db.in_batches(
         &format!(
-            "SELECT {COLUMNS} FROM tickets WHERE state <> 'closed' AND id > ? ORDER BY id LIMIT ?"
+            "SELECT {COLUMNS} FROM tickets
+             WHERE (state <> 'closed' OR closed_at >= '{survey_cutoff}') AND id > ? ORDER BY id LIMIT ?"
         ),
         BATCH,
         |tickets, range| {
@@ -126,16 +131,14 @@ fn batch(
     )? {
         pauses.entry(ticket).or_default().push(pause);
     }
-    let recorded: HashSet<(i64, String)> = db
-        .all(
-            "SELECT ticket_id, key FROM ticket_clock_events WHERE ticket_id BETWEEN ? AND ?",
-            range,
-            |row| Ok((row.int("ticket_id")?, row.text("key")?)),
-        )?
-        .into_iter()
-        .collect();
-    let rules = &program.clock_rules;
-    let day_hours = program.targets.business_day_hours;
+    let mut recorded: HashMap<i64, HashSet<String>> = HashMap::new();
+    for (ticket, key) in db.all(
+        "SELECT ticket_id, key FROM ticket_clock_events WHERE ticket_id BETWEEN ? AND ?",
+        range,
+        |row| Ok((row.int("ticket_id")?, row.text("key")?)),
+    )? {
+        recorded.entry(ticket).or_default().insert(key);
+    }
     let mut out = Vec::new();
     for row in tickets {
         let id = row.int("id")?;
@@ -173,11 +176,9 @@ fn batch(
         };
         let assigned = row.opt_text("assigned_team")?;
         let team = assigned.as_deref().unwrap_or(program.teams.of(kind));
-        let levels = &program.levels;
-        for event in due_events(rules, levels, &ticket, &clock, business, day_hours, as_of) {
-            if recorded.contains(&(id, event.key.clone())) {
-                continue;
-            }
+        let keys = recorded.get(&id);
+        let known = |key: &str| keys.is_some_and(|k| k.contains(key));
+        for event in due_events(program, &ticket, &clock, business, as_of, &known) {
             let notify = match &event.notify {
                 Recipient::Team | Recipient::TeamLead => {
                     format!("{}:{team}", event.notify.as_str())

@@ -14,6 +14,7 @@ mod intake;
 mod queue;
 mod reclassify;
 mod split;
+mod surveys;
 mod sweep;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse};
@@ -34,6 +35,9 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_TICKET_MESSAGES, conversation::post),
     (&api::POST_TICKET_ASSIGNMENT, conversation::assign),
     (&api::POST_TICKET_CLASSIFICATION, reclassify::reclassify),
+    (&api::GET_TICKET_SURVEY, surveys::get),
+    (&api::POST_TICKET_SURVEY, surveys::answer),
+    (&api::POST_ME_TICKET_SURVEY, surveys::answer),
     (&api::POST_ME_TICKETS, intake::open),
     (&api::GET_ME_TICKET, intake::get),
     (&api::GET_ME_TICKETS, intake::mine),
