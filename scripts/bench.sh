@@ -27,11 +27,12 @@ case "${1:-host}" in
        exec python3 bench/deadlines_bench.py "${@:2}" ;;
   rewards) exec python3 bench/rewards_bench.py "${@:2}" ;;
   tickets) exec python3 bench/tickets_bench.py "${@:2}" ;;
+  queue) exec python3 bench/queue_bench.py "${@:2}" ;;
   dunning) exec python3 bench/dunning_bench.py "${@:2}" ;;
   suspension) exec python3 bench/suspension_bench.py "${@:2}" ;;
   startup) exec python3 bench/startup_bench.py "${@:2}" ;;
   member) exec python3 bench/member_bench.py ;;
   kv) scripts/bootstrap.sh redis-server >/dev/null
       exec python3 bench/kv_bench.py ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|dunning [N]|suspension [N]|startup [RUNS]|kv|member|sla [N]]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|queue [N]|dunning [N]|suspension [N]|startup [RUNS]|kv|member|sla [N]]" >&2; exit 2 ;;
 esac
