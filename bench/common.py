@@ -219,3 +219,38 @@ def runs_table(heading, columns, runs):
     print("|---" * (len(columns) + 2) + "|")
     for name, secs, answer in runs:
         print(f"| {name} | {secs:.3f} | " + " | ".join(str(answer[c]) for c in columns) + " |")
+
+
+def wrk_script(path, headers):
+    """A wrk Lua script asking `path` with `headers`."""
+    lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+    return f'wrk.path = "{path}"\n{lines}\n'
+
+
+def interleaved(host, ways, rounds=3):
+    """`ways` (name → path and headers, as a wrk Lua script's text) asked on
+    `host` at 1 and 8 connections, rounds interleaved so drift hits every
+    way alike: {(name, connections): [wrk results]}."""
+    scripts = {}
+    for name, text in ways.items():
+        path = os.path.join(host.dir, f"way-{len(scripts)}.lua")
+        with open(path, "w") as f:
+            f.write(text)
+        scripts[name] = path
+    for script in scripts.values():  # warm-up
+        wrk(host.base, 1, script, "2s")
+    results = {(name, c): [] for name in ways for c in (1, 8)}
+    for _ in range(rounds):
+        for connections in (1, 8):
+            for name, script in scripts.items():
+                results[(name, connections)].append(wrk(host.base, connections, script))
+    return results
+
+
+def median_table(first_column, results):
+    """`interleaved` results as a table: each row the median of its rounds."""
+    print(f"| {first_column} | connections | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|---|")
+    for (name, c), rs in results.items():
+        med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
+        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.3f} | {med('p99'):.3f} | {sum(r['non2xx'] for r in rs)} |")

@@ -13,17 +13,12 @@ import statistics
 import tempfile
 import urllib.request
 
-from common import ROOT, Host, app_env, state_locations, wrk
+from common import ROOT, Host, app_env, interleaved, median_table, state_locations, wrk_script
 
 STAFF = "bench-staff-key-000000001"
 WEBFORM = "bench-webform-key-00000001"
 MEMBER = "M0000001"
 ROUNDS = 3
-
-
-def lua(path, headers):
-    lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-    return f'wrk.path = "{path}"\n{lines}\n'
 
 
 def main():
@@ -43,33 +38,17 @@ def main():
                                      headers={"Authorization": f"Bearer {STAFF}"})
         token = json.load(urllib.request.urlopen(req))["token"]
         ways = {
-            "staff key (no token)": lua(f"/api/v1/members/{MEMBER}/points", {"Authorization": f"Bearer {STAFF}"}),
-            "web form key + X-Member-Token": lua(f"/api/v1/members/{MEMBER}/points", {
+            "staff key (no token)": wrk_script(f"/api/v1/members/{MEMBER}/points", {"Authorization": f"Bearer {STAFF}"}),
+            "web form key + X-Member-Token": wrk_script(f"/api/v1/members/{MEMBER}/points", {
                 "Authorization": f"Bearer {WEBFORM}", "X-Member-Token": token}),
-            "member token (/me/points)": lua("/api/v1/me/points", {"Authorization": f"Bearer {token}"}),
+            "member token (/me/points)": wrk_script("/api/v1/me/points", {"Authorization": f"Bearer {token}"}),
         }
-        scripts = {}
-        for name, text in ways.items():
-            path = os.path.join(host.dir, f"{len(scripts)}.lua")
-            with open(path, "w") as f:
-                f.write(text)
-            scripts[name] = path
-        for script in scripts.values():  # warm-up
-            wrk(host.base, 1, script, "2s")
-        results = {(name, c): [] for name in ways for c in (1, 8)}
-        for _ in range(ROUNDS):
-            for connections in (1, 8):
-                for name, script in scripts.items():
-                    results[(name, connections)].append(wrk(host.base, connections, script))
+        results = interleaved(host, ways, ROUNDS)
     finally:
         host.keep_state = False
         host.stop()
     print(f"\nGET a member's points, {ROUNDS} interleaved rounds per row (median of the rounds), state on tmpfs\n")
-    print("| asked by | connections | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|---|")
-    for (name, c), rs in results.items():
-        med = lambda k: statistics.median(r[k] for r in rs)
-        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.3f} | {med('p99'):.3f} | {sum(r['non2xx'] for r in rs)} |")
+    median_table("asked by", results)
     base = statistics.median(r["p50"] for r in results[("staff key (no token)", 1)])
     scoped = statistics.median(r["p50"] for r in results[("web form key + X-Member-Token", 1)])
     print(f"\nadded by member-token verification at 1 connection, p50: {scoped - base:+.3f} ms")

@@ -10,11 +10,10 @@ tmpfs: the whole queue (first 100), one team's, and one agent's ("my queue").
 Rounds are interleaved; each row is the median of the rounds."""
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
 
-from common import ROOT, Host, app_env, state_locations, wrk
+from common import ROOT, Host, app_env, interleaved, median_table, state_locations, wrk_script
 from tickets_bench import seed
 
 STAFF = "bench-staff-key-000000001"
@@ -44,29 +43,14 @@ def main():
             "team=customer_care": "/api/v1/tickets/queue?team=customer_care",
             "assignee=agent-07 (my queue)": "/api/v1/tickets/queue?assignee=agent-07",
         }
-        scripts = {}
-        for name, path in ways.items():
-            script = os.path.join(host.dir, f"{len(scripts)}.lua")
-            with open(script, "w") as f:
-                f.write(f'wrk.path = "{path}"\nwrk.headers["Authorization"] = "Bearer {STAFF}"\n')
-            scripts[name] = script
-        for script in scripts.values():  # warm-up
-            wrk(host.base, 1, script, "2s")
-        results = {(name, c): [] for name in ways for c in (1, 8)}
-        for _ in range(ROUNDS):
-            for connections in (1, 8):
-                for name, script in scripts.items():
-                    results[(name, connections)].append(wrk(host.base, connections, script))
+        scripts = {name: wrk_script(path, {"Authorization": f"Bearer {STAFF}"}) for name, path in ways.items()}
+        results = interleaved(host, scripts, ROUNDS)
     finally:
         host.keep_state = False
         host.stop()
     print(f"\nGET /api/v1/tickets/queue over {n} open tickets, {ROUNDS} interleaved rounds per row "
           "(median of the rounds), state on tmpfs\n")
-    print("| asked for | connections | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|---|")
-    for (name, c), rs in results.items():
-        med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
-        print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.3f} | {med('p99'):.3f} | {sum(r['non2xx'] for r in rs)} |")
+    median_table("asked for", results)
 
 
 if __name__ == "__main__":

@@ -125,31 +125,35 @@ pub struct Calendar {
     pub holiday_rules: Vec<HolidayRule>,
 }
 
-/// A month and day, `MM-DD` (`02-29` only falls in leap years).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A day of the year, `MM-DD` (`02-29` only falls in leap years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MonthDay {
-    pub month: u32,
-    pub day: u32,
+    month: u32,
+    day: u32,
 }
 
 impl MonthDay {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("`{text}` is not a month and day like 12-25");
+        let bad = || format!("`{text}` is not a day of the year like 03-01");
         let (m, d) = text.split_once('-').ok_or_else(bad)?;
         if m.len() != 2 || d.len() != 2 {
             return Err(bad());
         }
-        let md = MonthDay {
-            month: m.parse().map_err(|_| bad())?,
-            day: d.parse().map_err(|_| bad())?,
-        };
-        // 2024 is a leap year: any real month and day exists in it.
-        NaiveDate::from_ymd_opt(2024, md.month, md.day)
-            .map(|_| md)
-            .ok_or_else(bad)
+        let (month, day) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+        // 2024 is a leap year, so 02-29 is a day of the year.
+        NaiveDate::from_ymd_opt(2024, month, day).ok_or_else(bad)?;
+        Ok(MonthDay { month, day })
     }
 
-    /// This month and day in `year`, if it exists then.
+    /// The day of the year `date` falls on.
+    pub fn of(date: NaiveDate) -> Self {
+        MonthDay {
+            month: date.month(),
+            day: date.day(),
+        }
+    }
+
+    /// This day in `year`, if it exists then.
     pub fn in_year(self, year: i32) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(year, self.month, self.day)
     }
@@ -930,7 +934,7 @@ mod tests {
         #[test]
         fn first_weekday_after_is_within_the_next_week(year in 2000_i32..2100, month in 1_u32..13, day in 1_u32..29, wd in 0_u32..7) {
             let weekday = Weekday::try_from(u8::try_from(wd).unwrap()).unwrap();
-            let after = MonthDay { month, day };
+            let after = MonthDay::parse(&format!("{month:02}-{day:02}")).unwrap();
             let rule = HolidayRule {
                 name: "x".into(),
                 fixed: None,

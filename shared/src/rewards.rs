@@ -11,8 +11,9 @@
 use std::fmt;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+use crate::calendar::MonthDay;
 use crate::points::{PointsProgram, Standing};
 use crate::validation::Errors;
 use crate::zone::Zone;
@@ -131,56 +132,6 @@ impl KindPolicies {
                 }
             }
         }
-    }
-}
-
-/// A day of the year, `MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MonthDay {
-    month: u32,
-    day: u32,
-}
-
-impl MonthDay {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("`{text}` is not a day of the year like 03-01");
-        let (m, d) = text.split_once('-').ok_or_else(bad)?;
-        if m.len() != 2 || d.len() != 2 {
-            return Err(bad());
-        }
-        let (month, day) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
-        // 2024 is a leap year, so 02-29 is a day of the year.
-        NaiveDate::from_ymd_opt(2024, month, day).ok_or_else(bad)?;
-        Ok(MonthDay { month, day })
-    }
-
-    fn of(date: NaiveDate) -> Self {
-        MonthDay {
-            month: date.month(),
-            day: date.day(),
-        }
-    }
-
-    fn in_year(self, year: i32) -> Option<NaiveDate> {
-        NaiveDate::from_ymd_opt(year, self.month, self.day)
-    }
-}
-
-impl fmt::Display for MonthDay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}-{:02}", self.month, self.day)
-    }
-}
-
-impl Serialize for MonthDay {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for MonthDay {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        MonthDay::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 

@@ -39,6 +39,29 @@ fn conversation(host: &Host, role: &str, ticket: i64) -> Vec<Value> {
     json(&r)["messages"].as_array().unwrap().clone()
 }
 
+/// A ticket event as `role`.
+fn event(host: &Host, role: &str, ticket: i64, event: &str) -> e2e::Response {
+    call(
+        host,
+        Some(role),
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/events"),
+        Some(&json!({ "event": event })),
+    )
+}
+
+/// The SLA sweep as of now, as the scheduler runs it.
+fn sweep_now(host: &Host) -> Value {
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    json(&call(
+        host,
+        Some("scheduler"),
+        "POST",
+        &format!("/api/v1/tickets/sla-sweep?as_of={now}"),
+        None,
+    ))
+}
+
 fn file(size: u64, media: &str) -> Value {
     json!({"name": "photo.png", "media_type": media, "size_bytes": size,
            "sha256": "0f".repeat(32), "url": "https://files.example.test/photo.png"})
@@ -126,13 +149,7 @@ fn the_conversation_carries_replies_notes_and_attachments() {
         ("ticket.message", "web_form")
     );
     // Waiting on the customer, their message starts the clocks again.
-    call(
-        &host,
-        Some("customer_success"),
-        "POST",
-        &format!("/api/v1/tickets/{id}/events"),
-        Some(&json!({"event": "ask_customer"})),
-    );
+    event(&host, "customer_success", id, "ask_customer");
     let reply = json(&say(
         &host,
         "webform",
@@ -203,14 +220,8 @@ fn the_conversation_carries_replies_notes_and_attachments() {
     assert_eq!(json(&once)["message"]["id"], json(&again)["message"]["id"]);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     // Closed: no reply until it is reopened; a note is still taken.
-    for event in ["resolve", "close"] {
-        call(
-            &host,
-            Some("staff"),
-            "POST",
-            &format!("/api/v1/tickets/{id}/events"),
-            Some(&json!({ "event": event })),
-        );
+    for step in ["resolve", "close"] {
+        event(&host, "staff", id, step);
     }
     let p = problem(
         &say(&host, "webform", id, json!({"body": "One more thing"})),
@@ -522,13 +533,7 @@ fn the_team_reclassifies_and_the_sla_explains_before_and_after() {
         refiled["sla"]["first_response"]["due"]
     );
     // Once answered, the first-response clock is final; the resolution clock follows the new row.
-    call(
-        &host,
-        Some("customer_success"),
-        "POST",
-        &format!("/api/v1/tickets/{id}/events"),
-        Some(&json!({"event": "team_reply"})),
-    );
+    event(&host, "customer_success", id, "team_reply");
     let calmer = json(&refile(
         "staff",
         json!({"kind": "incident", "priority": "medium", "reason": "only one card brand fails"}),
@@ -572,13 +577,7 @@ fn the_team_reclassifies_and_the_sla_explains_before_and_after() {
             &json!("only one card brand fails")
         ]
     );
-    call(
-        &host,
-        Some("staff"),
-        "POST",
-        &format!("/api/v1/tickets/{id}/events"),
-        Some(&json!({"event": "resolve"})),
-    );
+    event(&host, "staff", id, "resolve");
     problem(
         &refile("staff", json!({"kind": "question", "reason": "after all"})),
         409,
@@ -615,15 +614,6 @@ fn tickets_start_at_a_level_by_rule_and_climb_once_with_a_notice_to_the_new_owne
     // Opened a week ago, swept now (catch-up): the key account's ticket climbed
     // L2 → L3 → beyond L3, once each; the emergency call went to the
     // programme manager at once.
-    let sweep = |as_of: &str| {
-        json(&call(
-            &host,
-            Some("scheduler"),
-            "POST",
-            &format!("/api/v1/tickets/sla-sweep?as_of={as_of}"),
-            None,
-        ))
-    };
     let week_ago = (chrono::Utc::now() - chrono::Duration::days(7))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     app.database()
@@ -632,12 +622,11 @@ fn tickets_start_at_a_level_by_rule_and_climb_once_with_a_notice_to_the_new_owne
             [&week_ago],
         )
         .unwrap();
-    let later = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let run = sweep(&later);
+    let run = sweep_now(&host);
     assert_eq!(run["events_by_kind"]["level.L3"], 1, "{run}");
     assert_eq!(run["events_by_kind"]["level.beyond"], 2, "{run}");
     assert_eq!(run["events_by_kind"]["emergency"], 1, "{run}");
-    assert_eq!(sweep(&later)["events_recorded"], 0, "once");
+    assert_eq!(sweep_now(&host)["events_recorded"], 0, "once");
     let now = json(&call(
         &host,
         Some("staff"),
@@ -704,14 +693,8 @@ fn a_resolved_ticket_gets_its_survey_once_and_first_contact_resolution_is_derive
         id,
         json!({"body": "Fixed: download it again"}),
     );
-    for event in ["resolve", "close"] {
-        call(
-            &host,
-            Some("staff"),
-            "POST",
-            &format!("/api/v1/tickets/{id}/events"),
-            Some(&json!({ "event": event })),
-        );
+    for step in ["resolve", "close"] {
+        event(&host, "staff", id, step);
     }
     // Closed right after its resolution, it is still sent its survey a day later, once.
     let day_ago = (chrono::Utc::now() - chrono::Duration::hours(25))
@@ -722,18 +705,8 @@ fn a_resolved_ticket_gets_its_survey_once_and_first_contact_resolution_is_derive
             rusqlite::params![day_ago, id],
         )
         .unwrap();
-    let sweep = || {
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        json(&call(
-            &host,
-            Some("scheduler"),
-            "POST",
-            &format!("/api/v1/tickets/sla-sweep?as_of={now}"),
-            None,
-        ))
-    };
-    assert_eq!(sweep()["events_by_kind"]["survey"], 1);
-    assert_eq!(sweep()["events_recorded"], 0);
+    assert_eq!(sweep_now(&host)["events_by_kind"]["survey"], 1);
+    assert_eq!(sweep_now(&host)["events_recorded"], 0);
     let p = problem(
         &answer("webform", json!({"csat": 6, "nps": 11})),
         400,

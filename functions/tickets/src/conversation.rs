@@ -92,11 +92,10 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         }
     }
     let actor = ctx.actor();
-    let decided = message
+    let moves = message
         .event(side)
-        .map(|event| decide(&db, &program, &ticket, event, ctx.now))
+        .map(|event| decide(&db, &program, &ticket, event, ctx.now, &actor, None))
         .transpose()?;
-    let moves = decided.as_ref().map(|m| m.on(id, None, ctx.now, &actor));
     let posted = store::post(
         &db,
         &Posting {

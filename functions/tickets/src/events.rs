@@ -43,29 +43,18 @@ fn may_send(ctx: &Ctx<'_>, event: TicketEvent) -> bool {
     }
 }
 
-/// What an event does to a ticket: the state it moves to and the clock
-/// times written with it.
-pub(crate) struct Move {
-    pub from: TicketState,
-    pub to: TicketState,
-    pub first_responded_at: Option<DateTime<Utc>>,
-    pub first_response_due: Option<DateTime<Utc>>,
-    pub resolution_due: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Set on the team's events: follow-ups count from here.
-    pub team_feedback_at: Option<DateTime<Utc>>,
-}
-
-/// Decides `event` on `ticket` at `now` (409 when it does not apply): the
-/// domain's transition, and the due times given the pauses after it.
-pub(crate) fn decide(
+/// Decides `event` on `ticket` at `now` by `by`, with why (409 when it does
+/// not apply): the domain's transition, and the due times given the pauses
+/// after it, as the guarded move to write.
+pub(crate) fn decide<'a>(
     db: &Db,
     program: &TicketsProgram,
     ticket: &StoredTicket,
     event: TicketEvent,
     now: DateTime<Utc>,
-) -> Result<Move, Problem> {
+    by: &'a str,
+    reason: Option<String>,
+) -> Result<EventMove<'a>, Problem> {
     let from = ticket.state;
     let resolved_at = ticket.resolved_at;
     let window = Duration::days(i64::from(program.clock_rules.reopen_days));
@@ -124,7 +113,8 @@ pub(crate) fn decide(
         TicketState::Open if event == TicketEvent::Reopen => None,
         _ => ticket.closed_at,
     };
-    Ok(Move {
+    Ok(EventMove {
+        id: ticket.id,
         from,
         to,
         first_responded_at: first_responded,
@@ -133,33 +123,10 @@ pub(crate) fn decide(
         resolved_at: resolved,
         closed_at: closed,
         team_feedback_at: team.then_some(now),
+        reason,
+        at: now,
+        by,
     })
-}
-
-impl Move {
-    /// The guarded UPDATE that makes this move on ticket `id`.
-    pub fn on<'a>(
-        &self,
-        id: i64,
-        reason: Option<String>,
-        at: DateTime<Utc>,
-        by: &'a str,
-    ) -> EventMove<'a> {
-        EventMove {
-            id,
-            from: self.from,
-            to: self.to,
-            first_responded_at: self.first_responded_at,
-            first_response_due: self.first_response_due,
-            resolution_due: self.resolution_due,
-            resolved_at: self.resolved_at,
-            closed_at: self.closed_at,
-            team_feedback_at: self.team_feedback_at,
-            reason,
-            at,
-            by,
-        }
-    }
 }
 
 /// 409 for a ticket another request moved first.
@@ -187,9 +154,9 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let ticket = load(&db, id)?;
-    let m = decide(&db, &program, &ticket, event, ctx.now)?;
     let actor = ctx.actor();
-    let moved = tickets::apply_event(&db, &m.on(id, body.note, ctx.now, &actor))?;
+    let m = decide(&db, &program, &ticket, event, ctx.now, &actor, body.note)?;
+    let moved = tickets::apply_event(&db, &m)?;
     let ticket = moved.ok_or_else(changed_meanwhile)?;
     Ok(vip_kit::json(200, &view(&ticket, &program)))
 }
