@@ -79,7 +79,7 @@ mod weekday {
     use chrono::Weekday;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const NAMES: [(&str, Weekday); 7] = [
+    pub const NAMES: [(&str, Weekday); 7] = [
         ("mon", Weekday::Mon),
         ("tue", Weekday::Tue),
         ("wed", Weekday::Wed),
@@ -310,6 +310,48 @@ impl Calendar {
             worked_holidays: Vec::new(),
             holiday_rules: Vec::new(),
         }
+    }
+
+    /// The VIP phone line's hours (000 §5.2): every day 08:00–20:00
+    /// Europe/Madrid (tiers with the 24/7 benefit call at any hour).
+    pub fn vip_phone_hours() -> Self {
+        let day = |day| WorkingInterval {
+            day,
+            start: TimeOfDay(8 * 60),
+            end: TimeOfDay(20 * 60),
+        };
+        Calendar {
+            week: [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+                Weekday::Sun,
+            ]
+            .into_iter()
+            .map(day)
+            .collect(),
+            ..Calendar::default_business()
+        }
+    }
+
+    /// The weekly hours in words: `mon 08:00–20:00, tue 08:00–20:00, … (Europe/Madrid)`.
+    pub fn describe_week(&self) -> String {
+        let mut week = self.week.clone();
+        week.sort_by_key(|w| (w.day.num_days_from_monday(), w.start));
+        let days: Vec<String> = week
+            .iter()
+            .map(|w| {
+                let name = weekday::NAMES
+                    .iter()
+                    .find(|(_, d)| *d == w.day)
+                    .map_or("?", |(n, _)| *n);
+                format!("{name} {}–{}", w.start, w.end)
+            })
+            .collect();
+        format!("{} ({})", days.join(", "), self.zone.name())
     }
 
     /// The seeded `default` calendar: [`Calendar::default_business`] with
@@ -554,6 +596,11 @@ impl Schedule {
             date = date.succ_opt()?;
         }
         None
+    }
+
+    /// Whether `at` falls in working time.
+    pub fn is_open(&self, at: DateTime<Utc>) -> bool {
+        self.business_between(at, at + Duration::minutes(1)) > Duration::zero()
     }
 
     /// Business time between two instants (zero if `b` is not after `a`).

@@ -9,6 +9,7 @@
 
 pub mod calendar;
 pub mod card;
+pub mod channels;
 pub mod conversation;
 pub mod customer;
 pub mod dunning;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::channels::{default_channels, Channels};
 use crate::conversation::{default_attachment_rules, AttachmentRules};
 use crate::customer::SupportPlan;
 use crate::levels::{default_support_levels, SupportLevels};
@@ -195,6 +196,9 @@ pub struct TicketsProgram {
     /// Support levels L1–L3 (000 SOP-004): owners, windows, starting rules.
     #[serde(default = "default_support_levels")]
     pub levels: SupportLevels,
+    /// Channels: opening hours and VIP answer times (000 §5.2, 003).
+    #[serde(default = "default_channels")]
+    pub channels: Channels,
     /// When the satisfaction survey goes out after a resolution (003).
     #[serde(default = "default_survey_rules")]
     pub surveys: SurveyRules,
@@ -259,6 +263,7 @@ pub fn default_tickets_program() -> TicketsProgram {
         late_entry_hours: default_late_entry_hours(),
         levels: default_support_levels(),
         surveys: default_survey_rules(),
+        channels: default_channels(),
     }
 }
 
@@ -304,6 +309,11 @@ impl TicketsProgram {
         }
         if !(1..=24 * 31).contains(&self.late_entry_hours) {
             errors.add("late_entry_hours", "must be 1 to 744 (31 days)");
+        }
+        if let Err(e) = self.channels.validate() {
+            for f in e.into_vec() {
+                errors.add(f.field, f.message);
+            }
         }
         if let Err(e) = self.surveys.validate() {
             for f in e.into_vec() {

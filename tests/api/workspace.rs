@@ -388,8 +388,12 @@ fn a_logged_call_or_email_starts_its_clocks_when_the_customer_made_contact() {
             ),
         )
     };
-    // Staff log a call taken two hours ago; the email gateway an email of yesterday.
-    let call_at = at(2);
+    // Staff log a call taken yesterday at 11:00 UTC (within the phone
+    // line's 08:00-20:00 Madrid); the email gateway an email of 30 hours ago.
+    let call_at = format!(
+        "{}T11:00:00.000Z",
+        (now - chrono::Duration::days(1)).format("%Y-%m-%d")
+    );
     let logged = ticket("staff", "phone", json!(call_at));
     assert_eq!(logged.status, 201, "{}", logged.body);
     let logged = json(&logged);
@@ -732,4 +736,73 @@ fn a_resolved_ticket_gets_its_survey_once_and_first_contact_resolution_is_derive
     ));
     assert_eq!(kept["answer"]["csat"], 5);
     assert_eq!(kept["answer"]["comment"], "quick");
+}
+
+#[test]
+fn channels_keep_their_hours_and_vip_email_is_answered_within_two_hours() {
+    let (app, host) = boot();
+    store_customer(&host, "T-NIGHT", "gold", false);
+    store_customer(&host, "T-GOLDTIER", "gold", false);
+    e2e::become_member(&host, "T-GOLDTIER");
+    app.database()
+        .execute(
+            "UPDATE memberships SET tier = 'gold' WHERE customer_id = 'T-GOLDTIER'",
+            [],
+        )
+        .unwrap();
+    // Yesterday 22:00 UTC is 23:00 in Madrid: the VIP phone line is closed.
+    let night = format!(
+        "{}T22:00:00.000Z",
+        (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d")
+    );
+    let logged = |customer: &str, channel: &str| {
+        call(
+            &host,
+            Some("staff"),
+            "POST",
+            "/api/v1/tickets",
+            Some(
+                &json!({"customer_id": customer, "kind": "incident", "priority": "medium",
+                         "channel": channel, "subject": "Down", "received_at": night}),
+            ),
+        )
+    };
+    let p = problem(&logged("T-NIGHT", "phone"), 422, "channel-closed");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sun 08:00–20:00 (Europe/Madrid)"),
+        "{p}"
+    );
+    // A gold-tier member has the 24/7 line.
+    assert_eq!(logged("T-GOLDTIER", "phone").status, 201);
+    // By email, a member is promised 2 business hours; a customer the plan's 4.
+    let emailed = |customer: &str| {
+        json(&call(
+            &host,
+            Some("scheduler"),
+            "POST",
+            "/api/v1/tickets",
+            Some(
+                &json!({"customer_id": customer, "kind": "incident", "priority": "medium",
+                         "channel": "email", "subject": "Slow"}),
+            ),
+        ))["sla"]["first_response"]["target_minutes"]
+            .clone()
+    };
+    assert_eq!(emailed("T-GOLDTIER"), 120);
+    assert_eq!(emailed("T-NIGHT"), 240);
+    // The phone line's calendar is in use while the programme names it.
+    problem(
+        &call(
+            &host,
+            Some("staff"),
+            "DELETE",
+            "/api/v1/calendars/vip-phone",
+            None,
+        ),
+        409,
+        "calendar-in-use",
+    );
 }

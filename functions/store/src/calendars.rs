@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use vip_domain::calendar::Calendar;
+use vip_domain::channels::VIP_PHONE_CALENDAR;
 use vip_kit::db::{timestamp, Db, Row, Value};
 use vip_kit::Problem;
 
@@ -68,7 +69,18 @@ pub struct Change<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// A stored calendar; `default` is seeded on first use (its INSERT fires
+/// The calendars the programme counts on from the start: `default` (the
+/// business calendar with Spain's and Catalonia's holidays) and `vip-phone`
+/// (the VIP phone line's hours).
+fn seeded(id: &str) -> Option<Calendar> {
+    match id {
+        DEFAULT_CALENDAR => Some(Calendar::spain_catalonia()),
+        VIP_PHONE_CALENDAR => Some(Calendar::vip_phone_hours()),
+        _ => None,
+    }
+}
+
+/// A stored calendar; `default` and `vip-phone` are seeded on first use (its INSERT fires
 /// `calendars_audit_insert`: the seed is audited).
 pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar, Problem> {
     let select = |db: &Db| {
@@ -81,21 +93,19 @@ pub fn calendar(db: &Db, id: &str, now: DateTime<Utc>) -> Result<StoredCalendar,
     if let Some(found) = select(db)? {
         return Ok(found);
     }
-    if id != DEFAULT_CALENDAR {
+    let Some(seed) = seeded(id) else {
         return Err(Problem::not_found(format!("there is no calendar `{id}`")));
-    }
+    };
     db.exec(
         "INSERT INTO calendars (id, document, updated_at, updated_by, change_reason)
          VALUES (?, ?, ?, 'system', 'seeded with the DOMAIN.md defaults') ON CONFLICT (id) DO NOTHING",
         &[
-            Value::Text(DEFAULT_CALENDAR.into()),
-            Value::Text(
-                serde_json::to_string(&Calendar::spain_catalonia()).map_err(Problem::internal)?,
-            ),
+            Value::Text(id.into()),
+            Value::Text(serde_json::to_string(&seed).map_err(Problem::internal)?),
             timestamp(now),
         ],
     )?;
-    select(db)?.ok_or_else(|| Problem::internal("the default calendar vanished"))
+    select(db)?.ok_or_else(|| Problem::internal("a seeded calendar vanished"))
 }
 
 /// A stored calendar something counts on; a missing one is a 422

@@ -117,6 +117,16 @@ pub fn delete(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "a support plan's calendar in the tickets programme".into(),
         ));
     }
+    if let Some((channel, _)) = program
+        .channels
+        .all()
+        .into_iter()
+        .find(|(_, rule)| rule.hours.as_deref() == Some(id.as_str()))
+    {
+        return Err(in_use(format!(
+            "the {channel} channel's hours in the tickets programme"
+        )));
+    }
     let actor = ctx.actor();
     if calendars::delete_unused(&db, &id, &change(ctx, &actor))? {
         Ok(Response::builder().status(204).build())

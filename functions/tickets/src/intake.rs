@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::calendar::{Clock, Schedule};
+use vip_domain::channels::{first_response_minutes, is_open, Caller};
 use vip_domain::customer::{CustomerId, SupportPlan};
 use vip_domain::levels::{Level, LevelFacts};
 use vip_domain::sla::{Pause, SlaClock};
@@ -18,6 +19,7 @@ use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 
 use vip_store::calendars::{self, required_calendar, StoredCalendar};
+use vip_store::memberships;
 use vip_store::tickets::{self, StoredTicket, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -126,6 +128,8 @@ pub(crate) struct NewTicket<'a> {
     pub schedule: &'a Schedule,
     /// When the customer asked: the clocks start here.
     pub opened_at: DateTime<Utc>,
+    /// Who asked, as the channel sees them (a VIP member's promised answer time).
+    pub caller: Caller,
     pub opened_by: String,
     /// `YYYY-MM` opened, in the calendar's zone.
     pub month: String,
@@ -147,6 +151,13 @@ pub(crate) fn insert(
     let priority = intake.sla_priority();
     let first = program.targets.first_response(t.plan, priority);
     let resolution = program.targets.resolution(t.plan, priority);
+    let first_minutes = first_response_minutes(
+        program.channels.rule(intake.channel),
+        t.caller,
+        first.duration_minutes,
+        first.natural_time,
+        program.targets.business_day_hours,
+    );
     let clock = Clock::on(first.natural_time, t.schedule);
     let due = |minutes: i64| clock.add(t.opened_at, Duration::minutes(minutes));
     tickets::open(
@@ -158,9 +169,9 @@ pub(crate) fn insert(
             plan: t.plan,
             calendar_id: &t.calendar_id,
             natural_time: first.natural_time,
-            first_response_minutes: first.duration_minutes,
+            first_response_minutes: first_minutes,
             resolution_minutes: resolution.duration_minutes,
-            first_response_due: due(first.duration_minutes),
+            first_response_due: due(first_minutes),
             resolution_due: due(resolution.duration_minutes),
             state: if intake.complaint {
                 TicketState::Escalated
@@ -176,6 +187,76 @@ pub(crate) fn insert(
             now,
         },
     )
+}
+
+/// Who is calling, as the channels see them (a VIP member, with the 24/7
+/// phone benefit or not), and the support plan their tier guarantees.
+pub(crate) fn caller_of(
+    db: &Db,
+    customer: &CustomerId,
+    now: DateTime<Utc>,
+) -> Result<(Caller, Option<SupportPlan>), Problem> {
+    let Some(tier) = memberships::tier_of(db, customer)? else {
+        return Ok((
+            Caller {
+                member: false,
+                phone_24x7: false,
+            },
+            None,
+        ));
+    };
+    let ladder = memberships::TIERS.load(db, now)?.document;
+    let benefits = ladder
+        .tiers
+        .iter()
+        .find(|t| t.id == tier)
+        .map(|t| &t.benefits);
+    Ok((
+        Caller {
+            member: true,
+            phone_24x7: benefits.is_some_and(|b| b.phone_24x7),
+        },
+        benefits.map(|b| b.support_plan_floor),
+    ))
+}
+
+/// 422 `channel-closed` when `channel` takes no contact from `caller` at
+/// `at`, with its hours.
+fn check_channel_open(
+    db: &Db,
+    program: &TicketsProgram,
+    channel: Channel,
+    caller: Caller,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Problem> {
+    let rule = program.channels.rule(channel);
+    let Some(id) = &rule.hours else {
+        return Ok(());
+    };
+    let hours = required_calendar(
+        db,
+        id,
+        "the programme keeps a channel's hours in calendar",
+        now,
+    )?;
+    if is_open(rule, Some(&hours.calendar.compile()), caller, at) {
+        return Ok(());
+    }
+    Err(Problem::unprocessable(
+        "channel-closed",
+        "The channel is closed at this hour",
+        format!(
+            "{} takes contacts {}{}; a ticket through the web form or the chat bot is taken at any hour",
+            as_text(&channel)?,
+            hours.calendar.describe_week(),
+            if rule.open_24x7_for_tier_benefit {
+                ", and at any hour for tiers with the 24/7 line"
+            } else {
+                ""
+            }
+        ),
+    ))
 }
 
 /// `POST /api/v1/tickets`: a customer's ticket from the web form or the chat
@@ -199,7 +280,12 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let support = tickets::support_of(&db, &customer)?.ok_or_else(|| {
         Problem::not_found(format!("there is no customer `{}`", customer.as_str()))
     })?;
-    let plan = support.plan.unwrap_or(program.default_plan);
+    let (caller, floor) = caller_of(&db, &customer, ctx.now)?;
+    // A member's tier guarantees a plan at least (the tier ladder's benefits).
+    let plan = support
+        .plan
+        .unwrap_or(program.default_plan)
+        .max(floor.unwrap_or(SupportPlan::Bronze));
     let key_account = support.key_account;
     let (calendar_id, whose) = match support.calendar {
         Some(own) => (own, "the customer's own calendar".to_string()),
@@ -222,6 +308,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     intake
         .check(&program, opener, plan, counted)
         .map_err(refused)?;
+    check_channel_open(&db, &program, intake.channel, caller, opened_at, ctx.now)?;
     let request_key = ctx
         .header("idempotency-key")
         .map(|k| format!("{} {}", ctx.actor(), k.trim()));
@@ -237,6 +324,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             schedule: &schedule,
             opened_at,
             opened_by: ctx.actor(),
+            caller,
             month,
             counts_towards_limit: intake.counts_towards_limit(),
             request_key: request_key.clone(),

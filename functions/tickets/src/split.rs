@@ -15,7 +15,7 @@ use vip_kit::{Ctx, Problem};
 use vip_store::calendars;
 use vip_store::tickets::{self, PROGRAM};
 
-use crate::intake::{filed, insert, load, refused, view, NewTicket};
+use crate::intake::{caller_of, filed, insert, load, refused, view, NewTicket};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +39,7 @@ pub fn split(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let stored = calendars::calendar(&db, &ticket.calendar_id, ctx.now)?;
     let schedule = stored.calendar.compile();
     let month = tickets::month_of(&db, id)?.unwrap_or_default();
+    let (caller, _) = caller_of(&db, &ticket.customer_id, ctx.now)?;
     let mut created = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let key = format!("split:{id}:{i}");
@@ -50,6 +51,7 @@ pub fn split(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             schedule: &schedule,
             opened_at: ticket.opened_at,
             opened_by: ctx.actor(),
+            caller,
             month: month.clone(),
             // The customer's request was counted once, as the parent.
             counts_towards_limit: false,
