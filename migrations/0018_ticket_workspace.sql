@@ -161,3 +161,46 @@ END;
 CREATE TRIGGER IF NOT EXISTS ticket_surveys_no_delete BEFORE DELETE ON ticket_surveys BEGIN
   SELECT RAISE(ABORT, 'ticket_surveys is append-only');
 END;
+
+-- Waits on an outside provider (002 §9.5): who, since when, the time they
+-- committed to answer by, and whether the customer-facing clocks stop
+-- meanwhile (the programme's setting when the wait began). One open wait per
+-- ticket. Starting or ending one writes the ticket's due times (decided by the
+-- domain, carried in `dues`/`end_dues`) and audits it, in the same statement.
+CREATE TABLE IF NOT EXISTS ticket_provider_waits (
+  ticket_id    INTEGER NOT NULL REFERENCES tickets (id),
+  since        TEXT NOT NULL,
+  provider     TEXT NOT NULL,
+  committed_at TEXT NOT NULL,
+  pauses       INTEGER NOT NULL,
+  dues         TEXT NOT NULL CHECK (json_valid(dues)),
+  started_by   TEXT NOT NULL,
+  note         TEXT,
+  until        TEXT,
+  end_dues     TEXT CHECK (end_dues IS NULL OR json_valid(end_dues)),
+  ended_by     TEXT,
+  PRIMARY KEY (ticket_id, since)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ticket_provider_waits_open ON ticket_provider_waits (ticket_id)
+  WHERE until IS NULL;
+
+CREATE TRIGGER IF NOT EXISTS ticket_provider_wait_started AFTER INSERT ON ticket_provider_waits BEGIN
+  UPDATE tickets SET first_response_due = json_extract(NEW.dues, '$.first_response_due'),
+         resolution_due = json_extract(NEW.dues, '$.resolution_due'),
+         updated_at = NEW.since, updated_by = NEW.started_by
+  WHERE id = NEW.ticket_id;
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.since, NEW.started_by, 'ticket.waiting_on_provider', 'ticket', NEW.ticket_id, NEW.note,
+          json_object('provider', NEW.provider, 'committed_at', NEW.committed_at, 'pauses_clocks', NEW.pauses));
+END;
+
+CREATE TRIGGER IF NOT EXISTS ticket_provider_wait_ended AFTER UPDATE OF until ON ticket_provider_waits
+WHEN OLD.until IS NULL AND NEW.until IS NOT NULL BEGIN
+  UPDATE tickets SET first_response_due = json_extract(NEW.end_dues, '$.first_response_due'),
+         resolution_due = json_extract(NEW.end_dues, '$.resolution_due'),
+         updated_at = NEW.until, updated_by = NEW.ended_by
+  WHERE id = NEW.ticket_id;
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.until, NEW.ended_by, 'ticket.provider_answered', 'ticket', NEW.ticket_id, NULL,
+          json_object('provider', NEW.provider, 'since', NEW.since, 'committed_at', NEW.committed_at));
+END;

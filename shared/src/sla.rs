@@ -225,6 +225,26 @@ pub struct Pause {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Pauses from more than one source (waits on the customer, waits on a
+/// provider) as one list: in order, overlaps joined, an open pause covering
+/// everything after it. [`SlaClock`] needs them so.
+pub fn merge_pauses(mut pauses: Vec<Pause>) -> Vec<Pause> {
+    pauses.sort_by_key(|p| p.from);
+    let mut out: Vec<Pause> = Vec::with_capacity(pauses.len());
+    for p in pauses {
+        match out.last_mut() {
+            Some(last) if last.to.is_none_or(|to| p.from <= to) => {
+                last.to = match (last.to, p.to) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
 /// One SLA clock of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaClock {
@@ -511,6 +531,34 @@ mod tests {
                 to: resolved
             }]
         );
+    }
+
+    #[test]
+    fn pauses_from_two_sources_merge_into_one_ordered_list() {
+        let p = |from: &str, to: Option<&str>| Pause {
+            from: t(from),
+            to: to.map(t),
+        };
+        // A provider wait 10-14 across a customer wait 11-12, then an open one from 15.
+        let merged = merge_pauses(vec![
+            p("2026-11-23T15:00:00Z", None),
+            p("2026-11-23T11:00:00Z", Some("2026-11-23T12:00:00Z")),
+            p("2026-11-23T10:00:00Z", Some("2026-11-23T14:00:00Z")),
+            p("2026-11-23T16:00:00Z", Some("2026-11-23T17:00:00Z")),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                p("2026-11-23T10:00:00Z", Some("2026-11-23T14:00:00Z")),
+                p("2026-11-23T15:00:00Z", None)
+            ]
+        );
+        // Still waiting on the provider when the customer answers: still stopped.
+        let still = merge_pauses(vec![
+            p("2026-11-23T10:00:00Z", None),
+            p("2026-11-23T11:00:00Z", Some("2026-11-23T12:00:00Z")),
+        ]);
+        assert_eq!(still, vec![p("2026-11-23T10:00:00Z", None)]);
     }
 
     proptest! {

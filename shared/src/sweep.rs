@@ -85,6 +85,17 @@ pub struct Sweepable {
     pub start_level: Level,
     /// It came in through the emergency line (000 §5.2).
     pub emergency: bool,
+    /// The open wait on an outside provider, if any (002 §9.5).
+    pub provider_wait: Option<ProviderWait>,
+}
+
+/// A wait on an outside provider: who, since when, and the time they
+/// committed to answer by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderWait {
+    pub provider: String,
+    pub since: DateTime<Utc>,
+    pub committed_at: DateTime<Utc>,
 }
 
 fn stamp(at: DateTime<Utc>) -> String {
@@ -216,6 +227,25 @@ pub fn due_events(
                 },
             );
         }
+    }
+    // A provider past the time they committed to: the team chases them, once per wait.
+    if let Some(wait) = &t.provider_wait {
+        push(
+            format!("provider.chase@{}", stamp(wait.since)),
+            &|| Some(wait.committed_at),
+            &|key, at| SweepEvent {
+                kind: "provider.chase".into(),
+                key,
+                at,
+                notify: Recipient::Team,
+                moves_to: None,
+                reason: format!(
+                    "{} committed to answer by {}: chase them",
+                    wait.provider,
+                    wait.committed_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            },
+        );
     }
     // The emergency line goes to the programme manager at once.
     if t.emergency {
@@ -437,6 +467,7 @@ mod tests {
             pending_since: None,
             start_level: Level::L1,
             emergency: false,
+            provider_wait: None,
         };
         let events = |as_of: &str| sweep_without_levels(&rules, &ticket, &clock, &cal, 9, t(as_of));
         let kinds =
@@ -515,6 +546,7 @@ mod tests {
             pending_since: None,
             start_level: Level::L1,
             emergency: false,
+            provider_wait: None,
         };
         ticket.first_response.met_at = Some(t("2026-11-23T13:00:00Z"));
         let kinds = |t_: &Sweepable| -> Vec<String> {
@@ -564,6 +596,7 @@ mod tests {
             pending_since: Some(wait),
             start_level: Level::L1,
             emergency: false,
+            provider_wait: None,
         };
         let events = sweep_without_levels(
             &default_clock_rules(),
@@ -609,6 +642,7 @@ mod tests {
             pending_since: None,
             start_level: Level::L1,
             emergency: false,
+            provider_wait: None,
         };
         let climbs = |t_: &Sweepable, as_of: &str| -> Vec<(String, DateTime<Utc>, String)> {
             due_events(&program, t_, &clock, &cal, t(as_of), &|_| false)
@@ -714,6 +748,7 @@ mod tests {
             pending_since: None,
             start_level: Level::L1,
             emergency: false,
+            provider_wait: None,
         };
         let kinds = |ticket: &Sweepable, as_of: &str| -> Vec<(String, DateTime<Utc>)> {
             due_events(&program, ticket, &clock, &cal, t(as_of), &|_| false)
@@ -731,5 +766,52 @@ mod tests {
             ..resolved
         };
         assert_eq!(kinds(&closed, "2026-12-24T10:00:00Z").len(), 1);
+    }
+
+    #[test]
+    fn a_provider_past_their_committed_time_is_chased_once() {
+        let cal = Calendar::default_business().compile();
+        let clock = Clock::Business(&cal);
+        let program = default_tickets_program();
+        let opened = t("2026-11-23T08:00:00Z");
+        let mut first_response = tracked(opened, 4, vec![]);
+        first_response.met_at = Some(opened);
+        let since = t("2026-11-23T09:00:00Z");
+        let waiting = Sweepable {
+            state: TicketState::Escalated,
+            first_response,
+            resolution: tracked(
+                opened,
+                45,
+                vec![Pause {
+                    from: since,
+                    to: None,
+                }],
+            ),
+            last_team_feedback: since,
+            pending_since: None,
+            start_level: Level::L1,
+            emergency: false,
+            provider_wait: Some(ProviderWait {
+                provider: "LogiCommerce".into(),
+                since,
+                committed_at: t("2026-11-24T12:00:00Z"),
+            }),
+        };
+        let chases = |as_of: &str, recorded: &dyn Fn(&str) -> bool| -> Vec<SweepEvent> {
+            due_events(&program, &waiting, &clock, &cal, t(as_of), recorded)
+                .into_iter()
+                .filter(|e| e.kind == "provider.chase")
+                .collect()
+        };
+        assert!(chases("2026-11-24T11:59:00Z", &|_| false).is_empty());
+        let due = chases("2026-11-25T00:00:00Z", &|_| false);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].key, "provider.chase@20261123T090000");
+        assert_eq!(
+            due[0].reason,
+            "LogiCommerce committed to answer by 2026-11-24 12:00 UTC: chase them"
+        );
+        assert!(chases("2026-11-25T00:00:00Z", &|k| k == due[0].key).is_empty());
     }
 }

@@ -196,6 +196,10 @@ pub struct TicketsProgram {
     /// Support levels L1–L3 (000 SOP-004): owners, windows, starting rules.
     #[serde(default = "default_support_levels")]
     pub levels: SupportLevels,
+    /// Whether a wait on an outside provider stops the customer-facing
+    /// clocks (002 §9.5: the provider's SLA applies meanwhile).
+    #[serde(default = "default_provider_wait_pauses")]
+    pub provider_wait_pauses_clocks: bool,
     /// Channels: opening hours and VIP answer times (000 §5.2, 003).
     #[serde(default = "default_channels")]
     pub channels: Channels,
@@ -264,7 +268,12 @@ pub fn default_tickets_program() -> TicketsProgram {
         levels: default_support_levels(),
         surveys: default_survey_rules(),
         channels: default_channels(),
+        provider_wait_pauses_clocks: default_provider_wait_pauses(),
     }
+}
+
+pub fn default_provider_wait_pauses() -> bool {
+    true
 }
 
 /// Three days: a weekend's emails can still be logged on Monday with their time.
@@ -476,6 +485,38 @@ impl Intake {
 /// One topic split off a ticket. Kind, priority, urgency and complexity
 /// default to the parent's (the attributes only while the kind is the
 /// parent's); the customer and channel are always the parent's.
+/// A ticket handed to an outside provider (002 §9.5): who, and the time they
+/// committed to answer by.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderHandOver {
+    pub provider: String,
+    pub committed_at: DateTime<Utc>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl ProviderHandOver {
+    /// A named provider (1 to 100 characters) committed to a time after `now`.
+    pub fn check(&self, now: DateTime<Utc>) -> Result<(), Errors> {
+        let mut errors = Errors::new();
+        let name = self.provider.trim().chars().count();
+        if name == 0 || name > 100 {
+            errors.add("provider", "must be 1 to 100 characters");
+        }
+        if self.committed_at <= now {
+            errors.add(
+                "committed_at",
+                "must be a time still to come: when the provider committed to answer by",
+            );
+        }
+        if self.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            errors.add("note", "must be at most 500 characters");
+        }
+        errors.finish(())
+    }
+}
+
 /// The team's correction of how a ticket was filed (002 §10.1.1): its whole
 /// classification, as at intake, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

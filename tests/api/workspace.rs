@@ -806,3 +806,103 @@ fn channels_keep_their_hours_and_vip_email_is_answered_within_two_hours() {
         "calendar-in-use",
     );
 }
+
+#[test]
+fn a_ticket_waits_on_a_provider_with_the_clocks_stopped_and_the_provider_is_chased() {
+    let (app, host) = boot();
+    store_customer(&host, "T-PROV", "gold", false);
+    let id = open_ticket(&host, "T-PROV", "Checkout plug-in fails");
+    event(&host, "customer_success", id, "team_reply");
+    let hand = |body: Value| {
+        call(
+            &host,
+            Some("customer_success"),
+            "POST",
+            &format!("/api/v1/tickets/{id}/provider-wait"),
+            Some(&body),
+        )
+    };
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let past = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let two_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let p = problem(
+        &hand(json!({"provider": " ", "committed_at": past})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["provider", "committed_at"]);
+    let waiting = hand(
+        json!({"provider": "LogiCommerce", "committed_at": soon, "note": "their ticket 4711"}),
+    );
+    assert_eq!(waiting.status, 201, "{}", waiting.body);
+    let waiting = json(&waiting);
+    assert_eq!(waiting["waiting_on_provider"]["provider"], "LogiCommerce");
+    assert_eq!(waiting["waiting_on_provider"]["pauses_clocks"], true);
+    assert_eq!(waiting["sla"]["resolution"]["due"], Value::Null, "stopped");
+    let sla = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/sla"),
+        None,
+    ));
+    assert_eq!(sla["clocks"][1]["status"], "paused: waiting on a provider");
+    assert_eq!(sla["clocks"][0]["status"], "met", "a met clock stays met");
+    problem(
+        &hand(json!({"provider": "Other", "committed_at": soon})),
+        409,
+        "provider-wait-open",
+    );
+    // The committed time passes (set back here): the sweep chases the provider, once.
+    app.database()
+        .execute(
+            "UPDATE ticket_provider_waits SET since = ?1, committed_at = ?2 WHERE ticket_id = ?3",
+            rusqlite::params![two_hours_ago, past, id],
+        )
+        .unwrap();
+    assert_eq!(sweep_now(&host)["events_by_kind"]["provider.chase"], 1);
+    assert!(sweep_now(&host)["events_by_kind"]
+        .get("provider.chase")
+        .is_none());
+    // The provider answers: the clocks run again, with the wait added to the due time.
+    let answer = || {
+        call(
+            &host,
+            Some("customer_success"),
+            "POST",
+            &format!("/api/v1/tickets/{id}/provider-wait/answer"),
+            None,
+        )
+    };
+    let back = json(&answer());
+    assert_eq!(back["waiting_on_provider"], Value::Null);
+    assert!(back["sla"]["resolution"]["due"].is_string(), "{back}");
+    problem(&answer(), 409, "no-provider-wait");
+    let history = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/tickets/{id}/history"),
+        None,
+    ));
+    // (Listed by time: the chase is dated at the committed time set back above.)
+    let mut actions: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| a.contains("provider"))
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "ticket.provider.chase",
+            "ticket.provider_answered",
+            "ticket.waiting_on_provider"
+        ]
+    );
+}

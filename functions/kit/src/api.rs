@@ -283,6 +283,8 @@ operations! {
     POST_TICKET_MESSAGES                = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/messages",             TICKET_EVENT_SENDERS, true, Scope::Path("ticket")),
     POST_TICKET_ASSIGNMENT              = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/assignment",           TICKET_WORKERS,       false, Scope::Open),
     POST_TICKET_CLASSIFICATION          = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/classification",       TICKET_WORKERS,       false, Scope::Open),
+    POST_TICKET_PROVIDER_WAIT           = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/provider-wait",        TICKET_WORKERS,       false, Scope::Open),
+    POST_TICKET_PROVIDER_ANSWER         = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/provider-wait/answer", TICKET_WORKERS,       false, Scope::Open),
     GET_TICKET_SURVEY                   = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/survey",               CASE_READERS,         false, Scope::Open),
     POST_TICKET_SURVEY                  = ("tickets",      "POST",   "/api/v1/tickets/{ticket}/survey",               SURVEY_TAKERS,        false, Scope::Path("ticket")),
     GET_TICKET_HISTORY                  = ("tickets",      "GET",    "/api/v1/tickets/{ticket}/history",              CASE_READERS,         false, Scope::Open),

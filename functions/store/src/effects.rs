@@ -26,6 +26,7 @@ pub fn all() -> Vec<Effect> {
         crate::calendars::EFFECTS,
         crate::tickets::EFFECTS,
         crate::conversation::EFFECTS,
+        crate::provider_waits::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,
         crate::privacy::EFFECTS,

@@ -19,6 +19,7 @@ pub mod onboarding;
 pub mod ownership;
 pub mod points;
 pub mod privacy;
+pub mod provider_waits;
 pub mod rewards;
 pub mod service;
 pub mod sessions;

@@ -19,11 +19,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::levels::LevelFacts;
-use vip_domain::sla::{Pause, SlaClock};
-use vip_domain::sweep::{due_events, Recipient, Sweepable, Tracked};
+use vip_domain::sla::{merge_pauses, Pause, SlaClock};
+use vip_domain::sweep::{due_events, ProviderWait, Recipient, Sweepable, Tracked};
 use vip_domain::tickets::{Channel, TicketKind, TicketState, TicketsProgram};
 
 use crate::calendars::calendar;
+use crate::provider_waits;
 use crate::tickets::{pause_at, record_clock_events, DueClockEvent};
 use vip_kit::db::{timestamp_text, Db, Row, Value};
 use vip_kit::Problem;
@@ -131,6 +132,13 @@ fn batch(
     )? {
         pauses.entry(ticket).or_default().push(pause);
     }
+    let mut provider_pauses: HashMap<i64, Vec<Pause>> = HashMap::new();
+    for (ticket, pause) in provider_waits::pauses_between(db, range)? {
+        provider_pauses.entry(ticket).or_default().push(pause);
+    }
+    let mut open_waits: HashMap<i64, ProviderWait> = provider_waits::open_waits_between(db, range)?
+        .into_iter()
+        .collect();
     let mut recorded: HashMap<i64, HashSet<String>> = HashMap::new();
     for (ticket, key) in db.all(
         "SELECT ticket_id, key FROM ticket_clock_events WHERE ticket_id BETWEEN ? AND ?",
@@ -147,8 +155,16 @@ fn batch(
         let business = schedules.of(&row.text("calendar_id")?)?;
         let clock = Clock::on(row.flag("natural_time")?, business);
         let started = row.time("opened_at")?;
-        let ps = pauses.remove(&id).unwrap_or_default();
-        let pending_since = ps.last().filter(|p| p.to.is_none()).map(|p| p.from);
+        let customer = pauses.remove(&id).unwrap_or_default();
+        // Reminders and the automatic close count the wait on the customer
+        // alone; the clocks stop for waits on a provider too.
+        let pending_since = customer.last().filter(|p| p.to.is_none()).map(|p| p.from);
+        let provider = provider_pauses.remove(&id).unwrap_or_default();
+        let ps = if provider.is_empty() {
+            customer
+        } else {
+            merge_pauses([customer, provider].concat())
+        };
         let tracked = |minutes: i64, met_at: Option<DateTime<Utc>>| Tracked {
             clock: SlaClock {
                 started,
@@ -173,6 +189,7 @@ fn batch(
             pending_since,
             start_level: program.levels.start(facts).0,
             emergency: facts.emergency,
+            provider_wait: open_waits.remove(&id),
         };
         let assigned = row.opt_text("assigned_team")?;
         let team = assigned.as_deref().unwrap_or(program.teams.of(kind));

@@ -75,7 +75,9 @@ const COLUMNS: &str = "id, customer_id, kind, channel, subject, priority, urgenc
     first_response_due, resolution_due, state, opened_at, opened_by, first_responded_at, resolved_at, closed_at,
     (SELECT team FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assigned_team,
     (SELECT assignee FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assignee,
-    (SELECT MAX(kind) FROM ticket_clock_events e WHERE e.ticket_id = tickets.id AND e.kind LIKE 'level.%') AS last_climb";
+    (SELECT MAX(kind) FROM ticket_clock_events e WHERE e.ticket_id = tickets.id AND e.kind LIKE 'level.%') AS last_climb,
+    (SELECT json_object('provider', provider, 'since', since, 'committed_at', committed_at, 'pauses_clocks', json(CASE pauses WHEN 1 THEN 'true' ELSE 'false' END))
+     FROM ticket_provider_waits w WHERE w.ticket_id = tickets.id AND w.until IS NULL) AS provider_wait";
 
 /// A ticket as it is shown and moved (`COLUMNS`).
 pub struct StoredTicket {
@@ -111,6 +113,8 @@ pub struct StoredTicket {
     pub assignee: Option<String>,
     /// The last support-level climb the sweep recorded (`level.L2`, …).
     pub last_climb: Option<String>,
+    /// The open wait on an outside provider: provider, since, committed_at, pauses_clocks.
+    pub provider_wait: Option<serde_json::Value>,
 }
 
 impl StoredTicket {
@@ -143,6 +147,10 @@ impl StoredTicket {
             assigned_team: row.opt_text("assigned_team")?,
             assignee: row.opt_text("assignee")?,
             last_climb: row.opt_text("last_climb")?,
+            provider_wait: row
+                .opt_text("provider_wait")?
+                .map(|j| serde_json::from_str(&j).map_err(Problem::internal))
+                .transpose()?,
         })
     }
 }

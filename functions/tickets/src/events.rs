@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use spin_sdk::http::Response;
-use vip_domain::sla::{Pause, SlaClock};
+use vip_domain::sla::Pause;
 use vip_domain::tickets::{transition, TicketEvent, TicketState, TicketsProgram};
 use vip_kit::auth::Role;
 use vip_kit::body::read_json;
@@ -69,7 +69,7 @@ pub(crate) fn decide<'a>(
     // The pauses after this event: the clocks stop while waiting on the
     // customer or resolved, and run again when the ticket is worked on.
     let clocks = TicketClocks::load(db, ticket, now)?;
-    let mut ps: Vec<Pause> = clocks.pauses.clone();
+    let mut ps: Vec<Pause> = clocks.customer.clone();
     if !from.clocks_run() && to.clocks_run() {
         if let Some(open) = ps.last_mut().filter(|p| p.to.is_none()) {
             open.to = Some(now);
@@ -80,17 +80,11 @@ pub(crate) fn decide<'a>(
             to: None,
         });
     }
-    let clock = clocks.clock();
-    // A clock met (now or before) is due where it stood when met.
-    let due = |minutes: i64, met: Option<DateTime<Utc>>| {
-        SlaClock {
-            started: clocks.started,
-            pauses: ps.clone(),
-            target: Duration::minutes(minutes),
-        }
-        .settled(met)
-        .due(&clock)
-    };
+    // Waits on a provider stop the clocks too; a clock met (now or before)
+    // is due where it stood when met.
+    let provider = clocks.provider.clone();
+    let clocks = clocks.with_pauses(ps, provider);
+    let due = |minutes: i64, met: Option<DateTime<Utc>>| clocks.due(clocks.natural, minutes, met);
     let team = !by_customer(event);
     let responded = ticket.first_responded_at;
     let first_responded = responded.or((team && event != TicketEvent::Escalate).then_some(now));

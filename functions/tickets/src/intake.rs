@@ -9,7 +9,7 @@ use vip_domain::calendar::{Clock, Schedule};
 use vip_domain::channels::{first_response_minutes, is_open, Caller};
 use vip_domain::customer::{CustomerId, SupportPlan};
 use vip_domain::levels::{Level, LevelFacts};
-use vip_domain::sla::{Pause, SlaClock};
+use vip_domain::sla::{merge_pauses, ClockStatus, Pause, SlaClock};
 use vip_domain::tickets::{
     intake_time, Channel, Intake, Opener, Refusal, TicketState, TicketsProgram,
 };
@@ -20,6 +20,7 @@ use vip_kit::{Ctx, Problem};
 
 use vip_store::calendars::{self, required_calendar, StoredCalendar};
 use vip_store::memberships;
+use vip_store::provider_waits;
 use vip_store::tickets::{self, StoredTicket, PROGRAM};
 
 pub fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -75,6 +76,7 @@ pub(crate) fn view(t: &StoredTicket, program: &TicketsProgram) -> serde_json::Va
         "team": t.assigned_team.as_deref().unwrap_or(program.teams.of(t.kind)),
         "assignee": t.assignee,
         "level": level_view(t, program),
+        "waiting_on_provider": t.provider_wait,
         "channel": t.channel,
         "subject": t.subject,
         "priority": t.priority,
@@ -385,7 +387,12 @@ fn explain(
         pauses: clocks.pauses.clone(),
         target: Duration::minutes(target_minutes),
     };
-    let status = c.status(clock, met_at, now, warning_percent);
+    let status = match c.status(clock, met_at, now, warning_percent) {
+        ClockStatus::Paused if clocks.provider.last().is_some_and(|p| p.to.is_none()) => {
+            "paused: waiting on a provider".to_string()
+        }
+        other => other.describe(warning_percent),
+    };
     let c = c.settled(met_at);
     let used = c.used(clock, met_at.unwrap_or(now));
     json!({
@@ -398,7 +405,7 @@ fn explain(
         "warning_at": c.reaches(clock, warning_percent).map(timestamp_text),
         "due": c.due(clock).map(timestamp_text),
         "met_at": met_at.map(timestamp_text),
-        "status": status.describe(warning_percent),
+        "status": status,
     })
 }
 
@@ -409,19 +416,36 @@ pub(crate) struct TicketClocks {
     schedule: Schedule,
     pub natural: bool,
     pub started: DateTime<Utc>,
+    /// Waits on the customer (and while resolved).
+    pub customer: Vec<Pause>,
+    /// Waits on a provider that stop the clocks.
+    pub provider: Vec<Pause>,
+    /// Both, merged: what the clocks count.
     pub pauses: Vec<Pause>,
 }
 
 impl TicketClocks {
     pub fn load(db: &Db, ticket: &StoredTicket, now: DateTime<Utc>) -> Result<Self, Problem> {
         let stored = calendars::calendar(db, &ticket.calendar_id, now)?;
+        let customer = tickets::pauses(db, ticket.id)?;
+        let provider = provider_waits::pauses(db, ticket.id)?;
         Ok(TicketClocks {
             schedule: stored.calendar.compile(),
             stored,
             natural: ticket.natural_time,
             started: ticket.opened_at,
-            pauses: tickets::pauses(db, ticket.id)?,
+            pauses: merge_pauses([customer.clone(), provider.clone()].concat()),
+            customer,
+            provider,
         })
+    }
+
+    /// The same clocks with other pauses (after a move or a provider wait).
+    pub fn with_pauses(mut self, customer: Vec<Pause>, provider: Vec<Pause>) -> Self {
+        self.pauses = merge_pauses([customer.clone(), provider.clone()].concat());
+        self.customer = customer;
+        self.provider = provider;
+        self
     }
 
     pub fn clock(&self) -> Clock<'_> {

@@ -11,6 +11,7 @@ mod calendars;
 mod conversation;
 mod events;
 mod intake;
+mod provider;
 mod queue;
 mod reclassify;
 mod split;
@@ -35,6 +36,8 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_TICKET_MESSAGES, conversation::post),
     (&api::POST_TICKET_ASSIGNMENT, conversation::assign),
     (&api::POST_TICKET_CLASSIFICATION, reclassify::reclassify),
+    (&api::POST_TICKET_PROVIDER_WAIT, provider::start),
+    (&api::POST_TICKET_PROVIDER_ANSWER, provider::answer),
     (&api::GET_TICKET_SURVEY, surveys::get),
     (&api::POST_TICKET_SURVEY, surveys::answer),
     (&api::POST_ME_TICKET_SURVEY, surveys::answer),
