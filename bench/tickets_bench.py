@@ -4,7 +4,9 @@
 N open tickets (default 100,000) are seeded straight into the state database
 (gold plan on the default Madrid calendar; 5 % very_high on natural time, 25 %
 high, 40 % medium, 30 % low; opened over the 30 days before AS_OF; one in five
-waiting on the customer since an hour after intake). Then, inside the wasm
+waiting on the customer since an hour after intake, one in twenty of the
+others waiting on an outside provider since two hours after intake, which
+committed to answer within a day). Then, inside the wasm
 component (POST /api/v1/tickets/sla-sweep, state on disk):
 
 1. the first sweep as of AS_OF: a month of catch-up, every warning, breach,
@@ -44,7 +46,7 @@ def sweep(base, at):
 def seed(database, n):
     rng = random.Random(6)
     db = sqlite3.connect(database)
-    tickets, pauses = [], []
+    tickets, pauses, waits = [], [], []
     for i in range(1, n + 1):
         priority = rng.choices(list(TARGETS), weights=[5, 25, 40, 30])[0]
         first, resolution = TARGETS[priority]
@@ -56,6 +58,8 @@ def seed(database, n):
                         state, opened.strftime("%Y-%m"), at))
         if pending:
             pauses.append((i, stamp(opened + timedelta(hours=1))))
+        elif i % 20 == 0:  # one in twenty of the others waits on a provider (issue 18)
+            waits.append((i, stamp(opened + timedelta(hours=2)), stamp(opened + timedelta(days=1))))
     db.executemany(
         "INSERT INTO tickets (id, customer_id, kind, channel, subject, description, priority, sla_priority, complaint,"
         " key_account, support_plan, calendar_id, natural_time, first_response_minutes, resolution_minutes, state,"
@@ -63,6 +67,9 @@ def seed(database, n):
         " VALUES (?1, ?2, 'incident', 'web_form', 'bench', '', ?3, ?3, 0, 0, 'gold', 'default', ?4, ?5, ?6, ?7,"
         " ?8, 0, ?9, 'bench', ?9, ?9, 'bench')", tickets)
     db.executemany("INSERT INTO ticket_pauses (ticket_id, from_at) VALUES (?, ?)", pauses)
+    db.executemany(
+        "INSERT INTO ticket_provider_waits (ticket_id, since, provider, committed_at, pauses, dues, started_by)"
+        " VALUES (?, ?, 'LogiCommerce', ?, 1, '{}', 'bench')", waits)
     db.commit()
     db.close()
 
