@@ -867,10 +867,12 @@ mod tests {
         }
     }
 
-    /// Spain's national and Catalonia's regional holidays for 2026 and 2027,
-    /// written from the published calendars (the BOE's national list, the
-    /// Generalitat's Catalan one), with the four 002 §3 works anyway: the
-    /// weekdays the default calendar is closed.
+    /// Spain's national and Catalonia's regional holidays, with the four
+    /// 002 §3 works anyway: the weekdays the default calendar is closed. 2026
+    /// is the Generalitat's published list (1 Jan, 6 Jan, 3 Apr, 6 Apr, 1 May,
+    /// 24 Jun, 15 Aug, 11 Sep, 12 Oct, 8 Dec, 25 Dec, 26 Dec); 2027 follows
+    /// the same fixed and Easter-based days (Easter Sunday 28 March), as
+    /// 2021, a year with the same weekdays, was published.
     #[test]
     fn the_default_calendar_closes_on_the_published_holidays_of_2026_and_2027() {
         let c = Calendar::spain_catalonia();
