@@ -19,6 +19,7 @@ pub mod money;
 pub mod month_end;
 pub mod onboarding;
 pub mod points;
+pub mod reports;
 pub mod rewards;
 pub mod service;
 pub mod sessions;
