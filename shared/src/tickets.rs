@@ -319,31 +319,11 @@ impl TicketsProgram {
         if !(1..=24 * 31).contains(&self.late_entry_hours) {
             errors.add("late_entry_hours", "must be 1 to 744 (31 days)");
         }
-        if let Err(e) = self.channels.validate() {
-            for f in e.into_vec() {
-                errors.add(f.field, f.message);
-            }
-        }
-        if let Err(e) = self.surveys.validate() {
-            for f in e.into_vec() {
-                errors.add(f.field, f.message);
-            }
-        }
-        if let Err(e) = self.levels.validate() {
-            for f in e.into_vec() {
-                errors.add(f.field, f.message);
-            }
-        }
-        if let Err(e) = self.attachments.validate() {
-            for f in e.into_vec() {
-                errors.add(f.field, f.message);
-            }
-        }
-        if let Err(e) = self.targets.validate() {
-            for f in e.into_vec() {
-                errors.add(format!("targets.{}", f.field), f.message);
-            }
-        }
+        errors.include("", self.channels.validate());
+        errors.include("", self.surveys.validate());
+        errors.include("", self.levels.validate());
+        errors.include("", self.attachments.validate());
+        errors.include("targets.", self.targets.validate());
         errors.finish(())
     }
 }
@@ -619,11 +599,7 @@ pub fn split(
             complaint: false,
             received_at: None,
         };
-        if let Err(e) = child.check_fields() {
-            for f in e.into_vec() {
-                errors.add(format!("topics[{i}].{}", f.field), f.message);
-            }
-        }
+        errors.include(&format!("topics[{i}]."), child.check_fields());
         out.push(child);
     }
     errors.finish(out).map_err(Refusal::Invalid)

@@ -43,6 +43,16 @@ impl Errors {
         &self.0
     }
 
+    /// Takes in the errors of a part's own check, each field named under
+    /// `prefix` (`targets.`, `topics[2].`; empty to keep the names).
+    pub fn include(&mut self, prefix: &str, part: Result<(), Errors>) {
+        if let Err(e) = part {
+            for f in e.0 {
+                self.add(format!("{prefix}{}", f.field), f.message);
+            }
+        }
+    }
+
     /// `Ok(value)` when nothing was found, else the errors.
     pub fn finish<T>(self, value: T) -> Result<T, Errors> {
         if self.0.is_empty() {
