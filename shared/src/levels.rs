@@ -130,18 +130,6 @@ impl SupportLevels {
         (level, why.join("; "))
     }
 
-    /// Who owns a ticket `climbs` levels above `start` (past L3: `beyond_l3`).
-    pub fn owner_after(&self, start: Level, climbs: usize) -> (Option<Level>, &str) {
-        let mut level = Some(start);
-        for _ in 0..climbs {
-            level = level.and_then(Level::next);
-        }
-        match level {
-            Some(l) => (Some(l), &self.rule(l).owner),
-            None => (None, &self.beyond_l3),
-        }
-    }
-
     /// Where a ticket that started at `start` is now, given the last climb
     /// the sweep recorded (`level.L2`, `level.L3`, `level.beyond`): the level
     /// (`None` past L3) and its owner.
@@ -217,10 +205,13 @@ mod tests {
         assert_eq!(levels.l1.escalate_after, Span::Minutes(120));
         assert_eq!(levels.l2.escalate_after, Span::Minutes(60));
         assert_eq!(
-            levels.owner_after(Level::L1, 1),
+            levels.current(Level::L1, Some("level.L2")),
             (Some(Level::L2), "vip_technical_support")
         );
-        assert_eq!(levels.owner_after(Level::L2, 2), (None, "program_manager"));
+        assert_eq!(
+            levels.current(Level::L2, Some("level.beyond")),
+            (None, "program_manager")
+        );
         assert_eq!(
             levels.current(Level::L1, None),
             (Some(Level::L1), "support_team")
