@@ -10,10 +10,12 @@
 pub mod calendar;
 pub mod card;
 pub mod channels;
+pub mod chart;
 pub mod conversation;
 pub mod customer;
 pub mod dunning;
 pub mod eligibility;
+pub mod figures;
 pub mod levels;
 pub mod money;
 pub mod month_end;

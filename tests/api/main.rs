@@ -11,6 +11,7 @@ mod members;
 mod month_end;
 mod onboarding;
 mod openapi;
+mod reports;
 mod rewards;
 mod schema;
 mod sessions;

@@ -101,6 +101,9 @@ const REVIEWERS: Access = Access::Roles(&[Role::CustomerSuccess]);
 const APPROVERS: Access = Access::Roles(&[Role::ProgramManager]);
 const DECIDERS: Access = Access::Roles(&[Role::CustomerSuccess, Role::ProgramManager]);
 
+/// Who sets the programme's report targets and limits.
+const TARGET_SETTERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
+
 const TIER_READERS: Access = Access::Roles(&[Role::Staff, Role::ProgramManager]);
 /// Spend is recorded by staff tills and by partners' point-of-sale systems.
 const SPEND_RECORDERS: Access = Access::Roles(&[Role::Staff, Role::Partner]);
@@ -311,4 +314,12 @@ operations! {
     POST_SUSPENSION_RUNS                = ("suspension",   "POST",   "/api/v1/suspension/runs",                       SCHEDULERS,           false, Scope::Open),
     POST_NOTICES_RUNS                   = ("notices",      "POST",   "/api/v1/notices/runs",                          SCHEDULERS,           false, Scope::Open),
     POST_WEBHOOKS_SERVICE_ORDERS        = ("suspension",   "POST",   "/api/v1/webhooks/service-orders",               Access::Signed,       false, Scope::Open),
+    GET_PROGRAM_REPORTS                 = ("reports",      "GET",    "/api/v1/program/reports",                       CASE_READERS,         false, Scope::Open),
+    PUT_PROGRAM_REPORTS                 = ("reports",      "PUT",    "/api/v1/program/reports",                       TARGET_SETTERS,       false, Scope::Open),
+    GET_REPORT_PROGRAMME                = ("reports",      "GET",    "/api/v1/reports/programme",                     CASE_READERS,         false, Scope::Open),
+    GET_REPORT_POINTS                   = ("reports",      "GET",    "/api/v1/reports/points",                        CASE_READERS,         false, Scope::Open),
+    GET_REPORT_SUPPORT                  = ("reports",      "GET",    "/api/v1/reports/support",                       CASE_READERS,         false, Scope::Open),
+    GET_REPORT_COLLECTIONS              = ("reports",      "GET",    "/api/v1/reports/collections",                   CASE_READERS,         false, Scope::Open),
+    GET_REPORT_SUMMARY                  = ("reports",      "GET",    "/api/v1/reports/summary",                       CASE_READERS,         false, Scope::Open),
+    POST_REPORT_SUMMARY_RUNS            = ("reports",      "POST",   "/api/v1/reports/summary/runs",                  SCHEDULERS,           false, Scope::Open),
 }

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use vip_domain::customer::CustomerId;
 use vip_domain::suspension::SuspensionProgram;
 use vip_kit::db::{timestamp_text, Db};
 use vip_kit::outbound::Tally;
@@ -31,7 +32,7 @@ pub fn deliver(
                 "timestamp": timestamp_text(notice.created_at),
                 "data": {
                     "notice_id": notice.id,
-                    "customer_id": notice.customer.as_str(),
+                    "customer_id": notice.customer.as_ref().map(CustomerId::as_str),
                     "notice": notice.payload,
                 },
             });

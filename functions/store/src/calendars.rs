@@ -2,8 +2,10 @@
 //! versioned document per calendar id. The calendar `default`, Monday to
 //! Friday 08:00–17:00 Europe/Madrid (002 §3), exists from the first read on.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use vip_domain::calendar::Calendar;
+use vip_domain::calendar::{Calendar, Schedule};
 use vip_domain::channels::VIP_PHONE_CALENDAR;
 use vip_kit::db::{timestamp, Db, Row, Value};
 use vip_kit::Problem;
@@ -219,4 +221,33 @@ pub fn delete_unused(db: &Db, id: &str, change: &Change<'_>) -> Result<bool, Pro
         None => None,
     };
     Ok(deleted.is_some())
+}
+
+/// Compiled calendars, each compiled once per run or report.
+pub struct Schedules<'a> {
+    db: &'a Db,
+    now: DateTime<Utc>,
+    compiled: HashMap<String, Schedule>,
+}
+
+impl<'a> Schedules<'a> {
+    pub fn new(db: &'a Db, now: DateTime<Utc>) -> Self {
+        Schedules {
+            db,
+            now,
+            compiled: HashMap::new(),
+        }
+    }
+
+    /// Calendar `id`, compiled.
+    pub fn of(&mut self, id: &str) -> Result<&Schedule, Problem> {
+        if !self.compiled.contains_key(id) {
+            let stored = calendar(self.db, id, self.now)?;
+            self.compiled
+                .insert(id.to_string(), stored.calendar.compile());
+        }
+        self.compiled
+            .get(id)
+            .ok_or_else(|| Problem::internal("a compiled calendar vanished"))
+    }
 }

@@ -20,6 +20,7 @@ pub mod ownership;
 pub mod points;
 pub mod privacy;
 pub mod provider_waits;
+pub mod reports;
 pub mod rewards;
 pub mod service;
 pub mod sessions;

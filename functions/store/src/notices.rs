@@ -22,7 +22,8 @@ pub struct Notice {
     /// Its outbox id: the `webhook-id` a receiver drops a repeat by.
     pub id: String,
     pub kind: String,
-    pub customer: CustomerId,
+    /// `None`: a notice to staff (the weekly summary), about no member.
+    pub customer: Option<CustomerId>,
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,
     attempts: i64,
@@ -35,13 +36,52 @@ impl Notice {
         Ok(Notice {
             id: row.text("id")?,
             kind: row.text("kind")?,
-            customer: crate::service::customer_id(&row.text("customer_id")?)?,
+            customer: match row.text("customer_id")?.as_str() {
+                STAFF => None,
+                id => Some(crate::service::customer_id(id)?),
+            },
             payload: serde_json::from_str(&row.text("payload")?).map_err(Problem::internal)?,
             created_at: row.time("created_at")?,
             attempts: row.int("attempts")?,
             key: (row.text("created_at")?, row.text("id")?),
         })
     }
+}
+
+/// Whether notice `id` was queued already (delivered or not).
+pub fn exists(db: &Db, id: &str) -> Result<bool, Problem> {
+    Ok(db
+        .first(
+            "SELECT 1 FROM notice_outbox WHERE id = ?",
+            &[Value::Text(id.into())],
+        )?
+        .is_some())
+}
+
+/// What a staff notice stores as its customer (the column is required).
+const STAFF: &str = "";
+
+/// Puts a notice to staff (`payload` names who) in the outbox; `id` makes
+/// a repeat a no-op (answers whether it was queued now).
+pub fn enqueue_staff(
+    db: &Db,
+    id: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, Problem> {
+    let written = db.first(
+        "INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING RETURNING id",
+        &[
+            Value::Text(id.into()),
+            Value::Text(kind.into()),
+            Value::Text(STAFF.into()),
+            Value::Text(payload.to_string()),
+            timestamp(now),
+        ],
+    )?;
+    Ok(written.is_some())
 }
 
 /// Puts a notice in the outbox for the next delivery run; `id` makes a

@@ -17,13 +17,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use vip_domain::calendar::{Clock, Schedule};
+use vip_domain::calendar::Clock;
 use vip_domain::levels::LevelFacts;
 use vip_domain::sla::{merge_pauses, Pause, SlaClock};
 use vip_domain::sweep::{due_events, ProviderWait, Recipient, Sweepable, Tracked};
 use vip_domain::tickets::{Channel, TicketKind, TicketState, TicketsProgram};
 
-use crate::calendars::calendar;
+use crate::calendars::Schedules;
 use crate::provider_waits;
 use crate::tickets::{pause_at, record_clock_events, DueClockEvent};
 use vip_kit::db::{timestamp_text, Db, Row, Value};
@@ -49,26 +49,6 @@ const COLUMNS: &str =
     opened_at, first_responded_at, resolved_at, last_team_feedback_at, updated_at, channel, complaint, key_account,
     (SELECT team FROM ticket_assignments a WHERE a.ticket_id = tickets.id) AS assigned_team";
 
-/// Compiled calendars, once per run.
-struct Schedules<'a> {
-    db: &'a Db,
-    now: DateTime<Utc>,
-    compiled: HashMap<String, Schedule>,
-}
-
-impl Schedules<'_> {
-    fn of(&mut self, id: &str) -> Result<&Schedule, Problem> {
-        if !self.compiled.contains_key(id) {
-            let stored = calendar(self.db, id, self.now)?;
-            self.compiled
-                .insert(id.to_string(), stored.calendar.compile());
-        }
-        self.compiled
-            .get(id)
-            .ok_or_else(|| Problem::internal("a compiled calendar vanished"))
-    }
-}
-
 /// Runs the sweep as of `as_of`; `actor` is recorded on every event.
 pub fn run(
     db: &Db,
@@ -84,11 +64,7 @@ pub fn run(
         tickets_moved: 0,
         events_by_kind: BTreeMap::new(),
     };
-    let mut schedules = Schedules {
-        db,
-        now,
-        compiled: HashMap::new(),
-    };
+    let mut schedules = Schedules::new(db, now);
     // A ticket closed soon after its resolution is still owed its survey:
     // closed tickets are swept until the survey delay (and a day) has passed.
     let survey_cutoff =

@@ -1,0 +1,134 @@
+//! `GET /api/v1/reports/programme`: members by tier, joins, tier changes,
+//! exits, cohort retention, onboarding, purchases and qualifying spend.
+
+use chrono::Months;
+use spin_sdk::http::Response;
+use vip_domain::figures::{Line, Tally, Unit, TOTAL};
+use vip_domain::reports::{Grain, Row, Window};
+use vip_kit::db::Db;
+use vip_kit::{Ctx, Problem};
+use vip_store::reports as facts;
+
+use crate::ask::{answer, ask, Ask};
+
+pub const BREAKDOWNS: &[&str] = &["tier", "direction", "how", "cohort", "currency"];
+
+pub const DEFINITIONS: &[(&str, &str)] = &[
+    ("vip_members", "Members at the end of the row: joined before it, not erased and not disconnected (retention case closed as disconnected) before it; by the tier held then (the last tier change before the end, else the tier the next change started from, else the tier held since joining)."),
+    ("joins", "Memberships whose joined_at falls in the row, by the tier they joined at."),
+    ("tier_changes", "Tier changes (tier_changes.at) in the row, by direction (upgrade, downgrade) and by the tier moved to."),
+    ("exits", "Members who stopped being VIP in the row, by how: erased (privacy erasure) or disconnected (retention case closed as disconnected); a member counts once, at the first."),
+    ("retention", "Per joining month (programme zone) of the twelve months before the window's end: members still VIP at the window's end, of those who joined that month."),
+    ("onboarding_opened", "Onboarding cases opened in the row."),
+    ("onboarding_approved", "Onboarding cases approved in the row (decided_at)."),
+    ("onboarding_rejected", "Onboarding cases rejected in the row (decided_at)."),
+    ("onboarding_within_target", "Of the cases approved in the row, those approved by their due time (opened_at + the onboarding target, 24 h by default)."),
+    ("purchases", "Purchases by members made in the row (purchases.at, not before joining), by the tier held at the purchase."),
+    ("qualifying_spend", "Sum of those purchases' amounts in minor units, special prices excluded, by currency and by currency and tier; never summed across currencies, so it has no total line."),
+];
+
+pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let db = Db::open()?;
+    let ask = ask(ctx, &db, BREAKDOWNS)?;
+    let mut lines = Vec::new();
+    for row in &ask.periods.rows {
+        lines.extend(row_lines(&db, row)?);
+    }
+    lines.extend(retention(&db, &ask)?);
+    answer("programme", &ask, &lines, DEFINITIONS)
+}
+
+/// The programme's lines of one row.
+pub fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+    let w = &row.window;
+    let mut lines = Vec::new();
+    let by_tier = |figure, counts: Vec<(String, i64)>| {
+        let mut t = Tally::new(figure, Unit::Count, &["tier"]);
+        for (tier, n) in counts {
+            t.add(vec![tier], n);
+        }
+        t.lines(row)
+    };
+    lines.extend(by_tier("vip_members", facts::members_by_tier(db, w.to)?));
+    lines.extend(by_tier("joins", facts::joins(db, w)?));
+    let mut moves = Tally::new("tier_changes", Unit::Count, &["direction", "tier"]);
+    for (direction, tier, n) in facts::tier_moves(db, w)? {
+        moves.add(vec![direction, tier], n);
+    }
+    lines.extend(moves.lines(row));
+    let mut exits = Tally::new("exits", Unit::Count, &["how"]);
+    for (how, n) in facts::exits(db, w)? {
+        exits.add(vec![how], n);
+    }
+    lines.extend(exits.lines(row));
+    let o = facts::onboarding(db, w)?;
+    lines.push(Line::total(row, "onboarding_opened", Unit::Count, o.opened));
+    lines.push(Line::total(
+        row,
+        "onboarding_approved",
+        Unit::Count,
+        o.approved,
+    ));
+    lines.push(Line::total(
+        row,
+        "onboarding_rejected",
+        Unit::Count,
+        o.rejected,
+    ));
+    lines.push(Line::ratio(
+        row,
+        "onboarding_within_target",
+        TOTAL,
+        "all",
+        o.approved_within_target,
+        o.approved,
+    ));
+    let mut purchases = Tally::new("purchases", Unit::Count, &["tier"]);
+    let mut spend = Tally::new("qualifying_spend", Unit::MinorUnits, &["currency", "tier"]);
+    for p in facts::purchases(db, w)? {
+        purchases.add(vec![p.tier.clone()], p.count);
+        spend.add(
+            vec![p.currency.clone(), format!("{} {}", p.currency, p.tier)],
+            p.qualifying_minor,
+        );
+    }
+    lines.extend(purchases.lines(row));
+    lines.extend(
+        spend
+            .lines(row)
+            .into_iter()
+            .filter(|l| l.breakdown != TOTAL),
+    );
+    Ok(lines)
+}
+
+/// Retention by joining month, at the end of the window.
+fn retention(db: &Db, ask: &Ask) -> Result<Vec<Line>, Problem> {
+    let zone = ask.program.zone;
+    let end = ask.periods.window.to;
+    let last = Grain::Month.start(zone.date_of(end));
+    let whole = ask.whole();
+    let mut lines = Vec::new();
+    for back in (0..12).rev() {
+        let Some(first) = last.checked_sub_months(Months::new(back)) else {
+            continue;
+        };
+        let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
+        let joined = Window {
+            from: zone.start_of(first),
+            to: zone.start_of(next).min(end),
+        };
+        let (count, still) = facts::cohort(db, &joined, end)?;
+        if count > 0 {
+            lines.push(Line::ratio(
+                &whole,
+                "retention",
+                "cohort",
+                first.format("%Y-%m").to_string(),
+                still,
+                count,
+            ));
+        }
+    }
+    Ok(lines)
+}

@@ -1,0 +1,196 @@
+//! The executive summary: the key figures of the last complete week, month
+//! or quarter against the one before and against the programme's targets,
+//! with the alerts; and its weekly run, which queues the summary as a
+//! notice to the programme manager once per week.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use spin_sdk::http::Response;
+use vip_domain::figures::{previous_window, KeyFigure, Line, ReportsProgram, TOTAL};
+use vip_domain::reports::{Grain, Row, Window};
+use vip_kit::db::{timestamp_text, Db};
+use vip_kit::{Ctx, Problem};
+use vip_store::calendars::Schedules;
+use vip_store::reports::PROGRAM;
+
+use crate::{collections, points, programme, support};
+
+/// The figures the summary shows, each with its target (whole percent) if
+/// it has one.
+fn targets(program: &ReportsProgram) -> Vec<(&'static str, Option<u32>)> {
+    let t = &program.targets;
+    vec![
+        ("vip_members", None),
+        ("joins", None),
+        ("exits", None),
+        (
+            "onboarding_within_target",
+            Some(t.onboarding_within_target_percent),
+        ),
+        ("points_earned", None),
+        ("points_redeemed", None),
+        ("outstanding_points", None),
+        ("redemptions", None),
+        (
+            "redemptions_reviewed_on_time",
+            Some(t.redemptions_reviewed_on_time_percent),
+        ),
+        ("tickets_opened", None),
+        ("first_response_sla", Some(t.first_response_sla_percent)),
+        ("resolution_sla", Some(t.resolution_sla_percent)),
+        ("backlog", None),
+        ("invoices_paid_by_due", Some(t.invoices_paid_by_due_percent)),
+        ("disconnections", None),
+    ]
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub period: String,
+    pub as_of: String,
+    pub zone: &'static str,
+    pub from: String,
+    pub to: String,
+    pub previous_from: String,
+    pub previous_to: String,
+    pub figures: Vec<KeyFigure>,
+    /// The alerts of the figures that crossed their threshold.
+    pub alerts: Vec<String>,
+}
+
+/// Every report's total lines for one window.
+fn totals(
+    db: &Db,
+    program: &ReportsProgram,
+    window: &Window,
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Line>, Problem> {
+    let row = Row {
+        label: TOTAL.into(),
+        window: window.clone(),
+    };
+    let mut schedules = Schedules::new(db, now);
+    let mut lines = programme::row_lines(db, &row)?;
+    lines.extend(points::row_lines(db, &row, as_of)?);
+    lines.extend(support::row_lines(
+        db,
+        &mut schedules,
+        program,
+        &row,
+        as_of,
+    )?);
+    lines.extend(collections::row_lines(db, program.zone, &row, as_of)?);
+    lines.retain(|l| l.breakdown == TOTAL);
+    Ok(lines)
+}
+
+/// The summary of `window` (a whole `grain`) against the one before.
+pub fn summarise(
+    db: &Db,
+    program: &ReportsProgram,
+    label: String,
+    grain: Grain,
+    window: &Window,
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Summary, Problem> {
+    let before = previous_window(grain, window, program.zone);
+    let current = totals(db, program, window, as_of, now)?;
+    let previous = totals(db, program, &before, as_of, now)?;
+    let figures: Vec<KeyFigure> = targets(program)
+        .into_iter()
+        .filter_map(|(figure, target)| {
+            let now = current.iter().find(|l| l.figure == figure)?;
+            let then = previous.iter().find(|l| l.figure == figure);
+            Some(KeyFigure::compare(now, then, target))
+        })
+        .collect();
+    Ok(Summary {
+        period: label,
+        as_of: timestamp_text(as_of),
+        zone: program.zone.name(),
+        from: timestamp_text(window.from),
+        to: timestamp_text(window.to),
+        previous_from: timestamp_text(before.from),
+        previous_to: timestamp_text(before.to),
+        alerts: figures.iter().filter_map(|f| f.alert.clone()).collect(),
+        figures,
+    })
+}
+
+/// `GET /api/v1/reports/summary?period=week|month|quarter&as_of=`: the last
+/// complete period before `as_of`.
+pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let grain = match ctx.query("period") {
+        None => Grain::Week,
+        Some(p) => match Grain::parse(p) {
+            Some(g) if g != Grain::Day => g,
+            _ => return Err(Problem::field("period", "must be week, month or quarter")),
+        },
+    };
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let zone = program.zone;
+    let this = grain.start(zone.date_of(as_of));
+    let window = Window {
+        from: zone.start_of(grain.start(this.pred_opt().unwrap_or(this))),
+        to: zone.start_of(this),
+    };
+    let label = format!("{grain} before {this}");
+    let summary = summarise(&db, &program, label, grain, &window, as_of, ctx.now)?;
+    Ok(vip_kit::json(200, &summary))
+}
+
+#[derive(Serialize)]
+struct Run {
+    as_of: String,
+    /// The week summarised (ISO week), if one is due.
+    week: Option<String>,
+    /// Whether this run queued it (a repeat finds it queued).
+    queued: bool,
+}
+
+/// `POST /api/v1/reports/summary/runs?as_of=`: queues the weekly summary
+/// due at `as_of` (the cron event calls it hourly; the notice id makes a
+/// repeat a no-op).
+pub fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let db = Db::open()?;
+    let program = PROGRAM.load(&db, ctx.now)?.document;
+    let Some((week, window)) = program.weekly_summary_due(as_of) else {
+        return Ok(vip_kit::json(
+            200,
+            &Run {
+                as_of: timestamp_text(as_of),
+                week: None,
+                queued: false,
+            },
+        ));
+    };
+    let id = format!("reports.weekly_summary:{week}");
+    let queued = if vip_store::notices::exists(&db, &id)? {
+        false
+    } else {
+        let summary = summarise(
+            &db,
+            &program,
+            week.clone(),
+            Grain::Week,
+            &window,
+            as_of,
+            ctx.now,
+        )?;
+        let payload = serde_json::json!({ "to": "program_manager", "summary": summary });
+        vip_store::notices::enqueue_staff(&db, &id, "reports.weekly_summary", &payload, ctx.now)?
+    };
+    Ok(vip_kit::json(
+        200,
+        &Run {
+            as_of: timestamp_text(as_of),
+            week: Some(week),
+            queued,
+        },
+    ))
+}
