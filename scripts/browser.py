@@ -8,7 +8,8 @@ delivers, so the one-time code is read as a member would get it: delivered.
 Journeys: apply (a VIP application, then an invalid one), sign in with a code,
 see tier, points, card, service and invoices, switch to Spanish, redeem a
 reward, open a ticket and see it listed, change a consent, download my data,
-sign out. Each saves a screenshot in
+sign out; then the operations dashboard (charts against the report API,
+a CSV download, phone and laptop screenshots). Each saves a screenshot in
 target/browser-report/. Ends with `browser: N passed, M failed`; exit 1 if any failed.
 Run via scripts/browser.sh (scripts/test.sh does)."""
 import json
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -266,6 +268,53 @@ def main():
         driver.find_element(By.ID, "signout").click()
         visible("#welcome")
         assert driver.execute_script("return sessionStorage.getItem('member-token')") is None
+
+    @journey("dashboard")
+    def _():
+        # The operations dashboard over the data the journeys above made, as
+        # the programme manager, on the phone: each chart's bars are the
+        # figures the report API answers for the same query.
+        began = time.monotonic()
+        driver.get(host.url + "/portal/dashboard.html")
+        form = visible("#controls")
+        form.find_element(By.NAME, "key").send_keys(dict(fuzz.ROLES)["program_manager"])
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true")
+        print(f"browser: dashboard first load {time.monotonic() - began:.2f}s "
+              f"(charts and summary {driver.find_element(By.TAG_NAME, 'body').get_attribute('data-load-ms')} ms)")
+        charts = driver.find_elements(By.CSS_SELECTOR, "div.chart")
+        assert len(charts) == 13, len(charts)
+        opened = 0
+        for chart in charts:
+            report = chart.find_element(By.XPATH, "ancestor::section").get_attribute("data-report")
+            figure, breakdown = chart.get_attribute("data-figure"), chart.get_attribute("data-breakdown")
+            query = [(k, v) for k, v in urllib.parse.parse_qsl(chart.get_attribute("data-query"))
+                     if k not in ("format", "figure", "breakdown")]
+            answer = operator(host.url, "program_manager", "GET",
+                              f"/api/v1/reports/{report}?{urllib.parse.urlencode(query)}")
+            expected = {(line["period"], line["key"]): line["value"] for line in answer["lines"]
+                        if line["figure"] == figure and line["breakdown"] == breakdown}
+            drawn = {(b.get_attribute("data-period"), b.get_attribute("data-key")):
+                     int(b.get_attribute("data-value")) if b.get_attribute("data-value") else None
+                     for b in chart.find_elements(By.CSS_SELECTOR, ".bar")}
+            assert drawn == expected, f"{report} {figure} by {breakdown}: drawn {drawn}, API {expected}"
+            if figure == "tickets_opened":
+                opened = sum(v or 0 for v in drawn.values())
+        assert opened >= 1, "the ticket opened above is not on the dashboard"
+        assert driver.find_elements(By.CSS_SELECTOR, "#summary-table tbody tr"), "no summary figures"
+        # A CSV download, as the operator's browser saves it.
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(REPORT)})
+        for old in REPORT.glob("support-*.csv"):
+            old.unlink()
+        driver.find_element(By.CSS_SELECTOR, "button.csv[data-report=support]").click()
+        wait.until(lambda d: [f for f in REPORT.glob("support-*.csv")])
+        saved = next(REPORT.glob("support-*.csv"))
+        wait.until(lambda d: saved.stat().st_size > 0)
+        assert saved.read_text().startswith("period,from,to,figure,breakdown,key,unit,value,part,whole,percent\n")
+        driver.save_screenshot(str(REPORT / "dashboard-phone.png"))
+        driver.set_window_size(1280, 900)
+        driver.save_screenshot(str(REPORT / "dashboard-laptop.png"))
+        driver.set_window_size(390, 844)
 
     driver.quit()
     host.stop()

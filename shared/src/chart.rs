@@ -19,6 +19,11 @@ const COLOURS: [&str; 8] = [
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
 ];
 
+/// The `i`th series colour.
+fn colour(i: usize) -> &'static str {
+    COLOURS.get(i % COLOURS.len()).copied().unwrap_or("#000000")
+}
+
 const WIDTH: i64 = 640;
 const LABEL: i64 = 150;
 const BAR: i64 = 22;
@@ -61,14 +66,20 @@ pub fn svg(title: &str, lines: &[&Line]) -> String {
         }
     }
     let ratio = lines.iter().any(|l| l.unit == Unit::Ratio);
-    let body = if periods.len() <= 1 || ratio {
+    let body = if lines.is_empty() {
+        (
+            24,
+            r#"<text x="0" y="16" font-size="12">Nothing to show for this period.</text>"#
+                .to_string(),
+        )
+    } else if periods.len() <= 1 || ratio {
         bars(lines)
     } else {
         columns(&periods, &keys, lines)
     };
     let (height, content) = body;
     let mut out = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {h}" width="100%" role="img" aria-labelledby="t" class="chart"><title id="t">{t}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {h}" width="100%" role="img" aria-labelledby="t" class="figure-chart"><title id="t">{t}</title>"#,
         h = height + 30,
         t = escape(title)
     );
@@ -106,7 +117,7 @@ fn bars(lines: &[&Line]) -> (i64, String) {
             a = bar_attrs(l),
             ty = y + 15,
             label = escape(&label),
-            c = COLOURS[i % COLOURS.len()],
+            c = colour(i),
             tx = LABEL + w + 6,
             v = escape(&shown(l)),
         );
@@ -139,7 +150,7 @@ fn columns(periods: &[&str], keys: &[&str], lines: &[&Line]) -> (i64, String) {
                 out,
                 r#"<rect class="bar" {a} x="{x}" y="{top}" width="{width}" height="{h}" fill="{c}"><title>{t}</title></rect>"#,
                 a = bar_attrs(l),
-                c = COLOURS[ki % COLOURS.len()],
+                c = colour(ki),
                 t = escape(&format!("{period} {key}: {}", shown(l))),
             );
         }
@@ -149,8 +160,8 @@ fn columns(periods: &[&str], keys: &[&str], lines: &[&Line]) -> (i64, String) {
             r#"<text x="{x}" y="{ty}" font-size="10">{total}</text>"#,
             ty = top - 3
         );
-        // Label every row if they fit, else about eight of them.
-        if n <= 12 || pi % usize::try_from(n / 8).unwrap_or(1).max(1) == 0 {
+        // Label at most eight rows, evenly, so labels never overlap on a phone.
+        if pi % usize::try_from((n + 7) / 8).unwrap_or(1).max(1) == 0 {
             let _ = write!(
                 out,
                 r#"<text x="{x}" y="{ly}" font-size="10">{p}</text>"#,
@@ -165,7 +176,7 @@ fn columns(periods: &[&str], keys: &[&str], lines: &[&Line]) -> (i64, String) {
             out,
             r#"<rect x="0" y="{ry}" width="12" height="12" fill="{c}"/><text x="18" y="{y}" font-size="12">{k}</text>"#,
             ry = y - 10,
-            c = COLOURS[ki % COLOURS.len()],
+            c = colour(ki),
             k = escape(key)
         );
         y += 18;
@@ -203,6 +214,11 @@ mod tests {
         assert!(s.contains("Backlog &amp; age"));
         assert!(s.contains("&lt;script&gt;") && !s.contains("<script>"));
         assert_eq!(s.matches(r#"class="bar""#).count(), 2);
+    }
+
+    #[test]
+    fn an_empty_chart_says_so() {
+        assert!(svg("SLA", &[]).contains("Nothing to show for this period."));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! property test) can check that the parts add up, and CSV has one shape
 //! for every report.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -136,7 +136,11 @@ pub struct Tally {
     pub figure: &'static str,
     pub unit: Unit,
     pub dimensions: &'static [&'static str],
-    cells: BTreeMap<Vec<String>, i64>,
+    /// In the order first added: a breakdown's keys keep that order (age
+    /// bands youngest first), not the alphabet's.
+    cells: Vec<(Vec<String>, i64)>,
+    /// Where each combination's cell is in `cells`.
+    index: HashMap<Vec<String>, usize>,
 }
 
 impl Tally {
@@ -145,23 +149,33 @@ impl Tally {
             figure,
             unit,
             dimensions,
-            cells: BTreeMap::new(),
+            cells: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
     /// Adds `amount` to the cell of `keys` (one per dimension, in order).
     pub fn add(&mut self, keys: Vec<String>, amount: i64) {
-        *self.cells.entry(keys).or_insert(0) += amount;
+        match self.index.get(&keys).and_then(|i| self.cells.get_mut(*i)) {
+            Some((_, n)) => *n += amount,
+            None => {
+                self.index.insert(keys.clone(), self.cells.len());
+                self.cells.push((keys, amount));
+            }
+        }
     }
 
     pub fn lines(&self, row: &Row) -> Vec<Line> {
-        let total = self.cells.values().sum();
+        let total = self.cells.iter().map(|(_, n)| n).sum();
         let mut out = vec![Line::total(row, self.figure, self.unit, total)];
         for (i, dimension) in self.dimensions.iter().enumerate() {
-            let mut by: BTreeMap<&str, i64> = BTreeMap::new();
+            let mut by: Vec<(&str, i64)> = Vec::new();
             for (keys, amount) in &self.cells {
                 let key = keys.get(i).map_or("unknown", String::as_str);
-                *by.entry(key).or_insert(0) += amount;
+                match by.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += amount,
+                    None => by.push((key, *amount)),
+                }
             }
             out.extend(
                 by.into_iter()

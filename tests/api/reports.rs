@@ -582,7 +582,7 @@ fn the_collections_report_judges_due_days_in_local_time() {
 }
 
 #[test]
-fn reports_answer_csv_with_a_header_row() {
+fn reports_answer_csv_with_a_header_row_and_charts_with_their_figures() {
     let (_app, host) = november();
     let path = format!("/api/v1/reports/support?from=2026-11-01&to=2026-11-30&{AS_OF}");
     let j = report(&host, &path);

@@ -1,8 +1,11 @@
-//! The `portal` component: the member portal and the application form, as
+//! The `portal` component: the member portal and the application form, and
+//! the operations dashboard (`dashboard.html`, docs/reports.md), as
 //! static files compiled into the component (`portal/` at the repository
-//! root), served under `/portal/`. The pages hold no API key: they call the
-//! public application and session operations, then the member's own
-//! (`/api/v1/me…`) with the member token, on the same origin.
+//! root), served under `/portal/`. The pages hold no API key: the member
+//! pages call the public application and session operations, then the
+//! member's own (`/api/v1/me…`) with the member token; the dashboard calls
+//! the report operations with the key its operator types (kept in the tab
+//! only), all on the same origin.
 //! (No `forbid(unsafe_code)` here: spin-sdk's export macro emits the
 //! component's `unsafe` ABI glue; this crate's own code has none.)
 
@@ -20,6 +23,16 @@ const FILES: &[(&str, &str, &str)] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../portal/app.js"),
+    ),
+    (
+        "dashboard.html",
+        "text/html; charset=utf-8",
+        include_str!("../../../portal/dashboard.html"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../portal/dashboard.js"),
     ),
     (
         "style.css",

@@ -1,5 +1,6 @@
 //! What a report request asks (period, rows, `as_of`, format, breakdown)
-//! and how a report answers: JSON, or CSV with a header row.
+//! and how a report answers: JSON, CSV with a header row, or one figure's
+//! chart as SVG (`vip_domain::chart`).
 
 use serde::Serialize;
 use spin_sdk::http::Response;
@@ -14,6 +15,8 @@ use vip_store::reports::PROGRAM;
 pub enum Format {
     Json,
     Csv,
+    /// The chart of one figure (`figure=`) by one breakdown.
+    Svg,
 }
 
 /// A parsed report request.
@@ -24,6 +27,8 @@ pub struct Ask {
     format: Format,
     /// Only this breakdown's lines (and the totals), if given.
     breakdown: Option<String>,
+    /// The figure to chart (SVG).
+    figure: Option<String>,
 }
 
 impl Ask {
@@ -38,15 +43,22 @@ impl Ask {
 }
 
 /// Reads the request: `period` or `from`/`to`, `by`, `as_of`, `format`
-/// (or `Accept: text/csv`), `breakdown` (one of `breakdowns`). Every
-/// mistake is a 400 naming its parameter.
-pub fn ask(ctx: &Ctx<'_>, db: &Db, breakdowns: &[&str]) -> Result<Ask, Problem> {
+/// (or `Accept: text/csv`), `breakdown` (one of `breakdowns`), `figure`
+/// (one of `definitions`, for a chart). Every mistake is a 400 naming its
+/// parameter.
+pub fn ask(
+    ctx: &Ctx<'_>,
+    db: &Db,
+    breakdowns: &[&str],
+    definitions: &[(&str, &str)],
+) -> Result<Ask, Problem> {
     let as_of = ctx.as_of()?;
     let program = PROGRAM.load(db, ctx.now)?.document;
     let format = match ctx.query("format") {
         Some("json") => Format::Json,
         Some("csv") => Format::Csv,
-        Some(_) => return Err(Problem::field("format", "must be json or csv")),
+        Some("svg") => Format::Svg,
+        Some(_) => return Err(Problem::field("format", "must be json, csv or svg")),
         None if ctx.header("accept").is_some_and(|a| a.contains("text/csv")) => Format::Csv,
         None => Format::Json,
     };
@@ -59,6 +71,24 @@ pub fn ask(ctx: &Ctx<'_>, db: &Db, breakdowns: &[&str]) -> Result<Ask, Problem> 
             ))
         }
         None => None,
+    };
+    let figure = match (ctx.query("figure"), format) {
+        (Some(f), Format::Svg) if definitions.iter().any(|(d, _)| *d == f) => Some(f.to_string()),
+        (None, Format::Svg) => {
+            return Err(Problem::field(
+                "figure",
+                "a chart (format=svg) needs a figure",
+            ))
+        }
+        (Some(_), Format::Svg) => {
+            let names: Vec<&str> = definitions.iter().map(|(d, _)| *d).collect();
+            return Err(Problem::field(
+                "figure",
+                format!("must be one of: {}", names.join(", ")),
+            ));
+        }
+        (Some(_), _) => return Err(Problem::field("figure", "only with format=svg")),
+        (None, _) => None,
     };
     let q = PeriodQuery {
         period: ctx.query("period"),
@@ -74,6 +104,7 @@ pub fn ask(ctx: &Ctx<'_>, db: &Db, breakdowns: &[&str]) -> Result<Ask, Problem> 
         program,
         format,
         breakdown,
+        figure,
     })
 }
 
@@ -124,6 +155,23 @@ pub fn answer(
                 lines: kept,
             },
         )),
+        Format::Svg => {
+            let figure = ask.figure.as_deref().unwrap_or_default();
+            let breakdown = ask.breakdown.as_deref().unwrap_or(TOTAL);
+            let charted: Vec<&Line> = lines
+                .iter()
+                .filter(|l| l.figure == figure && l.breakdown == breakdown)
+                .collect();
+            let title = match breakdown {
+                TOTAL => figure.replace('_', " "),
+                b => format!("{} by {}", figure.replace('_', " "), b.replace('_', " ")),
+            };
+            Ok(Response::builder()
+                .status(200)
+                .header("content-type", "image/svg+xml")
+                .body(vip_domain::chart::svg(&title, &charted))
+                .build())
+        }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             for line in kept {

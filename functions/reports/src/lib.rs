@@ -54,4 +54,24 @@ mod tests {
     fn every_operation_has_a_handler_and_every_handler_an_operation() {
         vip_kit::router::assert_bound("reports", super::HANDLERS);
     }
+
+    /// docs/reports.md says how every figure is computed, in the words the
+    /// reports answer in `definitions`.
+    #[test]
+    fn every_figure_is_documented_as_the_reports_define_it() {
+        let docs = include_str!("../../../docs/reports.md");
+        for (figure, text) in [
+            super::programme::DEFINITIONS,
+            super::points::DEFINITIONS,
+            super::support::DEFINITIONS,
+            super::collections::DEFINITIONS,
+        ]
+        .concat()
+        {
+            assert!(
+                docs.contains(&format!("| `{figure}` | {text} |")),
+                "{figure} is not documented as defined"
+            );
+        }
+    }
 }

@@ -33,7 +33,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
-    let ask = ask(ctx, &db, BREAKDOWNS)?;
+    let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
     let mut lines = Vec::new();
     for row in &ask.periods.rows {
         lines.extend(row_lines(&db, row, ask.as_of)?);

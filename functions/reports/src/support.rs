@@ -35,7 +35,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("tickets_opened", "Tickets opened in the row, by channel, kind, SLA priority, support plan and team (the assigned team; unassigned if none)."),
     ("first_response_outcomes", "The row's tickets by first-response outcome at as_of: met (responded by the due time), breached (responded late, or a first_response.breach clock event recorded), open_on_time (not responded, not due), overdue (not responded, past due); by outcome, by plan/priority/outcome and by team/outcome."),
     ("resolution_outcomes", "The same for resolution (the first time the ticket was resolved; a reopen does not undo it)."),
-    ("first_response_sla", "Of the row's tickets whose first response is settled (met or breached), the share met; in total, by plan/priority and by team."),
+    ("first_response_sla", "Of the row's tickets whose first response is settled (met or breached), the share met; in total, by priority, by plan/priority and by team."),
     ("resolution_sla", "The same for resolution."),
     ("backlog", "Tickets open at the end of the row (opened before it, not resolved by it), by age band (hours since opened; bands are programme data)."),
     ("clock_events", "Follow-ups and escalations that fell due in the row: SLA clock events by kind (follow_up.N, first_response.breach, resolution.breach, ...), from ticket_clock_events."),
@@ -49,7 +49,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
-    let ask = ask(ctx, &db, BREAKDOWNS)?;
+    let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
     let mut schedules = Schedules::new(&db, ctx.now);
     let mut lines = Vec::new();
     for row in &ask.periods.rows {
