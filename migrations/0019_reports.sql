@@ -8,7 +8,9 @@ CREATE INDEX IF NOT EXISTS memberships_by_joined ON memberships (joined_at);
 -- The ledger's moves in a window and the balance at a date, from the index alone.
 CREATE INDEX IF NOT EXISTS points_ledger_by_time ON points_ledger (at, kind, points, held);
 CREATE INDEX IF NOT EXISTS redemptions_by_requested ON redemptions (requested_at);
-CREATE INDEX IF NOT EXISTS tickets_by_opened ON tickets (opened_at);
+-- The backlog at a date: opened before it, less resolved before it.
+CREATE INDEX IF NOT EXISTS tickets_by_opened ON tickets (opened_at, resolved_at);
+CREATE INDEX IF NOT EXISTS tickets_by_resolved ON tickets (resolved_at) WHERE resolved_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ticket_clock_events_by_due ON ticket_clock_events (due_at);
 CREATE INDEX IF NOT EXISTS onboarding_cases_by_opened ON onboarding_cases (opened_at);
 CREATE INDEX IF NOT EXISTS onboarding_cases_by_decided ON onboarding_cases (decided_at);

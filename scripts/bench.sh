@@ -9,6 +9,8 @@
 #   scripts/bench.sh tickets [N]  one SLA sweep over N open tickets (default 100000), its rerun, a minute later
 #   scripts/bench.sh dunning [N]  one dunning run over N unpaid invoices (default 100000), its rerun, the pickup
 #   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
+#   scripts/bench.sh reports [N] [--browser] each report's p50/p99 over 20 calls: N members (default 100000), 1M ledger
+#                                rows, 100k tickets, 12 months of invoices; --browser: the dashboard's first load in chromium
 #   scripts/bench.sh kv           key-value get and set: SQLite (tmpfs, disk) vs Redis
 #   scripts/bench.sh member       a member-scoped read by staff, by a web form with a member token, by the member
 #   scripts/bench.sh startup [RUNS] start to first answer, cold and warm compilation cache (default 10 runs each)
@@ -31,8 +33,13 @@ case "${1:-host}" in
   dunning) exec python3 bench/dunning_bench.py "${@:2}" ;;
   suspension) exec python3 bench/suspension_bench.py "${@:2}" ;;
   startup) exec python3 bench/startup_bench.py "${@:2}" ;;
+  reports) if [[ " ${*:2} " == *" --browser "* ]]; then
+             scripts/venv.sh target/browser-venv scripts/browser-requirements.txt
+             exec target/browser-venv/bin/python bench/reports_bench.py "${@:2}"
+           fi
+           exec python3 bench/reports_bench.py "${@:2}" ;;
   member) exec python3 bench/member_bench.py ;;
   kv) scripts/bootstrap.sh redis-server >/dev/null
       exec python3 bench/kv_bench.py ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|queue [N]|dunning [N]|suspension [N]|startup [RUNS]|kv|member|sla [N]]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|queue [N]|dunning [N]|suspension [N]|startup [RUNS]|reports [N] [--browser]|kv|member|sla [N]]" >&2; exit 2 ;;
 esac

@@ -263,18 +263,18 @@ impl Compliance {
     }
 }
 
-/// The age band of an open ticket: the first band whose upper bound (in
-/// hours) it is under, or past the last.
-pub fn age_band(age: Duration, bounds_hours: &[u32]) -> String {
-    let hours = age.num_hours();
+/// The names of the age bands that `bounds_hours` (increasing) cut time
+/// into: `0-24h`, `24-72h`, …, and the last open-ended one, `720h+`. A ticket
+/// is in the first band whose upper bound its age (whole hours) is under.
+pub fn age_bands(bounds_hours: &[u32]) -> Vec<String> {
     let mut lower = 0;
+    let mut out = Vec::with_capacity(bounds_hours.len() + 1);
     for b in bounds_hours {
-        if hours < i64::from(*b) {
-            return format!("{lower}-{b}h");
-        }
+        out.push(format!("{lower}-{b}h"));
         lower = *b;
     }
-    format!("{lower}h+")
+    out.push(format!("{lower}h+"));
+    out
 }
 
 /// A redemption's state at `as_of`, from the times of its moves (its state
@@ -620,11 +620,11 @@ mod tests {
     }
 
     #[test]
-    fn age_bands() {
-        let b = [24, 72, 168];
-        assert_eq!(age_band(Duration::hours(3), &b), "0-24h");
-        assert_eq!(age_band(Duration::hours(24), &b), "24-72h");
-        assert_eq!(age_band(Duration::hours(200), &b), "168h+");
+    fn age_bands_are_named_by_their_bounds() {
+        assert_eq!(
+            age_bands(&[24, 72, 168]),
+            ["0-24h", "24-72h", "72-168h", "168h+"]
+        );
     }
 
     #[test]

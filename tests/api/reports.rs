@@ -211,6 +211,23 @@ fn the_programme_report_counts_members_by_local_day_across_the_dst_change() {
     );
     assert_breakdowns_add_up(&r);
 
+    // Asked from the 30th alone, the members at its start are counted
+    // directly (not carried from the 28th): the same figures.
+    let alone = report(
+        &host,
+        "/api/v1/reports/programme?from=2026-03-30&to=2026-03-30&as_of=2026-04-01T00:00:00Z",
+    );
+    for tier in ["gold", "platinum", "silver"] {
+        assert_eq!(
+            value(&alone, "total", "vip_members", "tier", tier),
+            Some(1),
+            "{tier}"
+        );
+    }
+    assert_eq!(
+        value(&alone, "total", "vip_members", "total", "all"),
+        Some(3)
+    );
     // The whole month: C's disconnection on the 31st is an exit too.
     let m = report(
         &host,

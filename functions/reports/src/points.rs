@@ -34,10 +34,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
-    let mut lines = Vec::new();
-    for row in &ask.periods.rows {
-        lines.extend(row_lines(&db, row, ask.as_of)?);
-    }
+    let mut lines = rows_lines(&db, &ask.periods.rows, ask.as_of)?;
     let whole = ask.whole();
     for r in facts::low_stock(&db, ask.program.low_stock_units)? {
         lines.push(Line::amount(
@@ -66,26 +63,42 @@ fn minutes(a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>) -
     (b - a).num_minutes()
 }
 
-/// The points lines of one row, as known at `as_of`.
-pub fn row_lines(
+/// The points lines of contiguous `rows`, as known at `as_of`. The points
+/// outstanding are summed once, at the first row's start, and carried
+/// through the rows by each row's ledger moves.
+pub fn rows_lines(
+    db: &Db,
+    rows: &[Row],
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Line>, Problem> {
+    let mut outstanding = match rows.first() {
+        Some(first) => facts::outstanding(db, first.window.from)?,
+        None => 0,
+    };
+    let mut lines = Vec::new();
+    for row in rows {
+        let m = facts::ledger_moves(db, &row.window)?;
+        outstanding += m.net;
+        lines.extend([
+            Line::total(row, "points_earned", Unit::Points, m.earned),
+            Line::total(row, "points_adjusted", Unit::Points, m.adjusted),
+            Line::total(row, "points_redeemed", Unit::Points, m.redeemed),
+            Line::total(row, "points_expired", Unit::Points, m.expired),
+            Line::total(row, "outstanding_points", Unit::Points, outstanding),
+        ]);
+        lines.extend(redemption_lines(db, row, as_of)?);
+    }
+    Ok(lines)
+}
+
+/// The redemption lines of one row, as known at `as_of`.
+fn redemption_lines(
     db: &Db,
     row: &Row,
     as_of: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Line>, Problem> {
     let w = &row.window;
-    let m = facts::ledger_moves(db, w)?;
-    let mut lines = vec![
-        Line::total(row, "points_earned", Unit::Points, m.earned),
-        Line::total(row, "points_adjusted", Unit::Points, m.adjusted),
-        Line::total(row, "points_redeemed", Unit::Points, m.redeemed),
-        Line::total(row, "points_expired", Unit::Points, m.expired),
-        Line::total(
-            row,
-            "outstanding_points",
-            Unit::Points,
-            facts::outstanding(db, w.to)?,
-        ),
-    ];
+    let mut lines = Vec::new();
     let mut counts = Tally::new(
         "redemptions",
         Unit::Count,

@@ -30,16 +30,40 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
-    let mut lines = Vec::new();
-    for row in &ask.periods.rows {
-        lines.extend(row_lines(&db, row)?);
-    }
+    let mut lines = rows_lines(&db, &ask.periods.rows)?;
     lines.extend(retention(&db, &ask)?);
     answer("programme", &ask, &lines, DEFINITIONS)
 }
 
-/// The programme's lines of one row.
-pub fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+/// The programme's lines of contiguous `rows`. Members by tier are counted
+/// once, at the first row's start, and carried through the rows by the
+/// joins, exits and tier changes in each (`facts::tier_flows`).
+pub fn rows_lines(db: &Db, rows: &[Row]) -> Result<Vec<Line>, Problem> {
+    let mut members: Vec<(String, i64)> = match rows.first() {
+        Some(first) => facts::members_by_tier(db, first.window.from)?,
+        None => Vec::new(),
+    };
+    members.sort();
+    let mut lines = Vec::new();
+    for row in rows {
+        for (tier, delta) in facts::tier_flows(db, &row.window)? {
+            match members.iter_mut().find(|(t, _)| *t == tier) {
+                Some((_, n)) => *n += delta,
+                None => members.push((tier, delta)),
+            }
+        }
+        let mut tally = Tally::new("vip_members", Unit::Count, &["tier"]);
+        for (tier, n) in &members {
+            tally.add(vec![tier.clone()], *n);
+        }
+        lines.extend(tally.lines(row));
+        lines.extend(row_lines(db, row)?);
+    }
+    Ok(lines)
+}
+
+/// The programme's lines of one row, but members by tier.
+fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
     let w = &row.window;
     let mut lines = Vec::new();
     let by_tier = |figure, counts: Vec<(String, i64)>| {
@@ -49,7 +73,6 @@ pub fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
         }
         t.lines(row)
     };
-    lines.extend(by_tier("vip_members", facts::members_by_tier(db, w.to)?));
     lines.extend(by_tier("joins", facts::joins(db, w)?));
     let mut moves = Tally::new("tier_changes", Unit::Count, &["direction", "tier"]);
     for (direction, tier, n) in facts::tier_moves(db, w)? {

@@ -58,32 +58,41 @@ pub struct Summary {
     pub alerts: Vec<String>,
 }
 
-/// Every report's total lines for one window.
+/// Every report's total lines for two contiguous windows, `before` then
+/// `now`, computed as two rows so what is carried from row to row (members
+/// by tier, outstanding points) is counted once.
 fn totals(
     db: &Db,
     program: &ReportsProgram,
-    window: &Window,
+    before: &Window,
+    now: &Window,
     as_of: DateTime<Utc>,
-    now: DateTime<Utc>,
+    clock: DateTime<Utc>,
 ) -> Result<Vec<Line>, Problem> {
-    let row = Row {
-        label: TOTAL.into(),
-        window: window.clone(),
-    };
-    let mut schedules = Schedules::new(db, now);
-    let mut lines = programme::row_lines(db, &row)?;
-    lines.extend(points::row_lines(db, &row, as_of)?);
-    lines.extend(support::row_lines(
-        db,
-        &mut schedules,
-        program,
-        &row,
-        as_of,
-    )?);
-    lines.extend(collections::row_lines(db, program.zone, &row, as_of)?);
+    let rows = [
+        Row {
+            label: PREVIOUS.into(),
+            window: before.clone(),
+        },
+        Row {
+            label: CURRENT.into(),
+            window: now.clone(),
+        },
+    ];
+    let mut schedules = Schedules::new(db, clock);
+    let mut lines = programme::rows_lines(db, &rows)?;
+    lines.extend(points::rows_lines(db, &rows, as_of)?);
+    for row in &rows {
+        lines.extend(support::row_lines(db, &mut schedules, program, row, as_of)?);
+        lines.extend(collections::row_lines(db, program.zone, row, as_of)?);
+    }
     lines.retain(|l| l.breakdown == TOTAL);
     Ok(lines)
 }
+
+/// The rows' names inside `totals`.
+const PREVIOUS: &str = "previous";
+const CURRENT: &str = "current";
 
 /// The summary of `window` (a whole `grain`) against the one before.
 pub fn summarise(
@@ -96,14 +105,20 @@ pub fn summarise(
     now: DateTime<Utc>,
 ) -> Result<Summary, Problem> {
     let before = previous_window(grain, window, program.zone);
-    let current = totals(db, program, window, as_of, now)?;
-    let previous = totals(db, program, &before, as_of, now)?;
+    let lines = totals(db, program, &before, window, as_of, now)?;
+    let find = |period: &str, figure: &str| {
+        lines
+            .iter()
+            .find(|l| l.period == period && l.figure == figure)
+    };
     let figures: Vec<KeyFigure> = targets(program)
         .into_iter()
         .filter_map(|(figure, target)| {
-            let now = current.iter().find(|l| l.figure == figure)?;
-            let then = previous.iter().find(|l| l.figure == figure);
-            Some(KeyFigure::compare(now, then, target))
+            Some(KeyFigure::compare(
+                find(CURRENT, figure)?,
+                find(PREVIOUS, figure),
+                target,
+            ))
         })
         .collect();
     Ok(Summary {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use spin_sdk::http::Response;
 use vip_domain::calendar::Clock;
 use vip_domain::figures::{
-    age_band, percentile, Compliance, Line, ReportsProgram, Tally, Unit, TOTAL,
+    age_bands, percentile, Compliance, Line, ReportsProgram, Tally, Unit, TOTAL,
 };
 use vip_domain::reports::Row;
 use vip_domain::sla::{merge_pauses, SlaClock};
@@ -231,16 +231,12 @@ pub fn row_lines(
         .iter()
         .map(|h| w.to - Duration::hours(i64::from(*h)))
         .collect();
-    let newer = facts::backlog(db, w.to, &cutoffs)?;
+    let (open, newer) = facts::backlog(db, w.to, &cutoffs)?;
     let mut backlog = Tally::new("backlog", Unit::Count, &["age"]);
     let mut before = 0;
-    for (i, n) in newer.iter().enumerate() {
-        // Opened after cutoff i but not after cutoff i-1: band i.
-        let age = bands.get(i).map_or_else(
-            || Duration::hours(i64::from(*bands.last().unwrap_or(&0))),
-            |h| Duration::hours(i64::from(*h) - 1),
-        );
-        backlog.add(vec![age_band(age, bands)], n - before);
+    let labels = age_bands(bands);
+    for (label, n) in labels.iter().zip(newer.iter().chain([&open])) {
+        backlog.add(vec![label.clone()], n - before);
         before = *n;
     }
     lines.extend(backlog.lines(row));

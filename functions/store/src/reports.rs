@@ -95,25 +95,66 @@ pub fn tier_moves(db: &Db, w: &Window) -> Result<Vec<(String, String, i64)>, Pro
     )
 }
 
-/// Members who stopped being VIP in `w`, by how: `erased` (the member's
-/// erasure), `disconnected` (their service ended after retention). A
-/// member both erased and disconnected counts once, at the first.
+/// (Read from the erasures and closed retention cases, which are few, not
+/// from every membership.)
+///
+/// When each member who left stopped being VIP, and how: `erased` (the
+/// member's erasure) or `disconnected` (their service ended after
+/// retention); a member both erased and disconnected left at the first.
+const LEFT: &str = "left_members AS (
+    SELECT m.customer_id, m.joined_at,
+      CASE WHEN e.erased_at IS NOT NULL AND (d.closed_at IS NULL OR e.erased_at <= d.closed_at)
+           THEN 'erased' ELSE 'disconnected' END AS how,
+      CASE WHEN e.erased_at IS NOT NULL AND (d.closed_at IS NULL OR e.erased_at <= d.closed_at)
+           THEN e.erased_at ELSE d.closed_at END AS left_at
+    FROM (SELECT customer_id FROM erasures
+          UNION SELECT customer_id FROM retention_cases WHERE status = 'disconnected') x
+    JOIN memberships m ON m.customer_id = x.customer_id
+    LEFT JOIN erasures e ON e.customer_id = x.customer_id
+    LEFT JOIN (SELECT customer_id, MIN(closed_at) AS closed_at FROM retention_cases
+               WHERE status = 'disconnected' GROUP BY customer_id) d ON d.customer_id = x.customer_id)";
+
+/// Members who stopped being VIP in `w`, by how.
 pub fn exits(db: &Db, w: &Window) -> Result<Vec<(String, i64)>, Problem> {
     db.all(
-        "SELECT how, COUNT(*) AS n FROM (
-           SELECT m.customer_id,
-             CASE WHEN e.erased_at IS NOT NULL AND (d.closed_at IS NULL OR e.erased_at <= d.closed_at)
-                  THEN 'erased' ELSE 'disconnected' END AS how,
-             CASE WHEN e.erased_at IS NOT NULL AND (d.closed_at IS NULL OR e.erased_at <= d.closed_at)
-                  THEN e.erased_at ELSE d.closed_at END AS left_at
-           FROM memberships m
-           LEFT JOIN erasures e ON e.customer_id = m.customer_id
-           LEFT JOIN (SELECT customer_id, MIN(closed_at) AS closed_at FROM retention_cases
-                      WHERE status = 'disconnected' GROUP BY customer_id) d ON d.customer_id = m.customer_id
-           WHERE e.erased_at IS NOT NULL OR d.closed_at IS NOT NULL)
-         WHERE left_at >= ?1 AND left_at < ?2 GROUP BY how",
+        &format!(
+            "WITH {LEFT} SELECT how, COUNT(*) AS n FROM left_members
+             WHERE left_at >= ?1 AND left_at < ?2 GROUP BY how"
+        ),
         &span(w),
         |r| Ok((r.text("how")?, count(&r)?)),
+    )
+}
+
+/// How the members by tier change in `w`: +1 for each join (at the tier
+/// joined at), -1 for each exit (at the tier held when leaving), and -1/+1
+/// for each tier change between joining and leaving. Added to the members
+/// by tier at `w`'s start they give the members by tier at its end, in
+/// time proportional to the events, not to the membership.
+pub fn tier_flows(db: &Db, w: &Window) -> Result<Vec<(String, i64)>, Problem> {
+    db.all(
+        &format!(
+            "WITH {LEFT}
+             SELECT tier_then, SUM(delta) AS n FROM (
+               SELECT {join_tier} AS tier_then, 1 AS delta FROM memberships m
+                WHERE m.joined_at >= ?1 AND m.joined_at < ?2
+               UNION ALL
+               SELECT {exit_tier}, -1 FROM left_members l JOIN memberships m ON m.customer_id = l.customer_id
+                WHERE l.left_at >= ?1 AND l.left_at < ?2 AND m.joined_at <= l.left_at
+               UNION ALL
+               SELECT c.from_tier, -1 FROM tier_changes c JOIN memberships m ON m.customer_id = c.customer_id
+                LEFT JOIN left_members l ON l.customer_id = c.customer_id
+                WHERE c.at >= ?1 AND c.at < ?2 AND c.at > m.joined_at AND (l.left_at IS NULL OR c.at < l.left_at)
+               UNION ALL
+               SELECT c.to_tier, 1 FROM tier_changes c JOIN memberships m ON m.customer_id = c.customer_id
+                LEFT JOIN left_members l ON l.customer_id = c.customer_id
+                WHERE c.at >= ?1 AND c.at < ?2 AND c.at > m.joined_at AND (l.left_at IS NULL OR c.at < l.left_at))
+             GROUP BY tier_then",
+            join_tier = tier_at("m.joined_at", true),
+            exit_tier = tier_at("l.left_at", true),
+        ),
+        &span(w),
+        |r| Ok((r.text("tier_then")?, count(&r)?)),
     )
 }
 
@@ -205,6 +246,8 @@ pub struct LedgerMoves {
     /// Committed at approval, less what cancellations after approval gave back.
     pub redeemed: i64,
     pub expired: i64,
+    /// The change in points held (available and reserved) over the window.
+    pub net: i64,
 }
 
 pub fn ledger_moves(db: &Db, w: &Window) -> Result<LedgerMoves, Problem> {
@@ -214,7 +257,8 @@ pub fn ledger_moves(db: &Db, w: &Window) -> Result<LedgerMoves, Problem> {
            COALESCE(SUM(CASE WHEN kind = 'adjust' THEN points END), 0) AS adjusted,
            COALESCE(-SUM(CASE WHEN kind = 'commit' THEN held END), 0)
              - COALESCE(SUM(CASE WHEN kind = 'release' AND held = 0 THEN points END), 0) AS redeemed,
-           COALESCE(-SUM(CASE WHEN kind = 'expire' THEN points END), 0) AS expired
+           COALESCE(-SUM(CASE WHEN kind = 'expire' THEN points END), 0) AS expired,
+           COALESCE(SUM(points + held), 0) AS net
          FROM points_ledger WHERE at >= ?1 AND at < ?2",
         &span(w),
         |r| {
@@ -223,6 +267,7 @@ pub fn ledger_moves(db: &Db, w: &Window) -> Result<LedgerMoves, Problem> {
                 adjusted: r.int("adjusted")?,
                 redeemed: r.int("redeemed")?,
                 expired: r.int("expired")?,
+                net: r.int("net")?,
             })
         },
     )
@@ -388,27 +433,47 @@ pub fn tickets_opened(db: &Db, w: &Window) -> Result<Vec<Ticket>, Problem> {
     Ok(tickets.into_iter().map(|(_, t)| t).collect())
 }
 
-/// Tickets open at `at` (opened before it, not resolved by it), counted by
-/// opened after each cutoff: `[after cutoffs[0], after cutoffs[1], …, all]`.
-pub fn backlog(db: &Db, at: DateTime<Utc>, cutoffs: &[DateTime<Utc>]) -> Result<Vec<i64>, Problem> {
-    let sums: Vec<String> = (0..cutoffs.len())
-        .map(|i| format!("COALESCE(SUM(opened_at > ?{}), 0) AS c{i}", i + 2))
+/// Tickets open at `at` (opened before it, not resolved by it): how many in
+/// all, and how many of them were opened after each cutoff (cutoffs in
+/// descending order, newest first). The total is the tickets opened before
+/// `at` less those resolved before it (two index ranges); the bands read
+/// only the tickets opened after the oldest cutoff.
+pub fn backlog(
+    db: &Db,
+    at: DateTime<Utc>,
+    cutoffs: &[DateTime<Utc>],
+) -> Result<(i64, Vec<i64>), Problem> {
+    let total = db
+        .one(
+            "SELECT (SELECT COUNT(*) FROM tickets WHERE opened_at < ?1)
+                  - (SELECT COUNT(*) FROM tickets WHERE resolved_at < ?1) AS n",
+            &[timestamp(at)],
+            |r| count(&r),
+        )?
+        .unwrap_or_default();
+    let Some(oldest) = cutoffs.last() else {
+        return Ok((total, Vec::new()));
+    };
+    let sums: String = (0..cutoffs.len())
+        .map(|i| format!("COALESCE(SUM(opened_at > ?{}), 0) AS c{i},", i + 3))
         .collect();
-    let mut params = vec![timestamp(at)];
+    let mut params = vec![timestamp(at), timestamp(*oldest)];
     params.extend(cutoffs.iter().map(|c| timestamp(*c)));
-    let sql = format!(
-        "SELECT {} COUNT(*) AS n FROM tickets
-         WHERE opened_at < ?1 AND (resolved_at IS NULL OR resolved_at >= ?1)",
-        sums.iter().map(|s| format!("{s},")).collect::<String>()
-    );
-    db.one(&sql, &params, |r| {
-        let mut out = (0..cutoffs.len())
-            .map(|i| r.int(&format!("c{i}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.push(count(&r)?);
-        Ok(out)
-    })
-    .map(Option::unwrap_or_default)
+    let newer = db
+        .one(
+            &format!(
+                "SELECT {sums} 0 AS unused FROM tickets
+                 WHERE opened_at > ?2 AND opened_at < ?1 AND (resolved_at IS NULL OR resolved_at >= ?1)"
+            ),
+            &params,
+            |r| {
+                (0..cutoffs.len())
+                    .map(|i| r.int(&format!("c{i}")))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        )?
+        .unwrap_or_default();
+    Ok((total, newer))
 }
 
 /// Clock events that fell due in `w`, by kind (`follow_up.2`,
