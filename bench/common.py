@@ -24,6 +24,29 @@ DEV_PAYMENT_WEBHOOK_SECRET = "whsec_ZGV2LXBheW1lbnQtd2ViaG9vay1zZWNyZXQ="
 DEV_CARD_SIGNING_KEY = "3f8e0fa1b2754f00a0e0c6219cd43c4a02fd3d5b03b906974b5d16649cd9e946"
 
 
+_manifest_copy = []
+
+
+def manifest():
+    """The app's manifest; with BENCH_SKIP_MIGRATION=<file> a copy beside the
+    same build whose migrations leave that file out (to measure what one
+    migration, such as an index, costs), made once per run."""
+    skip = os.environ.get("BENCH_SKIP_MIGRATION")
+    if not skip:
+        return os.path.join(ROOT, "spin.toml")
+    if _manifest_copy:
+        return _manifest_copy[0]
+    app = tempfile.mkdtemp(prefix="bench-app-")
+    shutil.copy(os.path.join(ROOT, "spin.toml"), app)
+    os.symlink(os.path.join(ROOT, "target"), os.path.join(app, "target"))
+    os.mkdir(os.path.join(app, "migrations"))
+    for name in sorted(os.listdir(os.path.join(ROOT, "migrations"))):
+        if name.endswith(".sql") and name != skip:
+            shutil.copy(os.path.join(ROOT, "migrations", name), os.path.join(app, "migrations"))
+    _manifest_copy.append(os.path.join(app, "spin.toml"))
+    return _manifest_copy[0]
+
+
 def free_port():
     """A loopback port nothing listens on now."""
     with socket.socket() as s:

@@ -15,13 +15,13 @@ import sqlite3
 import sys
 import tempfile
 
-from common import (ROOT, ROUNDS, Host, app_env, measure, per_thread_lua, runs_table, seeded_runs, state_locations, table,
+from common import (ROUNDS, Host, app_env, manifest, measure, per_thread_lua, runs_table, seeded_runs, state_locations, table,
                     timed_call)
 
 STAFF = "bench-staff-key-000000001"
 FORM = "bench-form-key-0000000001"
 ENV = app_env(f"staff={STAFF},webform={FORM}")
-MANIFEST = os.path.join(ROOT, "spin.toml")
+MANIFEST = manifest()  # BENCH_SKIP_MIGRATION=<file>: without that migration
 STRIDE = 50_000           # members per wrk thread per run
 EARNED = "2026-01-01T00:00:00.000Z"
 LUA = per_thread_lua("BENCH_MEMBER_BASE", f"""\

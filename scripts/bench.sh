@@ -6,6 +6,7 @@
 #   scripts/bench.sh cards        POST /api/v1/cards, a new card per request
 #   scripts/bench.sh sla [N]      N deadline computations natively, then inside a wasm component (default 1000000)
 #   scripts/bench.sh rewards [ROWS] redemptions per second; one expiry run over ROWS ledger rows (default 1000000)
+#   scripts/bench.sh intake       POST /api/v1/tickets, a new ticket per request (BENCH_SKIP_MIGRATION=<file>: without it)
 #   scripts/bench.sh tickets [N]  one SLA sweep over N open tickets (default 100000), its rerun, a minute later
 #   scripts/bench.sh dunning [N]  one dunning run over N unpaid invoices (default 100000), its rerun, the pickup
 #   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
@@ -29,6 +30,7 @@ case "${1:-host}" in
        exec python3 bench/deadlines_bench.py "${@:2}" ;;
   rewards) exec python3 bench/rewards_bench.py "${@:2}" ;;
   tickets) exec python3 bench/tickets_bench.py "${@:2}" ;;
+  intake) exec python3 bench/intake_bench.py ;;
   queue) exec python3 bench/queue_bench.py "${@:2}" ;;
   dunning) exec python3 bench/dunning_bench.py "${@:2}" ;;
   suspension) exec python3 bench/suspension_bench.py "${@:2}" ;;
@@ -41,5 +43,5 @@ case "${1:-host}" in
   member) exec python3 bench/member_bench.py ;;
   kv) scripts/bootstrap.sh redis-server >/dev/null
       exec python3 bench/kv_bench.py ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|tickets [N]|queue [N]|dunning [N]|suspension [N]|startup [RUNS]|reports [N] [--browser]|kv|member|sla [N]]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|intake|tickets [N]|queue [N]|dunning [N]|suspension [N]|startup [RUNS]|reports [N] [--browser]|kv|member|sla [N]]" >&2; exit 2 ;;
 esac

@@ -20,6 +20,14 @@ fn report(host: &Host, path: &str) -> Value {
     json(&r)
 }
 
+/// Asserts each expected value: `v` reads one line's value, from the
+/// expectation's texts (row, figure, breakdown, key, or without the row).
+fn expect<A: Copy + std::fmt::Debug>(v: &impl Fn(A) -> Option<i64>, expected: &[(A, i64)]) {
+    for (args, n) in expected {
+        assert_eq!(v(*args), Some(*n), "{args:?}");
+    }
+}
+
 /// The value of one line: (row, figure, breakdown, key).
 fn value(report: &Value, period: &str, figure: &str, breakdown: &str, key: &str) -> Option<i64> {
     line(report, period, figure, breakdown, key)["value"].as_i64()
@@ -127,49 +135,58 @@ fn the_programme_report_counts_members_by_local_day_across_the_dst_change() {
             Some("2026-03-29T22:00:00.000Z")
         )
     );
-    let v = |p, f, b, k| value(&r, p, f, b, k);
+    let v = |(p, f, b, k)| value(&r, p, f, b, k);
     // A joined at 23:59:59 on the 28th, B at 00:00 on the 29th (CET), D at
     // 23:59:59 on the 29th (CEST), C at 00:00 on the 30th.
-    assert_eq!(v("2026-03-28", "joins", "total", "all"), Some(1));
-    assert_eq!(v("2026-03-28", "joins", "tier", "silver"), Some(1));
-    assert_eq!(v("2026-03-29", "joins", "total", "all"), Some(2));
-    assert_eq!(v("2026-03-29", "joins", "tier", "gold"), Some(1));
-    assert_eq!(v("2026-03-29", "joins", "tier", "silver"), Some(1));
-    assert_eq!(v("2026-03-30", "joins", "tier", "gold"), Some(1));
+    expect(
+        &v,
+        &[
+            (("2026-03-28", "joins", "total", "all"), 1),
+            (("2026-03-28", "joins", "tier", "silver"), 1),
+            (("2026-03-29", "joins", "total", "all"), 2),
+            (("2026-03-29", "joins", "tier", "gold"), 1),
+            (("2026-03-29", "joins", "tier", "silver"), 1),
+            (("2026-03-30", "joins", "tier", "gold"), 1),
+        ],
+    );
     // Members at each day's end, by the tier held then: A was silver on
     // the 28th and platinum after two upgrades on the 29th; B gold until
     // its downgrade on the 30th; D erased on the 30th.
-    assert_eq!(v("2026-03-28", "vip_members", "total", "all"), Some(1));
-    assert_eq!(v("2026-03-28", "vip_members", "tier", "silver"), Some(1));
-    assert_eq!(v("2026-03-29", "vip_members", "total", "all"), Some(3));
+    expect(
+        &v,
+        &[
+            (("2026-03-28", "vip_members", "total", "all"), 1),
+            (("2026-03-28", "vip_members", "tier", "silver"), 1),
+            (("2026-03-29", "vip_members", "total", "all"), 3),
+        ],
+    );
     for tier in ["gold", "platinum", "silver"] {
         assert_eq!(
-            v("2026-03-29", "vip_members", "tier", tier),
+            v(("2026-03-29", "vip_members", "tier", tier)),
             Some(1),
             "{tier}"
         );
         assert_eq!(
-            v("2026-03-30", "vip_members", "tier", tier),
+            v(("2026-03-30", "vip_members", "tier", tier)),
             Some(1),
             "{tier}"
         );
     }
-    assert_eq!(v("2026-03-30", "vip_members", "total", "all"), Some(3));
-    assert_eq!(
-        v("2026-03-29", "tier_changes", "direction", "upgrade"),
-        Some(2)
+    expect(
+        &v,
+        &[
+            (("2026-03-30", "vip_members", "total", "all"), 3),
+            (("2026-03-29", "tier_changes", "direction", "upgrade"), 2),
+            (("2026-03-29", "tier_changes", "tier", "platinum"), 1),
+            (("2026-03-30", "tier_changes", "direction", "downgrade"), 1),
+            (("2026-03-30", "exits", "how", "erased"), 1),
+            (("2026-03-28", "exits", "total", "all"), 0),
+        ],
     );
-    assert_eq!(v("2026-03-29", "tier_changes", "tier", "platinum"), Some(1));
-    assert_eq!(
-        v("2026-03-30", "tier_changes", "direction", "downgrade"),
-        Some(1)
-    );
-    assert_eq!(v("2026-03-30", "exits", "how", "erased"), Some(1));
-    assert_eq!(v("2026-03-28", "exits", "total", "all"), Some(0));
     // Onboarding: the case approved on the 29th within its 24 h, the one
     // on the 30th an hour late.
     assert_eq!(
-        v("2026-03-28", "onboarding_opened", "total", "all"),
+        v(("2026-03-28", "onboarding_opened", "total", "all")),
         Some(1)
     );
     let within = line(&r, "2026-03-29", "onboarding_within_target", "total", "all");
@@ -184,24 +201,23 @@ fn the_programme_report_counts_members_by_local_day_across_the_dst_change() {
     let late = line(&r, "2026-03-30", "onboarding_within_target", "total", "all");
     assert_eq!(late["percent"], "0.0");
     assert_eq!(
-        v("2026-03-30", "onboarding_rejected", "total", "all"),
+        v(("2026-03-30", "onboarding_rejected", "total", "all")),
         Some(1)
     );
     // Purchases by the tier held at the purchase: gold at 11:00, platinum
     // from 12:00 (a special price: not qualifying).
-    assert_eq!(v("2026-03-29", "purchases", "tier", "gold"), Some(1));
-    assert_eq!(v("2026-03-29", "purchases", "tier", "platinum"), Some(1));
-    assert_eq!(
-        v("2026-03-29", "qualifying_spend", "currency", "EUR"),
-        Some(5000)
-    );
-    assert_eq!(
-        v("2026-03-29", "qualifying_spend", "tier", "EUR platinum"),
-        Some(0)
-    );
-    assert_eq!(
-        v("2026-03-30", "qualifying_spend", "tier", "EUR gold"),
-        Some(2000)
+    expect(
+        &v,
+        &[
+            (("2026-03-29", "purchases", "tier", "gold"), 1),
+            (("2026-03-29", "purchases", "tier", "platinum"), 1),
+            (("2026-03-29", "qualifying_spend", "currency", "EUR"), 5000),
+            (
+                ("2026-03-29", "qualifying_spend", "tier", "EUR platinum"),
+                0,
+            ),
+            (("2026-03-30", "qualifying_spend", "tier", "EUR gold"), 2000),
+        ],
     );
     // Retention of the March cohort at the window's end: D erased.
     let cohort = line(&r, "total", "retention", "cohort", "2026-03");
@@ -355,9 +371,9 @@ fn the_support_report_classifies_every_clock_and_measures_business_time() {
         &host,
         &format!("/api/v1/reports/support?from=2026-11-01&to=2026-11-30&{AS_OF}"),
     );
-    let v = |f, b, k| value(&r, "total", f, b, k);
+    let v = |(f, b, k)| value(&r, "total", f, b, k);
     // T4 (23:59:59 on 31 October, Madrid) is October's; T5 (00:00) November's.
-    assert_eq!(v("tickets_opened", "total", "all"), Some(5));
+    assert_eq!(v(("tickets_opened", "total", "all")), Some(5));
     for (b, k, n) in [
         ("channel", "web", 2),
         ("channel", "phone", 1),
@@ -374,12 +390,15 @@ fn the_support_report_classifies_every_clock_and_measures_business_time() {
         ("team", "beta", 1),
         ("team", "unassigned", 1),
     ] {
-        assert_eq!(v("tickets_opened", b, k), Some(n), "{b} {k}");
+        assert_eq!(v(("tickets_opened", b, k)), Some(n), "{b} {k}");
     }
     // First response: T1, T3, T5 met; T2 overdue (its breach recorded), T6
     // past due at 12:00 without a response.
-    assert_eq!(v("first_response_outcomes", "outcome", "met"), Some(3));
-    assert_eq!(v("first_response_outcomes", "outcome", "overdue"), Some(2));
+    assert_eq!(v(("first_response_outcomes", "outcome", "met")), Some(3));
+    assert_eq!(
+        v(("first_response_outcomes", "outcome", "overdue")),
+        Some(2)
+    );
     assert_eq!(
         line(&r, "total", "first_response_sla", "total", "all")["percent"],
         "100.0"
@@ -392,10 +411,10 @@ fn the_support_report_classifies_every_clock_and_measures_business_time() {
         ("overdue", 1),
         ("open_on_time", 2),
     ] {
-        assert_eq!(v("resolution_outcomes", "outcome", k), Some(n), "{k}");
+        assert_eq!(v(("resolution_outcomes", "outcome", k)), Some(n), "{k}");
     }
     assert_eq!(
-        v("resolution_outcomes", "plan_priority", "gold/high/breached"),
+        v(("resolution_outcomes", "plan_priority", "gold/high/breached")),
         Some(1)
     );
     let sla = line(&r, "total", "resolution_sla", "total", "all");
@@ -424,21 +443,28 @@ fn the_support_report_classifies_every_clock_and_measures_business_time() {
     // Business minutes to first response: T1 30 and T5 90 on the 24x7
     // clock; T3 opened Friday 16:00 Madrid, answered Monday 09:30 on the
     // 08:00-17:00 calendar, 15 minutes waiting on the customer: 60 + 90 - 15.
-    assert_eq!(v("first_response_minutes_median", "total", "all"), Some(90));
-    assert_eq!(v("first_response_minutes_p90", "total", "all"), Some(135));
-    assert_eq!(
-        v("first_response_minutes_median", "priority", "low"),
-        Some(135)
+    expect(
+        &v,
+        &[
+            (("first_response_minutes_median", "total", "all"), 90),
+            (("first_response_minutes_p90", "total", "all"), 135),
+            (("first_response_minutes_median", "priority", "low"), 135),
+            (("resolution_minutes_median", "total", "all"), 600),
+            (("resolution_minutes_p90", "total", "all"), 5760),
+        ],
     );
-    assert_eq!(v("resolution_minutes_median", "total", "all"), Some(600));
-    assert_eq!(v("resolution_minutes_p90", "total", "all"), Some(5760));
     // Open at 12:00 on the 30th: T6 (6 h), T2, T3 and T4 (a week to a month).
-    assert_eq!(v("backlog", "age", "0-24h"), Some(1));
-    assert_eq!(v("backlog", "age", "168-720h"), Some(3));
-    assert_eq!(v("backlog", "total", "all"), Some(4));
-    assert_eq!(v("clock_events", "event", "follow_up.1"), Some(1));
-    assert_eq!(v("clock_events", "total", "all"), Some(3));
-    assert_eq!(v("escalations", "total", "all"), Some(1));
+    expect(
+        &v,
+        &[
+            (("backlog", "age", "0-24h"), 1),
+            (("backlog", "age", "168-720h"), 3),
+            (("backlog", "total", "all"), 4),
+            (("clock_events", "event", "follow_up.1"), 1),
+            (("clock_events", "total", "all"), 3),
+            (("escalations", "total", "all"), 1),
+        ],
+    );
     let reopen = line(&r, "total", "reopen_rate", "total", "all");
     assert_eq!(
         (reopen["part"].as_i64(), reopen["whole"].as_i64()),
@@ -454,23 +480,27 @@ fn the_points_report_reads_the_ledger_and_redemptions_as_they_stood() {
         &host,
         &format!("/api/v1/reports/points?from=2026-10-01&to=2026-11-30&by=month&{AS_OF}"),
     );
-    let v = |p, f, b, k| value(&r, p, f, b, k);
+    let v = |(p, f, b, k)| value(&r, p, f, b, k);
     // 100 points earned one second before November (Madrid), 200 at its first instant.
-    assert_eq!(v("2026-10", "points_earned", "total", "all"), Some(100));
-    assert_eq!(
-        v("2026-10", "outstanding_points", "total", "all"),
-        Some(100)
+    expect(
+        &v,
+        &[
+            (("2026-10", "points_earned", "total", "all"), 100),
+            (("2026-10", "outstanding_points", "total", "all"), 100),
+            (("2026-11", "points_earned", "total", "all"), 250),
+            (("2026-11", "points_adjusted", "total", "all"), -20),
+        ],
     );
-    assert_eq!(v("2026-11", "points_earned", "total", "all"), Some(250));
-    assert_eq!(v("2026-11", "points_adjusted", "total", "all"), Some(-20));
     // 120 and 40 committed; the rejected request's 50 released.
-    assert_eq!(v("2026-11", "points_redeemed", "total", "all"), Some(160));
-    assert_eq!(v("2026-11", "points_expired", "total", "all"), Some(30));
-    assert_eq!(
-        v("2026-11", "outstanding_points", "total", "all"),
-        Some(140)
+    expect(
+        &v,
+        &[
+            (("2026-11", "points_redeemed", "total", "all"), 160),
+            (("2026-11", "points_expired", "total", "all"), 30),
+            (("2026-11", "outstanding_points", "total", "all"), 140),
+            (("2026-11", "redemptions", "total", "all"), 3),
+        ],
     );
-    assert_eq!(v("2026-11", "redemptions", "total", "all"), Some(3));
     for (b, k, n) in [
         ("reward_kind", "digital", 2),
         ("reward_kind", "experience", 1),
@@ -480,7 +510,7 @@ fn the_points_report_reads_the_ledger_and_redemptions_as_they_stood() {
         ("approval", "automatic", 1),
         ("approval", "manual", 2),
     ] {
-        assert_eq!(v("2026-11", "redemptions", b, k), Some(n), "{b} {k}");
+        assert_eq!(v(("2026-11", "redemptions", b, k)), Some(n), "{b} {k}");
     }
     let reviewed = line(
         &r,
@@ -517,25 +547,27 @@ fn the_points_report_reads_the_ledger_and_redemptions_as_they_stood() {
         )["percent"],
         "0.0"
     );
-    assert_eq!(
-        v("2026-11", "minutes_to_decision_median", "total", "all"),
-        Some(1380)
+    expect(
+        &v,
+        &[
+            (
+                ("2026-11", "minutes_to_decision_median", "total", "all"),
+                1380,
+            ),
+            (("2026-11", "minutes_to_decision_p90", "total", "all"), 2880),
+            (
+                (
+                    "2026-11",
+                    "minutes_to_fulfilment_median",
+                    "reward_kind",
+                    "experience",
+                ),
+                12900,
+            ),
+        ],
     );
     assert_eq!(
-        v("2026-11", "minutes_to_decision_p90", "total", "all"),
-        Some(2880)
-    );
-    assert_eq!(
-        v(
-            "2026-11",
-            "minutes_to_fulfilment_median",
-            "reward_kind",
-            "experience"
-        ),
-        Some(12900)
-    );
-    assert_eq!(
-        v("total", "stock_left", "reward", "1 Spa day (experience)"),
+        v(("total", "stock_left", "reward", "1 Spa day (experience)")),
         Some(3)
     );
     assert_breakdowns_add_up(&r);
@@ -562,38 +594,42 @@ fn the_collections_report_judges_due_days_in_local_time() {
         &host,
         &format!("/api/v1/reports/collections?from=2026-11-01&to=2026-11-30&{AS_OF}"),
     );
-    let v = |f, b, k| value(&r, "total", f, b, k);
+    let v = |(f, b, k)| value(&r, "total", f, b, k);
     // Paid at 23:59:59 on the due day (Madrid): by due; at 00:00 the next
     // day: late; paid after as_of: unpaid then. Invoice 5 was issued in October.
-    assert_eq!(v("invoices", "total", "all"), Some(4));
-    assert_eq!(v("invoices", "outcome", "paid_by_due"), Some(1));
-    assert_eq!(v("invoices", "outcome", "paid_late"), Some(1));
-    assert_eq!(v("invoices", "outcome", "unpaid"), Some(2));
+    expect(
+        &v,
+        &[
+            (("invoices", "total", "all"), 4),
+            (("invoices", "outcome", "paid_by_due"), 1),
+            (("invoices", "outcome", "paid_late"), 1),
+            (("invoices", "outcome", "unpaid"), 2),
+        ],
+    );
     assert_eq!(
         line(&r, "total", "invoices_paid_by_due", "total", "all")["percent"],
         "25.0"
     );
     for (k, n) in [("kept", 1), ("broken", 1), ("pending", 1)] {
-        assert_eq!(v("commitments", "outcome", k), Some(n), "{k}");
+        assert_eq!(v(("commitments", "outcome", k)), Some(n), "{k}");
     }
-    assert_eq!(v("dunning_steps", "action", "remind"), Some(1));
-    assert_eq!(v("dunning_steps", "total", "all"), Some(2));
-    assert_eq!(v("service_orders", "action", "suspend"), Some(2));
-    assert_eq!(v("service_orders", "action", "reconnect"), Some(1));
-    assert_eq!(v("disconnections", "total", "all"), Some(1));
-    assert_eq!(v("days_to_pay", "days", "0-7"), Some(1));
-    assert_eq!(v("days_to_pay", "days", "8-15"), Some(2));
-    assert_eq!(
-        v("suspension_cycle_minutes_median", "total", "all"),
-        Some(120)
-    );
-    assert_eq!(
-        v("suspension_cycle_minutes_p90", "total", "all"),
-        Some(1440)
-    );
-    assert_eq!(
-        v("suspension_cycle_minutes_median", "delivery", "third_party"),
-        Some(1440)
+    expect(
+        &v,
+        &[
+            (("dunning_steps", "action", "remind"), 1),
+            (("dunning_steps", "total", "all"), 2),
+            (("service_orders", "action", "suspend"), 2),
+            (("service_orders", "action", "reconnect"), 1),
+            (("disconnections", "total", "all"), 1),
+            (("days_to_pay", "days", "0-7"), 1),
+            (("days_to_pay", "days", "8-15"), 2),
+            (("suspension_cycle_minutes_median", "total", "all"), 120),
+            (("suspension_cycle_minutes_p90", "total", "all"), 1440),
+            (
+                ("suspension_cycle_minutes_median", "delivery", "third_party"),
+                1440,
+            ),
+        ],
     );
     assert_breakdowns_add_up(&r);
 }

@@ -19,6 +19,23 @@ pub enum Format {
     Svg,
 }
 
+/// Which figures a request needs computed: all of them, or only some (the
+/// one a chart draws, the summary's key figures): nothing else is read.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a>(Option<&'a [&'a str]>);
+
+impl<'a> Want<'a> {
+    pub fn only(figures: &'a [&'a str]) -> Self {
+        Want(Some(figures))
+    }
+
+    /// Whether any of `figures` is wanted.
+    pub fn any(&self, figures: &[&str]) -> bool {
+        self.0
+            .is_none_or(|wanted| wanted.iter().any(|w| figures.contains(w)))
+    }
+}
+
 /// A parsed report request.
 pub struct Ask {
     pub as_of: chrono::DateTime<chrono::Utc>,
@@ -28,10 +45,15 @@ pub struct Ask {
     /// Only this breakdown's lines (and the totals), if given.
     breakdown: Option<String>,
     /// The figure to chart (SVG).
-    figure: Option<String>,
+    figure: Option<&'static str>,
 }
 
 impl Ask {
+    /// The figures to compute.
+    pub fn want(&self) -> Want<'_> {
+        Want(self.figure.as_ref().map(std::slice::from_ref))
+    }
+
     /// The whole window as one row (figures that are not cut by rows:
     /// cohorts, stock alerts).
     pub fn whole(&self) -> Row {
@@ -50,7 +72,7 @@ pub fn ask(
     ctx: &Ctx<'_>,
     db: &Db,
     breakdowns: &[&str],
-    definitions: &[(&str, &str)],
+    definitions: &'static [(&'static str, &'static str)],
 ) -> Result<Ask, Problem> {
     let as_of = ctx.as_of()?;
     let program = PROGRAM.load(db, ctx.now)?.document;
@@ -73,7 +95,9 @@ pub fn ask(
         None => None,
     };
     let figure = match (ctx.query("figure"), format) {
-        (Some(f), Format::Svg) if definitions.iter().any(|(d, _)| *d == f) => Some(f.to_string()),
+        (Some(f), Format::Svg) if definitions.iter().any(|(d, _)| *d == f) => {
+            definitions.iter().map(|(d, _)| *d).find(|d| *d == f)
+        }
         (None, Format::Svg) => {
             return Err(Problem::field(
                 "figure",
@@ -156,7 +180,7 @@ pub fn answer(
             },
         )),
         Format::Svg => {
-            let figure = ask.figure.as_deref().unwrap_or_default();
+            let figure = ask.figure.unwrap_or_default();
             let breakdown = ask.breakdown.as_deref().unwrap_or(TOTAL);
             let charted: Vec<&Line> = lines
                 .iter()

@@ -13,7 +13,7 @@ use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
 use vip_store::reports as facts;
 
-use crate::ask::{answer, ask};
+use crate::ask::{answer, ask, Want};
 
 pub const BREAKDOWNS: &[&str] = &["outcome", "action", "days", "delivery"];
 
@@ -34,7 +34,13 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
     let mut lines = Vec::new();
     for row in &ask.periods.rows {
-        lines.extend(row_lines(&db, ask.program.zone, row, ask.as_of)?);
+        lines.extend(row_lines(
+            &db,
+            ask.program.zone,
+            row,
+            ask.as_of,
+            ask.want(),
+        )?);
     }
     answer("collections", &ask, &lines, DEFINITIONS)
 }
@@ -56,63 +62,89 @@ pub fn row_lines(
     zone: Zone,
     row: &Row,
     as_of: DateTime<Utc>,
+    want: Want<'_>,
 ) -> Result<Vec<Line>, Problem> {
     let w = &row.window;
     let day_end = |d: chrono::NaiveDate| zone.start_of(d.succ_opt().unwrap_or(d));
-    let mut invoices = Tally::new("invoices", Unit::Count, &["outcome"]);
-    let (mut issued, mut by_due) = (0, 0);
-    for o in facts::invoices(db, w, as_of, day_end)? {
-        invoices.add(vec!["paid_by_due".into()], o.paid_by_due);
-        invoices.add(vec!["paid_late".into()], o.paid_late);
-        invoices.add(vec!["unpaid".into()], o.unpaid);
-        issued += o.issued;
-        by_due += o.paid_by_due;
-    }
-    let mut lines = invoices.lines(row);
-    lines.push(Line::ratio(
-        row,
-        "invoices_paid_by_due",
-        TOTAL,
-        "all",
-        by_due,
-        issued,
-    ));
-    let mut commitments = Tally::new("commitments", Unit::Count, &["outcome"]);
-    for c in facts::commitments(db, w)? {
-        commitments.add(
-            vec![commitment_outcome(c.paid_at, day_end(c.pay_by), as_of).into()],
-            1,
-        );
-    }
-    lines.extend(commitments.lines(row));
-    let first_day = zone.date_of(w.from);
-    let last_day = zone.date_of(w.to - Duration::milliseconds(1));
-    let mut steps = Tally::new("dunning_steps", Unit::Count, &["action"]);
-    if w.from < w.to {
-        for (action, n) in facts::dunning_steps(db, first_day, last_day, as_of)? {
-            steps.add(vec![action], n);
+    let mut lines = Vec::new();
+    if want.any(&["invoices", "invoices_paid_by_due"]) {
+        let mut invoices = Tally::new("invoices", Unit::Count, &["outcome"]);
+        let (mut issued, mut by_due) = (0, 0);
+        for o in facts::invoices(db, w, as_of, day_end)? {
+            invoices.add(vec!["paid_by_due".into()], o.paid_by_due);
+            invoices.add(vec!["paid_late".into()], o.paid_late);
+            invoices.add(vec!["unpaid".into()], o.unpaid);
+            issued += o.issued;
+            by_due += o.paid_by_due;
         }
+        lines.extend(invoices.lines(row));
+        lines.push(Line::ratio(
+            row,
+            "invoices_paid_by_due",
+            TOTAL,
+            "all",
+            by_due,
+            issued,
+        ));
     }
-    lines.extend(steps.lines(row));
-    let mut orders = Tally::new("service_orders", Unit::Count, &["action"]);
-    for (action, n) in facts::orders_opened(db, w)? {
-        orders.add(vec![action], n);
+    if want.any(&["commitments"]) {
+        let mut commitments = Tally::new("commitments", Unit::Count, &["outcome"]);
+        for c in facts::commitments(db, w)? {
+            commitments.add(
+                vec![commitment_outcome(c.paid_at, day_end(c.pay_by), as_of).into()],
+                1,
+            );
+        }
+        lines.extend(commitments.lines(row));
     }
-    lines.extend(orders.lines(row));
-    lines.push(Line::total(
-        row,
-        "disconnections",
-        Unit::Count,
-        facts::disconnections(db, w)?,
-    ));
-    let mut days = Tally::new("days_to_pay", Unit::Count, &["days"]);
-    for (d, n) in facts::days_to_pay(db, w)? {
-        days.add(vec![days_band(d).into()], n);
+    if want.any(&["dunning_steps"]) {
+        let first_day = zone.date_of(w.from);
+        let last_day = zone.date_of(w.to - Duration::milliseconds(1));
+        let mut steps = Tally::new("dunning_steps", Unit::Count, &["action"]);
+        if w.from < w.to {
+            for (action, n) in facts::dunning_steps(db, first_day, last_day, as_of)? {
+                steps.add(vec![action], n);
+            }
+        }
+        lines.extend(steps.lines(row));
     }
-    lines.extend(days.lines(row));
+    if want.any(&["service_orders"]) {
+        let mut orders = Tally::new("service_orders", Unit::Count, &["action"]);
+        for (action, n) in facts::orders_opened(db, w)? {
+            orders.add(vec![action], n);
+        }
+        lines.extend(orders.lines(row));
+    }
+    if want.any(&["disconnections"]) {
+        lines.push(Line::total(
+            row,
+            "disconnections",
+            Unit::Count,
+            facts::disconnections(db, w)?,
+        ));
+    }
+    if want.any(&["days_to_pay"]) {
+        let mut days = Tally::new("days_to_pay", Unit::Count, &["days"]);
+        for (d, n) in facts::days_to_pay(db, w)? {
+            days.add(vec![days_band(d).into()], n);
+        }
+        lines.extend(days.lines(row));
+    }
+    if want.any(&[
+        "suspension_cycle_minutes_median",
+        "suspension_cycle_minutes_p90",
+    ]) {
+        lines.extend(cycle_lines(db, row)?);
+    }
+    Ok(lines)
+}
+
+/// The suspension orders' cycle times, in total and by delivery path.
+fn cycle_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+    let mut lines = Vec::new();
     let mut cycles: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     cycles.entry("all".into()).or_default();
-    for c in facts::suspension_cycles(db, w)? {
+    for c in facts::suspension_cycles(db, &row.window)? {
         let m = (c.confirmed_at - c.opened_at).num_minutes();
         cycles.entry("all".into()).or_default().push(m);
         cycles.entry(c.delivery).or_default().push(m);

@@ -11,7 +11,7 @@ use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
 use vip_store::reports as facts;
 
-use crate::ask::{answer, ask};
+use crate::ask::{answer, ask, Want};
 
 pub const BREAKDOWNS: &[&str] = &["reward_kind", "state", "approval", "reward"];
 
@@ -34,9 +34,14 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
-    let mut lines = rows_lines(&db, &ask.periods.rows, ask.as_of)?;
+    let mut lines = rows_lines(&db, &ask.periods.rows, ask.as_of, ask.want())?;
     let whole = ask.whole();
-    for r in facts::low_stock(&db, ask.program.low_stock_units)? {
+    let alerts = if ask.want().any(&["stock_left"]) {
+        facts::low_stock(&db, ask.program.low_stock_units)?
+    } else {
+        Vec::new()
+    };
+    for r in alerts {
         lines.push(Line::amount(
             &whole,
             "stock_left",
@@ -70,6 +75,7 @@ pub fn rows_lines(
     db: &Db,
     rows: &[Row],
     as_of: chrono::DateTime<chrono::Utc>,
+    want: Want<'_>,
 ) -> Result<Vec<Line>, Problem> {
     let mut outstanding = match rows.first() {
         Some(first) => facts::outstanding(db, first.window.from)?,
@@ -86,10 +92,23 @@ pub fn rows_lines(
             Line::total(row, "points_expired", Unit::Points, m.expired),
             Line::total(row, "outstanding_points", Unit::Points, outstanding),
         ]);
-        lines.extend(redemption_lines(db, row, as_of)?);
+        if want.any(REDEMPTION_FIGURES) {
+            lines.extend(redemption_lines(db, row, as_of)?);
+        }
     }
     Ok(lines)
 }
+
+/// The figures read from the redemptions requested in a row.
+const REDEMPTION_FIGURES: &[&str] = &[
+    "redemptions",
+    "redemptions_reviewed_on_time",
+    "redemptions_fulfilled_on_time",
+    "minutes_to_decision_median",
+    "minutes_to_decision_p90",
+    "minutes_to_fulfilment_median",
+    "minutes_to_fulfilment_p90",
+];
 
 /// The redemption lines of one row, as known at `as_of`.
 fn redemption_lines(

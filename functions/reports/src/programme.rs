@@ -9,7 +9,7 @@ use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
 use vip_store::reports as facts;
 
-use crate::ask::{answer, ask, Ask};
+use crate::ask::{answer, ask, Ask, Want};
 
 pub const BREAKDOWNS: &[&str] = &["tier", "direction", "how", "cohort", "currency"];
 
@@ -30,40 +30,45 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let ask = ask(ctx, &db, BREAKDOWNS, DEFINITIONS)?;
-    let mut lines = rows_lines(&db, &ask.periods.rows)?;
-    lines.extend(retention(&db, &ask)?);
+    let mut lines = rows_lines(&db, &ask.periods.rows, ask.want())?;
+    if ask.want().any(&["retention"]) {
+        lines.extend(retention(&db, &ask)?);
+    }
     answer("programme", &ask, &lines, DEFINITIONS)
 }
 
 /// The programme's lines of contiguous `rows`. Members by tier are counted
 /// once, at the first row's start, and carried through the rows by the
 /// joins, exits and tier changes in each (`facts::tier_flows`).
-pub fn rows_lines(db: &Db, rows: &[Row]) -> Result<Vec<Line>, Problem> {
+pub fn rows_lines(db: &Db, rows: &[Row], want: Want<'_>) -> Result<Vec<Line>, Problem> {
+    let counted = want.any(&["vip_members"]);
     let mut members: Vec<(String, i64)> = match rows.first() {
-        Some(first) => facts::members_by_tier(db, first.window.from)?,
-        None => Vec::new(),
+        Some(first) if counted => facts::members_by_tier(db, first.window.from)?,
+        _ => Vec::new(),
     };
     members.sort();
     let mut lines = Vec::new();
     for row in rows {
-        for (tier, delta) in facts::tier_flows(db, &row.window)? {
-            match members.iter_mut().find(|(t, _)| *t == tier) {
-                Some((_, n)) => *n += delta,
-                None => members.push((tier, delta)),
+        if counted {
+            for (tier, delta) in facts::tier_flows(db, &row.window)? {
+                match members.iter_mut().find(|(t, _)| *t == tier) {
+                    Some((_, n)) => *n += delta,
+                    None => members.push((tier, delta)),
+                }
             }
+            let mut tally = Tally::new("vip_members", Unit::Count, &["tier"]);
+            for (tier, n) in &members {
+                tally.add(vec![tier.clone()], *n);
+            }
+            lines.extend(tally.lines(row));
         }
-        let mut tally = Tally::new("vip_members", Unit::Count, &["tier"]);
-        for (tier, n) in &members {
-            tally.add(vec![tier.clone()], *n);
-        }
-        lines.extend(tally.lines(row));
-        lines.extend(row_lines(db, row)?);
+        lines.extend(row_lines(db, row, want)?);
     }
     Ok(lines)
 }
 
 /// The programme's lines of one row, but members by tier.
-fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+fn row_lines(db: &Db, row: &Row, want: Want<'_>) -> Result<Vec<Line>, Problem> {
     let w = &row.window;
     let mut lines = Vec::new();
     let by_tier = |figure, counts: Vec<(String, i64)>| {
@@ -73,18 +78,40 @@ fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
         }
         t.lines(row)
     };
-    lines.extend(by_tier("joins", facts::joins(db, w)?));
-    let mut moves = Tally::new("tier_changes", Unit::Count, &["direction", "tier"]);
-    for (direction, tier, n) in facts::tier_moves(db, w)? {
-        moves.add(vec![direction, tier], n);
+    if want.any(&["joins"]) {
+        lines.extend(by_tier("joins", facts::joins(db, w)?));
     }
-    lines.extend(moves.lines(row));
-    let mut exits = Tally::new("exits", Unit::Count, &["how"]);
-    for (how, n) in facts::exits(db, w)? {
-        exits.add(vec![how], n);
+    if want.any(&["tier_changes"]) {
+        let mut moves = Tally::new("tier_changes", Unit::Count, &["direction", "tier"]);
+        for (direction, tier, n) in facts::tier_moves(db, w)? {
+            moves.add(vec![direction, tier], n);
+        }
+        lines.extend(moves.lines(row));
     }
-    lines.extend(exits.lines(row));
-    let o = facts::onboarding(db, w)?;
+    if want.any(&["exits"]) {
+        let mut exits = Tally::new("exits", Unit::Count, &["how"]);
+        for (how, n) in facts::exits(db, w)? {
+            exits.add(vec![how], n);
+        }
+        lines.extend(exits.lines(row));
+    }
+    if want.any(&[
+        "onboarding_opened",
+        "onboarding_approved",
+        "onboarding_rejected",
+        "onboarding_within_target",
+    ]) {
+        lines.extend(onboarding_lines(db, row)?);
+    }
+    if want.any(&["purchases", "qualifying_spend"]) {
+        lines.extend(purchase_lines(db, row)?);
+    }
+    Ok(lines)
+}
+
+fn onboarding_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+    let mut lines = Vec::new();
+    let o = facts::onboarding(db, &row.window)?;
     lines.push(Line::total(row, "onboarding_opened", Unit::Count, o.opened));
     lines.push(Line::total(
         row,
@@ -106,6 +133,12 @@ fn row_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
         o.approved_within_target,
         o.approved,
     ));
+    Ok(lines)
+}
+
+fn purchase_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+    let w = &row.window;
+    let mut lines = Vec::new();
     let mut purchases = Tally::new("purchases", Unit::Count, &["tier"]);
     let mut spend = Tally::new("qualifying_spend", Unit::MinorUnits, &["currency", "tier"]);
     for p in facts::purchases(db, w)? {

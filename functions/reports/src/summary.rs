@@ -13,35 +13,39 @@ use vip_kit::{Ctx, Problem};
 use vip_store::calendars::Schedules;
 use vip_store::reports::PROGRAM;
 
+use crate::ask::Want;
 use crate::{collections, points, programme, support};
 
-/// The figures the summary shows, each with its target (whole percent) if
-/// it has one.
-fn targets(program: &ReportsProgram) -> Vec<(&'static str, Option<u32>)> {
+/// The figures the summary shows (only these are computed).
+const KEY_FIGURES: &[&str] = &[
+    "vip_members",
+    "joins",
+    "exits",
+    "onboarding_within_target",
+    "points_earned",
+    "points_redeemed",
+    "outstanding_points",
+    "redemptions",
+    "redemptions_reviewed_on_time",
+    "tickets_opened",
+    "first_response_sla",
+    "resolution_sla",
+    "backlog",
+    "invoices_paid_by_due",
+    "disconnections",
+];
+
+/// A key figure's target (whole percent), if it has one.
+fn target(program: &ReportsProgram, figure: &str) -> Option<u32> {
     let t = &program.targets;
-    vec![
-        ("vip_members", None),
-        ("joins", None),
-        ("exits", None),
-        (
-            "onboarding_within_target",
-            Some(t.onboarding_within_target_percent),
-        ),
-        ("points_earned", None),
-        ("points_redeemed", None),
-        ("outstanding_points", None),
-        ("redemptions", None),
-        (
-            "redemptions_reviewed_on_time",
-            Some(t.redemptions_reviewed_on_time_percent),
-        ),
-        ("tickets_opened", None),
-        ("first_response_sla", Some(t.first_response_sla_percent)),
-        ("resolution_sla", Some(t.resolution_sla_percent)),
-        ("backlog", None),
-        ("invoices_paid_by_due", Some(t.invoices_paid_by_due_percent)),
-        ("disconnections", None),
-    ]
+    match figure {
+        "onboarding_within_target" => Some(t.onboarding_within_target_percent),
+        "redemptions_reviewed_on_time" => Some(t.redemptions_reviewed_on_time_percent),
+        "first_response_sla" => Some(t.first_response_sla_percent),
+        "resolution_sla" => Some(t.resolution_sla_percent),
+        "invoices_paid_by_due" => Some(t.invoices_paid_by_due_percent),
+        _ => None,
+    }
 }
 
 #[derive(Serialize)]
@@ -80,11 +84,19 @@ fn totals(
         },
     ];
     let mut schedules = Schedules::new(db, clock);
-    let mut lines = programme::rows_lines(db, &rows)?;
-    lines.extend(points::rows_lines(db, &rows, as_of)?);
+    let want = Want::only(KEY_FIGURES);
+    let mut lines = programme::rows_lines(db, &rows, want)?;
+    lines.extend(points::rows_lines(db, &rows, as_of, want)?);
     for row in &rows {
-        lines.extend(support::row_lines(db, &mut schedules, program, row, as_of)?);
-        lines.extend(collections::row_lines(db, program.zone, row, as_of)?);
+        lines.extend(support::row_lines(
+            db,
+            &mut schedules,
+            program,
+            row,
+            as_of,
+            want,
+        )?);
+        lines.extend(collections::row_lines(db, program.zone, row, as_of, want)?);
     }
     lines.retain(|l| l.breakdown == TOTAL);
     Ok(lines)
@@ -111,13 +123,13 @@ pub fn summarise(
             .iter()
             .find(|l| l.period == period && l.figure == figure)
     };
-    let figures: Vec<KeyFigure> = targets(program)
-        .into_iter()
-        .filter_map(|(figure, target)| {
+    let figures: Vec<KeyFigure> = KEY_FIGURES
+        .iter()
+        .filter_map(|figure| {
             Some(KeyFigure::compare(
                 find(CURRENT, figure)?,
                 find(PREVIOUS, figure),
-                target,
+                target(program, figure),
             ))
         })
         .collect();

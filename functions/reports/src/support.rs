@@ -17,7 +17,7 @@ use vip_kit::{Ctx, Problem};
 use vip_store::calendars::Schedules;
 use vip_store::reports::{self as facts, Ticket};
 
-use crate::ask::{answer, ask};
+use crate::ask::{answer, ask, Want};
 
 pub const BREAKDOWNS: &[&str] = &[
     "channel",
@@ -59,6 +59,7 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             &ask.program,
             row,
             ask.as_of,
+            ask.want(),
         )?);
     }
     answer("support", &ask, &lines, DEFINITIONS)
@@ -163,6 +164,20 @@ fn business_minutes(
         .num_minutes())
 }
 
+/// The figures read from the tickets opened in a row.
+const TICKET_FIGURES: &[&str] = &[
+    "tickets_opened",
+    "first_response_outcomes",
+    "resolution_outcomes",
+    "first_response_sla",
+    "resolution_sla",
+    "reopen_rate",
+    "first_response_minutes_median",
+    "first_response_minutes_p90",
+    "resolution_minutes_median",
+    "resolution_minutes_p90",
+];
+
 /// The support lines of one row, as known at `as_of`.
 pub fn row_lines(
     db: &Db,
@@ -170,8 +185,35 @@ pub fn row_lines(
     program: &ReportsProgram,
     row: &Row,
     as_of: DateTime<Utc>,
+    want: Want<'_>,
 ) -> Result<Vec<Line>, Problem> {
-    let w = &row.window;
+    let mut lines = Vec::new();
+    if want.any(TICKET_FIGURES) {
+        lines.extend(ticket_lines(db, schedules, row, as_of, want)?);
+    }
+    if want.any(&["backlog"]) {
+        lines.extend(backlog_lines(db, program, row)?);
+    }
+    if want.any(&["clock_events", "escalations"]) {
+        lines.extend(event_lines(db, row)?);
+    }
+    Ok(lines)
+}
+
+/// The lines of the tickets opened in `row`; business minutes only if wanted.
+fn ticket_lines(
+    db: &Db,
+    schedules: &mut Schedules<'_>,
+    row: &Row,
+    as_of: DateTime<Utc>,
+    want: Want<'_>,
+) -> Result<Vec<Line>, Problem> {
+    let timed = want.any(&[
+        "first_response_minutes_median",
+        "first_response_minutes_p90",
+        "resolution_minutes_median",
+        "resolution_minutes_p90",
+    ]);
     let mut opened = Tally::new(
         "tickets_opened",
         Unit::Count,
@@ -180,7 +222,7 @@ pub fn row_lines(
     let mut first = Clocks::new("first_response_outcomes");
     let mut resolution = Clocks::new("resolution_outcomes");
     let (mut resolved, mut reopened) = (0, 0);
-    for t in facts::tickets_opened(db, w)? {
+    for t in facts::tickets_opened(db, &row.window)? {
         opened.add(
             vec![
                 t.channel.clone(),
@@ -199,12 +241,14 @@ pub fn row_lines(
             as_of,
         );
         let used = responded
+            .filter(|_| timed)
             .map(|m| business_minutes(schedules, &t, m))
             .transpose()?;
         first.add(&t, outcome, used);
         let done = t.resolved_at.filter(|m| *m <= as_of);
         let outcome = Compliance::at(t.resolution_due, done, t.resolution_breach_at, as_of);
         let used = done
+            .filter(|_| timed)
             .map(|m| business_minutes(schedules, &t, m))
             .transpose()?;
         resolution.add(&t, outcome, used);
@@ -226,6 +270,20 @@ pub fn row_lines(
         "resolution_minutes_median",
         "resolution_minutes_p90",
     ));
+    lines.push(Line::ratio(
+        row,
+        "reopen_rate",
+        TOTAL,
+        "all",
+        reopened,
+        resolved,
+    ));
+    Ok(lines)
+}
+
+/// Tickets open at the row's end, by age band.
+fn backlog_lines(db: &Db, program: &ReportsProgram, row: &Row) -> Result<Vec<Line>, Problem> {
+    let w = &row.window;
     let bands = &program.backlog_age_bands_hours;
     let cutoffs: Vec<DateTime<Utc>> = bands
         .iter()
@@ -239,7 +297,12 @@ pub fn row_lines(
         backlog.add(vec![label.clone()], n - before);
         before = *n;
     }
-    lines.extend(backlog.lines(row));
+    Ok(backlog.lines(row))
+}
+
+/// Clock events that fell due in the row, and escalations.
+fn event_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
+    let w = &row.window;
     let mut events = Tally::new("clock_events", Unit::Count, &["event"]);
     let mut by_clock = 0;
     for (kind, escalates, n) in facts::clock_events(db, w)? {
@@ -248,20 +311,12 @@ pub fn row_lines(
             by_clock += n;
         }
     }
-    lines.extend(events.lines(row));
+    let mut lines = events.lines(row);
     lines.push(Line::total(
         row,
         "escalations",
         Unit::Count,
         by_clock + facts::escalations_by_people(db, w)?,
-    ));
-    lines.push(Line::ratio(
-        row,
-        "reopen_rate",
-        TOTAL,
-        "all",
-        reopened,
-        resolved,
     ));
     Ok(lines)
 }

@@ -188,11 +188,11 @@ pub struct Onboarding {
 pub fn onboarding(db: &Db, w: &Window) -> Result<Onboarding, Problem> {
     db.one(
         "SELECT
-           COALESCE(SUM(opened_at >= ?1 AND opened_at < ?2), 0) AS opened,
-           COALESCE(SUM(state = 'approved' AND decided_at >= ?1 AND decided_at < ?2), 0) AS approved,
-           COALESCE(SUM(state = 'rejected' AND decided_at >= ?1 AND decided_at < ?2), 0) AS rejected,
-           COALESCE(SUM(state = 'approved' AND decided_at >= ?1 AND decided_at < ?2 AND decided_at <= due_at), 0) AS within
-         FROM onboarding_cases WHERE opened_at < ?2 AND (opened_at >= ?1 OR decided_at >= ?1)",
+           (SELECT COUNT(*) FROM onboarding_cases WHERE opened_at >= ?1 AND opened_at < ?2) AS opened,
+           COALESCE(SUM(state = 'approved'), 0) AS approved,
+           COALESCE(SUM(state = 'rejected'), 0) AS rejected,
+           COALESCE(SUM(state = 'approved' AND decided_at <= due_at), 0) AS within
+         FROM onboarding_cases WHERE decided_at >= ?1 AND decided_at < ?2",
         &span(w),
         |r| {
             Ok(Onboarding {
