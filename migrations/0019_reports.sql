@@ -4,7 +4,8 @@
 -- A member's tier at a date: the last change before it.
 CREATE INDEX IF NOT EXISTS tier_changes_by_customer ON tier_changes (customer_id, at);
 CREATE INDEX IF NOT EXISTS tier_changes_by_time ON tier_changes (at);
-CREATE INDEX IF NOT EXISTS memberships_by_joined ON memberships (joined_at);
+-- Members by tier at a date: joined before it, by tier, from the index alone.
+CREATE INDEX IF NOT EXISTS memberships_by_joined ON memberships (joined_at, tier);
 -- The ledger's moves in a window and the balance at a date, from the index alone.
 CREATE INDEX IF NOT EXISTS points_ledger_by_time ON points_ledger (at, kind, points, held);
 CREATE INDEX IF NOT EXISTS redemptions_by_requested ON redemptions (requested_at);

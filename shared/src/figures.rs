@@ -277,6 +277,17 @@ pub fn age_bands(bounds_hours: &[u32]) -> Vec<String> {
     out
 }
 
+/// Whether a member's tier change at `at` moves the members by tier: after
+/// they joined (a change at the joining instant is the tier they joined
+/// at) and before they left (`left_at`, if they did).
+pub fn change_while_member(
+    joined_at: DateTime<Utc>,
+    left_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> bool {
+    at > joined_at && left_at.is_none_or(|l| at < l)
+}
+
 /// A redemption's state at `as_of`, from the times of its moves (its state
 /// now, `updated_at` of its last move): what a report for a past date saw.
 pub fn redemption_state_at(
@@ -572,6 +583,19 @@ mod tests {
             Compliance::at(None, None, None, after),
             Compliance::OpenOnTime
         );
+    }
+
+    #[test]
+    fn tier_changes_count_between_joining_and_leaving() {
+        let (joined, left) = (t("2026-03-01T00:00:00Z"), t("2026-03-10T00:00:00Z"));
+        assert!(!change_while_member(joined, None, joined));
+        assert!(change_while_member(joined, None, t("2026-03-05T00:00:00Z")));
+        assert!(change_while_member(
+            joined,
+            Some(left),
+            t("2026-03-09T23:59:59Z")
+        ));
+        assert!(!change_while_member(joined, Some(left), left));
     }
 
     #[test]

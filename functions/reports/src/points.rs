@@ -77,21 +77,32 @@ pub fn rows_lines(
     as_of: chrono::DateTime<chrono::Utc>,
     want: Want<'_>,
 ) -> Result<Vec<Line>, Problem> {
+    let ledger = want.any(&[
+        "points_earned",
+        "points_adjusted",
+        "points_redeemed",
+        "points_expired",
+        "outstanding_points",
+    ]);
     let mut outstanding = match rows.first() {
-        Some(first) => facts::outstanding(db, first.window.from)?,
-        None => 0,
+        Some(first) if want.any(&["outstanding_points"]) => {
+            facts::outstanding(db, first.window.from)?
+        }
+        _ => 0,
     };
     let mut lines = Vec::new();
     for row in rows {
-        let m = facts::ledger_moves(db, &row.window)?;
-        outstanding += m.net;
-        lines.extend([
-            Line::total(row, "points_earned", Unit::Points, m.earned),
-            Line::total(row, "points_adjusted", Unit::Points, m.adjusted),
-            Line::total(row, "points_redeemed", Unit::Points, m.redeemed),
-            Line::total(row, "points_expired", Unit::Points, m.expired),
-            Line::total(row, "outstanding_points", Unit::Points, outstanding),
-        ]);
+        if ledger {
+            let m = facts::ledger_moves(db, &row.window)?;
+            outstanding += m.net;
+            lines.extend([
+                Line::total(row, "points_earned", Unit::Points, m.earned),
+                Line::total(row, "points_adjusted", Unit::Points, m.adjusted),
+                Line::total(row, "points_redeemed", Unit::Points, m.redeemed),
+                Line::total(row, "points_expired", Unit::Points, m.expired),
+                Line::total(row, "outstanding_points", Unit::Points, outstanding),
+            ]);
+        }
         if want.any(REDEMPTION_FIGURES) {
             lines.extend(redemption_lines(db, row, as_of)?);
         }

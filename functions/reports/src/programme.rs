@@ -1,9 +1,11 @@
 //! `GET /api/v1/reports/programme`: members by tier, joins, tier changes,
 //! exits, cohort retention, onboarding, purchases and qualifying spend.
 
-use chrono::Months;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Months, Utc};
 use spin_sdk::http::Response;
-use vip_domain::figures::{Line, Tally, Unit, TOTAL};
+use vip_domain::figures::{change_while_member, Line, Tally, Unit, TOTAL};
 use vip_domain::reports::{Grain, Row, Window};
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
@@ -39,7 +41,8 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 
 /// The programme's lines of contiguous `rows`. Members by tier are counted
 /// once, at the first row's start, and carried through the rows by the
-/// joins, exits and tier changes in each (`facts::tier_flows`).
+/// joins, exits and tier changes in each; the members who left are read
+/// once.
 pub fn rows_lines(db: &Db, rows: &[Row], want: Want<'_>) -> Result<Vec<Line>, Problem> {
     let counted = want.any(&["vip_members"]);
     let mut members: Vec<(String, i64)> = match rows.first() {
@@ -47,13 +50,42 @@ pub fn rows_lines(db: &Db, rows: &[Row], want: Want<'_>) -> Result<Vec<Line>, Pr
         _ => Vec::new(),
     };
     members.sort();
+    let left = if counted || want.any(&["exits"]) {
+        facts::left_members(db)?
+    } else {
+        Vec::new()
+    };
+    let left_at: HashMap<&str, DateTime<Utc>> = left
+        .iter()
+        .map(|l| (l.customer.as_str(), l.left_at))
+        .collect();
     let mut lines = Vec::new();
     for row in rows {
+        let w = &row.window;
+        let joins = if counted || want.any(&["joins"]) {
+            facts::joins(db, w)?
+        } else {
+            Vec::new()
+        };
+        let exits: Vec<&facts::Left> = left
+            .iter()
+            .filter(|l| w.contains(l.left_at) && l.joined_at <= l.left_at)
+            .collect();
         if counted {
-            for (tier, delta) in facts::tier_flows(db, &row.window)? {
+            // Joins add a member at the tier joined at, exits take one away
+            // at the tier held when leaving, changes move one across.
+            let mut moves: Vec<(String, i64)> = joins.clone();
+            moves.extend(exits.iter().map(|l| (l.tier.clone(), -1)));
+            for c in facts::tier_changes(db, w)? {
+                let left = left_at.get(c.customer.as_str()).copied();
+                if change_while_member(c.joined_at, left, c.at) {
+                    moves.extend([(c.from_tier, -1), (c.to_tier, 1)]);
+                }
+            }
+            for (tier, n) in moves {
                 match members.iter_mut().find(|(t, _)| *t == tier) {
-                    Some((_, n)) => *n += delta,
-                    None => members.push((tier, delta)),
+                    Some((_, m)) => *m += n,
+                    None => members.push((tier, n)),
                 }
             }
             let mut tally = Tally::new("vip_members", Unit::Count, &["tier"]);
@@ -62,38 +94,35 @@ pub fn rows_lines(db: &Db, rows: &[Row], want: Want<'_>) -> Result<Vec<Line>, Pr
             }
             lines.extend(tally.lines(row));
         }
+        if want.any(&["joins"]) {
+            let mut t = Tally::new("joins", Unit::Count, &["tier"]);
+            for (tier, n) in joins {
+                t.add(vec![tier], n);
+            }
+            lines.extend(t.lines(row));
+        }
+        if want.any(&["exits"]) {
+            let mut t = Tally::new("exits", Unit::Count, &["how"]);
+            for l in &exits {
+                t.add(vec![l.how.clone()], 1);
+            }
+            lines.extend(t.lines(row));
+        }
         lines.extend(row_lines(db, row, want)?);
     }
     Ok(lines)
 }
 
-/// The programme's lines of one row, but members by tier.
+/// The programme's lines of one row, but members by tier, joins and exits.
 fn row_lines(db: &Db, row: &Row, want: Want<'_>) -> Result<Vec<Line>, Problem> {
     let w = &row.window;
     let mut lines = Vec::new();
-    let by_tier = |figure, counts: Vec<(String, i64)>| {
-        let mut t = Tally::new(figure, Unit::Count, &["tier"]);
-        for (tier, n) in counts {
-            t.add(vec![tier], n);
-        }
-        t.lines(row)
-    };
-    if want.any(&["joins"]) {
-        lines.extend(by_tier("joins", facts::joins(db, w)?));
-    }
     if want.any(&["tier_changes"]) {
         let mut moves = Tally::new("tier_changes", Unit::Count, &["direction", "tier"]);
         for (direction, tier, n) in facts::tier_moves(db, w)? {
             moves.add(vec![direction, tier], n);
         }
         lines.extend(moves.lines(row));
-    }
-    if want.any(&["exits"]) {
-        let mut exits = Tally::new("exits", Unit::Count, &["how"]);
-        for (how, n) in facts::exits(db, w)? {
-            exits.add(vec![how], n);
-        }
-        lines.extend(exits.lines(row));
     }
     if want.any(&[
         "onboarding_opened",

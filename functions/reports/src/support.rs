@@ -164,9 +164,11 @@ fn business_minutes(
         .num_minutes())
 }
 
-/// The figures read from the tickets opened in a row.
+/// How tickets opened are broken down.
+const OPENED_BY: &[&str] = &["channel", "kind", "priority", "plan", "team"];
+
+/// The figures read ticket by ticket from the tickets opened in a row.
 const TICKET_FIGURES: &[&str] = &[
-    "tickets_opened",
     "first_response_outcomes",
     "resolution_outcomes",
     "first_response_sla",
@@ -188,6 +190,13 @@ pub fn row_lines(
     want: Want<'_>,
 ) -> Result<Vec<Line>, Problem> {
     let mut lines = Vec::new();
+    if want.any(&["tickets_opened"]) {
+        let mut opened = Tally::new("tickets_opened", Unit::Count, OPENED_BY);
+        for (keys, n) in facts::tickets_opened_counts(db, &row.window)? {
+            opened.add(keys, n);
+        }
+        lines.extend(opened.lines(row));
+    }
     if want.any(TICKET_FIGURES) {
         lines.extend(ticket_lines(db, schedules, row, as_of, want)?);
     }
@@ -214,25 +223,10 @@ fn ticket_lines(
         "resolution_minutes_median",
         "resolution_minutes_p90",
     ]);
-    let mut opened = Tally::new(
-        "tickets_opened",
-        Unit::Count,
-        &["channel", "kind", "priority", "plan", "team"],
-    );
     let mut first = Clocks::new("first_response_outcomes");
     let mut resolution = Clocks::new("resolution_outcomes");
     let (mut resolved, mut reopened) = (0, 0);
     for t in facts::tickets_opened(db, &row.window)? {
-        opened.add(
-            vec![
-                t.channel.clone(),
-                t.kind.clone(),
-                t.priority.clone(),
-                t.plan.clone(),
-                t.team.clone(),
-            ],
-            1,
-        );
         let responded = t.first_responded_at.filter(|m| *m <= as_of);
         let outcome = Compliance::at(
             t.first_response_due,
@@ -257,13 +251,12 @@ fn ticket_lines(
             reopened += i64::from(t.reopened_at.is_some_and(|r| r <= as_of));
         }
     }
-    let mut lines = opened.lines(row);
-    lines.extend(first.lines(
+    let mut lines = first.lines(
         row,
         "first_response_sla",
         "first_response_minutes_median",
         "first_response_minutes_p90",
-    ));
+    );
     lines.extend(resolution.lines(
         row,
         "resolution_sla",

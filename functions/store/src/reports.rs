@@ -60,12 +60,30 @@ const MEMBER_AT: &str = "m.joined_at < ?1
     AND NOT EXISTS (SELECT 1 FROM retention_cases r WHERE r.customer_id = m.customer_id
                     AND r.status = 'disconnected' AND r.closed_at < ?1)";
 
-/// VIP members by tier at `at`.
+/// VIP members by tier at `at`: the members who joined before it by the
+/// tier they hold now (an index range), less those who had left by then,
+/// with the tier at `at` instead of now for the members whose tier ever
+/// changed (the few, not every membership).
 pub fn members_by_tier(db: &Db, at: DateTime<Utc>) -> Result<Vec<(String, i64)>, Problem> {
     db.all(
         &format!(
-            "SELECT {} AS tier_then, COUNT(*) AS n FROM memberships m WHERE {MEMBER_AT} GROUP BY tier_then",
-            tier_at("?1", false)
+            "WITH {LEFT}, changed AS (
+               SELECT m.customer_id, m.tier, {tier_then} AS tier_then
+               FROM (SELECT DISTINCT customer_id FROM tier_changes) c
+               JOIN memberships m ON m.customer_id = c.customer_id
+               LEFT JOIN left_members l ON l.customer_id = c.customer_id
+               WHERE m.joined_at < ?1 AND (l.left_at IS NULL OR l.left_at >= ?1))
+             SELECT tier_then, SUM(n) AS n FROM (
+               SELECT m.tier AS tier_then, COUNT(*) AS n FROM memberships m WHERE m.joined_at < ?1 GROUP BY m.tier
+               UNION ALL
+               SELECT m.tier, -COUNT(*) FROM left_members l JOIN memberships m ON m.customer_id = l.customer_id
+                WHERE m.joined_at < ?1 AND l.left_at < ?1 GROUP BY m.tier
+               UNION ALL
+               SELECT tier, -COUNT(*) FROM changed GROUP BY tier
+               UNION ALL
+               SELECT tier_then, COUNT(*) FROM changed GROUP BY tier_then)
+             GROUP BY tier_then",
+            tier_then = tier_at("?1", false)
         ),
         &[timestamp(at)],
         |r| Ok((r.text("tier_then")?, count(&r)?)),
@@ -114,47 +132,64 @@ const LEFT: &str = "left_members AS (
     LEFT JOIN (SELECT customer_id, MIN(closed_at) AS closed_at FROM retention_cases
                WHERE status = 'disconnected' GROUP BY customer_id) d ON d.customer_id = x.customer_id)";
 
-/// Members who stopped being VIP in `w`, by how.
-pub fn exits(db: &Db, w: &Window) -> Result<Vec<(String, i64)>, Problem> {
+/// A member who stopped being VIP.
+pub struct Left {
+    pub joined_at: DateTime<Utc>,
+    pub left_at: DateTime<Utc>,
+    /// `erased` or `disconnected`.
+    pub how: String,
+    /// The tier held when leaving.
+    pub tier: String,
+    pub customer: String,
+}
+
+/// Every member who left (erasures and disconnections are few), read once
+/// per report.
+pub fn left_members(db: &Db) -> Result<Vec<Left>, Problem> {
     db.all(
         &format!(
-            "WITH {LEFT} SELECT how, COUNT(*) AS n FROM left_members
-             WHERE left_at >= ?1 AND left_at < ?2 GROUP BY how"
+            "WITH {LEFT} SELECT l.customer_id, l.joined_at, l.left_at, l.how, {tier} AS tier_then
+             FROM left_members l JOIN memberships m ON m.customer_id = l.customer_id",
+            tier = tier_at("l.left_at", true)
         ),
-        &span(w),
-        |r| Ok((r.text("how")?, count(&r)?)),
+        &[],
+        |r| {
+            Ok(Left {
+                customer: r.text("customer_id")?,
+                joined_at: r.time("joined_at")?,
+                left_at: r.time("left_at")?,
+                how: r.text("how")?,
+                tier: r.text("tier_then")?,
+            })
+        },
     )
 }
 
-/// How the members by tier change in `w`: +1 for each join (at the tier
-/// joined at), -1 for each exit (at the tier held when leaving), and -1/+1
-/// for each tier change between joining and leaving. Added to the members
-/// by tier at `w`'s start they give the members by tier at its end, in
-/// time proportional to the events, not to the membership.
-pub fn tier_flows(db: &Db, w: &Window) -> Result<Vec<(String, i64)>, Problem> {
+/// A tier change, with when its member joined.
+pub struct Change {
+    pub customer: String,
+    pub at: DateTime<Utc>,
+    pub joined_at: DateTime<Utc>,
+    pub from_tier: String,
+    pub to_tier: String,
+}
+
+/// The tier changes in `w`.
+pub fn tier_changes(db: &Db, w: &Window) -> Result<Vec<Change>, Problem> {
     db.all(
-        &format!(
-            "WITH {LEFT}
-             SELECT tier_then, SUM(delta) AS n FROM (
-               SELECT {join_tier} AS tier_then, 1 AS delta FROM memberships m
-                WHERE m.joined_at >= ?1 AND m.joined_at < ?2
-               UNION ALL
-               SELECT {exit_tier}, -1 FROM left_members l JOIN memberships m ON m.customer_id = l.customer_id
-                WHERE l.left_at >= ?1 AND l.left_at < ?2 AND m.joined_at <= l.left_at
-               UNION ALL
-               SELECT c.from_tier, -1 FROM tier_changes c JOIN memberships m ON m.customer_id = c.customer_id
-                LEFT JOIN left_members l ON l.customer_id = c.customer_id
-                WHERE c.at >= ?1 AND c.at < ?2 AND c.at > m.joined_at AND (l.left_at IS NULL OR c.at < l.left_at)
-               UNION ALL
-               SELECT c.to_tier, 1 FROM tier_changes c JOIN memberships m ON m.customer_id = c.customer_id
-                LEFT JOIN left_members l ON l.customer_id = c.customer_id
-                WHERE c.at >= ?1 AND c.at < ?2 AND c.at > m.joined_at AND (l.left_at IS NULL OR c.at < l.left_at))
-             GROUP BY tier_then",
-            join_tier = tier_at("m.joined_at", true),
-            exit_tier = tier_at("l.left_at", true),
-        ),
+        "SELECT c.customer_id, c.at, m.joined_at, c.from_tier, c.to_tier
+         FROM tier_changes c JOIN memberships m ON m.customer_id = c.customer_id
+         WHERE c.at >= ?1 AND c.at < ?2",
         &span(w),
-        |r| Ok((r.text("tier_then")?, count(&r)?)),
+        |r| {
+            Ok(Change {
+                customer: r.text("customer_id")?,
+                at: r.time("at")?,
+                joined_at: r.time("joined_at")?,
+                from_tier: r.text("from_tier")?,
+                to_tier: r.text("to_tier")?,
+            })
+        },
     )
 }
 
@@ -350,8 +385,6 @@ pub fn low_stock(db: &Db, units: u32) -> Result<Vec<LowStock>, Problem> {
 
 /// What a report needs of a ticket opened in a window (no customer, no text).
 pub struct Ticket {
-    pub channel: String,
-    pub kind: String,
     pub priority: String,
     pub plan: String,
     pub team: String,
@@ -371,7 +404,7 @@ pub struct Ticket {
 
 pub fn tickets_opened(db: &Db, w: &Window) -> Result<Vec<Ticket>, Problem> {
     let mut tickets: Vec<(i64, Ticket)> = db.all(
-        "SELECT t.id, t.channel, t.kind, t.sla_priority, t.support_plan, t.calendar_id, t.natural_time,
+        "SELECT t.id, t.sla_priority, t.support_plan, t.calendar_id, t.natural_time,
                 t.opened_at, t.first_response_due, t.first_responded_at, t.resolution_due,
                 COALESCE(a.team, 'unassigned') AS team,
                 COALESCE((SELECT MIN(m.at) FROM ticket_messages m WHERE m.ticket_id = t.id
@@ -389,8 +422,6 @@ pub fn tickets_opened(db: &Db, w: &Window) -> Result<Vec<Ticket>, Problem> {
             Ok((
                 r.int("id")?,
                 Ticket {
-                    channel: r.text("channel")?,
-                    kind: r.text("kind")?,
                     priority: r.text("sla_priority")?,
                     plan: r.text("support_plan")?,
                     team: r.text("team")?,
@@ -431,6 +462,31 @@ pub fn tickets_opened(db: &Db, w: &Window) -> Result<Vec<Ticket>, Problem> {
         }
     }
     Ok(tickets.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Tickets opened in `w` by channel, kind, SLA priority, plan and team
+/// (`unassigned` if none): the counts alone, grouped in SQL.
+pub fn tickets_opened_counts(db: &Db, w: &Window) -> Result<Vec<(Vec<String>, i64)>, Problem> {
+    db.all(
+        "SELECT t.channel, t.kind, t.sla_priority, t.support_plan, COALESCE(a.team, 'unassigned') AS team,
+                COUNT(*) AS n
+         FROM tickets t LEFT JOIN ticket_assignments a ON a.ticket_id = t.id
+         WHERE t.opened_at >= ?1 AND t.opened_at < ?2
+         GROUP BY t.channel, t.kind, t.sla_priority, t.support_plan, team",
+        &span(w),
+        |r| {
+            Ok((
+                vec![
+                    r.text("channel")?,
+                    r.text("kind")?,
+                    r.text("sla_priority")?,
+                    r.text("support_plan")?,
+                    r.text("team")?,
+                ],
+                count(&r)?,
+            ))
+        },
+    )
 }
 
 /// Tickets open at `at` (opened before it, not resolved by it): how many in
