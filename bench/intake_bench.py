@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Ticket intake on the real app. Run via scripts/bench.sh intake.
 
-POST /api/v1/tickets as staff: a high-priority incident for a gold customer
-(default calendar: the due times of both clocks computed at intake; the
-insert with its audit row, notice and description message), each request a
+POST /api/v1/tickets as staff: a change request written up for a gold
+customer (staff open only those; customers open the rest with their member
+token), low urgency, on the default calendar: the due times of both clocks
+computed at intake, the insert with its audit row and notice. Each request a
 different customer (seeded straight into the state database) with its own
 Idempotency-Key. 1 and 8 connections, tmpfs and disk, wrk.
 
@@ -25,7 +26,7 @@ LUA = per_thread_lua("BENCH_CUSTOMER_BASE", f"""\
   return wrk.format("POST", "/api/v1/tickets",
     {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {STAFF}",
       ["Idempotency-Key"] = "bench-" .. id}},
-    '{{"customer_id":"' .. id .. '","kind":"incident","priority":"high","channel":"web_form","subject":"Slow checkout"}}')
+    '{{"customer_id":"' .. id .. '","kind":"change_request","urgency":"low","complexity":"simple","channel":"email","subject":"New report"}}')
 """)
 FACTS = json.dumps({"segment": "business", "plan_type": "dedicated",
                     "monthly_plan_amount": {"amount": "500.00", "currency": "USD"},
