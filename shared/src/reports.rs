@@ -63,7 +63,7 @@ impl Grain {
     }
 
     /// A row's name: `2026-11-23`, `2026-W48`, `2026-11`, `2026-Q4`.
-    fn label(self, start: NaiveDate) -> String {
+    pub fn label(self, start: NaiveDate) -> String {
         match self {
             Grain::Day => start.format("%Y-%m-%d").to_string(),
             Grain::Week => {

@@ -757,6 +757,7 @@ fn the_summary_compares_with_the_month_before_and_the_targets() {
         &host,
         "/api/v1/reports/summary?period=month&as_of=2026-12-01T12:00:00Z",
     );
+    assert_eq!(s["period"], "2026-11");
     assert_eq!(
         (s["from"].as_str(), s["to"].as_str()),
         (

@@ -161,11 +161,12 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let zone = program.zone;
     let this = grain.start(zone.date_of(as_of));
+    let first = grain.start(this.pred_opt().unwrap_or(this));
     let window = Window {
-        from: zone.start_of(grain.start(this.pred_opt().unwrap_or(this))),
+        from: zone.start_of(first),
         to: zone.start_of(this),
     };
-    let label = format!("{grain} before {this}");
+    let label = grain.label(first);
     let summary = summarise(&db, &program, label, grain, &window, as_of, ctx.now)?;
     Ok(vip_kit::json(200, &summary))
 }
