@@ -53,6 +53,15 @@ fn line<'a>(
         .unwrap_or_else(|| panic!("no line {period} {figure} {breakdown} {key} in {report}"))
 }
 
+/// A ratio line's part, whole and percent.
+fn share(line: &Value) -> (Option<i64>, Option<i64>, Option<&str>) {
+    (
+        line["part"].as_i64(),
+        line["whole"].as_i64(),
+        line["percent"].as_str(),
+    )
+}
+
 /// Every (row, figure) of `report`: a breakdown's lines (except ratios and
 /// medians, which do not add) sum to the figure's total line.
 fn assert_breakdowns_add_up(report: &Value) {
@@ -190,14 +199,7 @@ fn the_programme_report_counts_members_by_local_day_across_the_dst_change() {
         Some(1)
     );
     let within = line(&r, "2026-03-29", "onboarding_within_target", "total", "all");
-    assert_eq!(
-        (
-            within["part"].as_i64(),
-            within["whole"].as_i64(),
-            within["percent"].as_str()
-        ),
-        (Some(1), Some(1), Some("100.0"))
-    );
+    assert_eq!(share(within), (Some(1), Some(1), Some("100.0")));
     let late = line(&r, "2026-03-30", "onboarding_within_target", "total", "all");
     assert_eq!(late["percent"], "0.0");
     assert_eq!(
@@ -418,14 +420,7 @@ fn the_support_report_classifies_every_clock_and_measures_business_time() {
         Some(1)
     );
     let sla = line(&r, "total", "resolution_sla", "total", "all");
-    assert_eq!(
-        (
-            sla["part"].as_i64(),
-            sla["whole"].as_i64(),
-            sla["percent"].as_str()
-        ),
-        (Some(1), Some(2), Some("50.0"))
-    );
+    assert_eq!(share(sla), (Some(1), Some(2), Some("50.0")));
     assert_eq!(
         line(&r, "total", "resolution_sla", "team", "alpha")["percent"],
         "50.0"
@@ -519,14 +514,7 @@ fn the_points_report_reads_the_ledger_and_redemptions_as_they_stood() {
         "total",
         "all",
     );
-    assert_eq!(
-        (
-            reviewed["part"].as_i64(),
-            reviewed["whole"].as_i64(),
-            reviewed["percent"].as_str()
-        ),
-        (Some(2), Some(3), Some("66.7"))
-    );
+    assert_eq!(share(reviewed), (Some(2), Some(3), Some("66.7")));
     assert_eq!(
         line(
             &r,
