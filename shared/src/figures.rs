@@ -9,7 +9,7 @@
 //! property test) can check that the parts add up, and CSV has one shape
 //! for every report.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,9 @@ pub enum Unit {
 
 /// The breakdown of a total line.
 pub const TOTAL: &str = "total";
+
+/// The key of a total line.
+pub const ALL: &str = "all";
 
 /// One figure of one period row, for one key of one breakdown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,7 +96,7 @@ impl Line {
 
     /// A figure's total line.
     pub fn total(row: &Row, figure: &'static str, unit: Unit, value: i64) -> Line {
-        Line::amount(row, figure, TOTAL, "all", unit, Some(value))
+        Line::amount(row, figure, TOTAL, ALL, unit, Some(value))
     }
 
     /// `part` of `whole`, with the share in tenths of a percent (rounded
@@ -199,6 +202,40 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
     values.get(rank - 1).copied()
 }
 
+/// The median and 90th-percentile lines (nearest rank, figures `median`
+/// and `p90`) of each key's values: the key `all` is the total, always
+/// answered (`None` of nothing), the others are keys of `dimension`.
+pub fn spread(
+    row: &Row,
+    median: &'static str,
+    p90: &'static str,
+    dimension: &'static str,
+    mut values: BTreeMap<String, Vec<i64>>,
+) -> Vec<Line> {
+    values.entry(ALL.into()).or_default();
+    let mut out = Vec::with_capacity(values.len() * 2);
+    for (key, mut v) in values {
+        let breakdown = if key == ALL { TOTAL } else { dimension };
+        out.push(Line::amount(
+            row,
+            median,
+            breakdown,
+            key.clone(),
+            Unit::Minutes,
+            percentile(&mut v, 50),
+        ));
+        out.push(Line::amount(
+            row,
+            p90,
+            breakdown,
+            key,
+            Unit::Minutes,
+            percentile(&mut v, 90),
+        ));
+    }
+    out
+}
+
 /// Where a ticket's SLA clock stands at a report's `as_of`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -214,13 +251,6 @@ pub enum Compliance {
 }
 
 impl Compliance {
-    pub const ALL: [Compliance; 4] = [
-        Compliance::Met,
-        Compliance::Breached,
-        Compliance::OpenOnTime,
-        Compliance::Overdue,
-    ];
-
     /// The outcome at `as_of` of a clock due at `due` (`None`: paused for
     /// good, never due), met at `met_at`, with a breach event recorded at
     /// `breach_at`. Facts after `as_of` are not known yet, so a past
@@ -421,11 +451,8 @@ impl ReportsProgram {
                     .with_timezone(&Utc);
                 if prepared <= as_of {
                     let first = day - Duration::days(7);
-                    let week = Grain::Week.start(first);
-                    let label =
-                        format!("{}-W{:02}", week.iso_week().year(), week.iso_week().week());
                     return Some((
-                        label,
+                        Grain::Week.label(Grain::Week.start(first)),
                         Window {
                             from: zone.start_of(first),
                             to: zone.start_of(day),
@@ -553,6 +580,26 @@ mod tests {
         let mut ten: Vec<i64> = (1..=10).collect();
         assert_eq!(percentile(&mut ten, 90), Some(9));
         assert_eq!(percentile(&mut ten, 50), Some(5));
+    }
+
+    #[test]
+    fn spreads_answer_the_total_always_and_each_key_by_its_dimension() {
+        let mut values = BTreeMap::new();
+        values.insert("high".to_string(), vec![30, 10, 20]);
+        let lines = spread(&row(), "m50", "m90", "priority", values);
+        let got: Vec<(&str, &str, &str, Option<i64>)> = lines
+            .iter()
+            .map(|l| (l.figure, l.breakdown, l.key.as_str(), l.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("m50", TOTAL, ALL, None),
+                ("m90", TOTAL, ALL, None),
+                ("m50", "priority", "high", Some(20)),
+                ("m90", "priority", "high", Some(30)),
+            ]
+        );
     }
 
     #[test]

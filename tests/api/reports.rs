@@ -421,6 +421,11 @@ fn the_support_report_classifies_every_clock_and_measures_business_time() {
     );
     let sla = line(&r, "total", "resolution_sla", "total", "all");
     assert_eq!(share(sla), (Some(1), Some(2), Some("50.0")));
+    // By priority (the dashboard's chart): T1 (high) late, T5 (medium) on time.
+    let high = line(&r, "total", "resolution_sla", "priority", "high");
+    assert_eq!(share(high), (Some(0), Some(1), Some("0.0")));
+    let medium = line(&r, "total", "first_response_sla", "priority", "medium");
+    assert_eq!(share(medium), (Some(1), Some(1), Some("100.0")));
     assert_eq!(
         line(&r, "total", "resolution_sla", "team", "alpha")["percent"],
         "50.0"

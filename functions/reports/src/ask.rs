@@ -95,21 +95,21 @@ pub fn ask(
         None => None,
     };
     let figure = match (ctx.query("figure"), format) {
-        (Some(f), Format::Svg) if definitions.iter().any(|(d, _)| *d == f) => {
-            definitions.iter().map(|(d, _)| *d).find(|d| *d == f)
+        (Some(f), Format::Svg) => {
+            let names = definitions.iter().map(|(d, _)| *d);
+            let known = names.clone().find(|d| *d == f);
+            Some(known.ok_or_else(|| {
+                Problem::field(
+                    "figure",
+                    format!("must be one of: {}", names.collect::<Vec<_>>().join(", ")),
+                )
+            })?)
         }
         (None, Format::Svg) => {
             return Err(Problem::field(
                 "figure",
                 "a chart (format=svg) needs a figure",
             ))
-        }
-        (Some(_), Format::Svg) => {
-            let names: Vec<&str> = definitions.iter().map(|(d, _)| *d).collect();
-            return Err(Problem::field(
-                "figure",
-                format!("must be one of: {}", names.join(", ")),
-            ));
         }
         (Some(_), _) => return Err(Problem::field("figure", "only with format=svg")),
         (None, _) => None,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use spin_sdk::http::Response;
-use vip_domain::figures::{commitment_outcome, percentile, Line, Tally, Unit, TOTAL};
+use vip_domain::figures::{commitment_outcome, spread, Line, Tally, Unit, ALL, TOTAL};
 use vip_domain::reports::Row;
 use vip_domain::zone::Zone;
 use vip_kit::db::Db;
@@ -141,32 +141,17 @@ pub fn row_lines(
 
 /// The suspension orders' cycle times, in total and by delivery path.
 fn cycle_lines(db: &Db, row: &Row) -> Result<Vec<Line>, Problem> {
-    let mut lines = Vec::new();
     let mut cycles: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    cycles.entry("all".into()).or_default();
     for c in facts::suspension_cycles(db, &row.window)? {
         let m = (c.confirmed_at - c.opened_at).num_minutes();
-        cycles.entry("all".into()).or_default().push(m);
+        cycles.entry(ALL.into()).or_default().push(m);
         cycles.entry(c.delivery).or_default().push(m);
     }
-    for (key, values) in &mut cycles {
-        let b = if key == "all" { TOTAL } else { "delivery" };
-        lines.push(Line::amount(
-            row,
-            "suspension_cycle_minutes_median",
-            b,
-            key.clone(),
-            Unit::Minutes,
-            percentile(values, 50),
-        ));
-        lines.push(Line::amount(
-            row,
-            "suspension_cycle_minutes_p90",
-            b,
-            key.clone(),
-            Unit::Minutes,
-            percentile(values, 90),
-        ));
-    }
-    Ok(lines)
+    Ok(spread(
+        row,
+        "suspension_cycle_minutes_median",
+        "suspension_cycle_minutes_p90",
+        "delivery",
+        cycles,
+    ))
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use spin_sdk::http::Response;
-use vip_domain::figures::{percentile, redemption_state_at, Line, Tally, Unit, TOTAL};
+use vip_domain::figures::{redemption_state_at, spread, Line, Tally, Unit, TOTAL};
 use vip_domain::reports::Row;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
@@ -177,38 +177,19 @@ fn redemption_lines(
             lines.push(Line::ratio(row, figure, b, key, *on_time, *whole));
         }
     }
-    for (median, p90, waits) in [
-        (
-            "minutes_to_decision_median",
-            "minutes_to_decision_p90",
-            &mut to_decision,
-        ),
-        (
-            "minutes_to_fulfilment_median",
-            "minutes_to_fulfilment_p90",
-            &mut to_fulfilment,
-        ),
-    ] {
-        waits.entry("all".into()).or_default();
-        for (k, values) in waits.iter_mut() {
-            let (b, key) = by_kind(k);
-            lines.push(Line::amount(
-                row,
-                median,
-                b,
-                key,
-                Unit::Minutes,
-                percentile(values, 50),
-            ));
-            lines.push(Line::amount(
-                row,
-                p90,
-                b,
-                key,
-                Unit::Minutes,
-                percentile(values, 90),
-            ));
-        }
-    }
+    lines.extend(spread(
+        row,
+        "minutes_to_decision_median",
+        "minutes_to_decision_p90",
+        "reward_kind",
+        to_decision,
+    ));
+    lines.extend(spread(
+        row,
+        "minutes_to_fulfilment_median",
+        "minutes_to_fulfilment_p90",
+        "reward_kind",
+        to_fulfilment,
+    ));
     Ok(lines)
 }

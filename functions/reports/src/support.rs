@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use spin_sdk::http::Response;
 use vip_domain::calendar::Clock;
 use vip_domain::figures::{
-    age_bands, percentile, Compliance, Line, ReportsProgram, Tally, Unit, TOTAL,
+    age_bands, spread, Compliance, Line, ReportsProgram, Tally, Unit, TOTAL,
 };
 use vip_domain::reports::Row;
 use vip_domain::sla::{merge_pauses, SlaClock};
@@ -68,7 +68,7 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
 /// One clock's outcome tallies and its compliance ratios.
 struct Clocks {
     outcomes: Tally,
-    /// (plan/priority or team or all) → (met, settled).
+    /// (priority, plan/priority, team or all) → (met, settled).
     settled: BTreeMap<(&'static str, String), (i64, i64)>,
     minutes: BTreeMap<String, Vec<i64>>,
 }
@@ -95,6 +95,7 @@ impl Clocks {
         if let Some(kept) = outcome.settled() {
             for key in [
                 (TOTAL, "all".to_string()),
+                ("priority", t.priority.clone()),
                 ("plan_priority", pp.clone()),
                 ("team", t.team.clone()),
             ] {
@@ -122,46 +123,29 @@ impl Clocks {
         for ((b, key), (met, settled)) in &self.settled {
             out.push(Line::ratio(row, ratio, b, key.clone(), *met, *settled));
         }
-        self.minutes.entry("all".into()).or_default();
-        for (key, values) in &mut self.minutes {
-            let b = if key == "all" { TOTAL } else { "priority" };
-            out.push(Line::amount(
-                row,
-                median,
-                b,
-                key.clone(),
-                Unit::Minutes,
-                percentile(values, 50),
-            ));
-            out.push(Line::amount(
-                row,
-                p90,
-                b,
-                key.clone(),
-                Unit::Minutes,
-                percentile(values, 90),
-            ));
-        }
+        out.extend(spread(row, median, p90, "priority", self.minutes));
         out
     }
 }
 
-/// Business minutes from a ticket's opening to `met_at`, waits on the
-/// customer excluded, on its calendar.
+/// Business minutes from a ticket's opening to each of `met` (first
+/// response, resolution), waits on the customer excluded, on its calendar;
+/// `None` where a time is not met.
 fn business_minutes(
     schedules: &mut Schedules<'_>,
     t: &Ticket,
-    met_at: DateTime<Utc>,
-) -> Result<i64, Problem> {
-    let schedule = schedules.of(&t.calendar_id)?;
-    let clock = SlaClock {
+    met: [Option<DateTime<Utc>>; 2],
+) -> Result<[Option<i64>; 2], Problem> {
+    if met.iter().all(Option::is_none) {
+        return Ok([None, None]);
+    }
+    let clock = Clock::on(t.natural_time, schedules.of(&t.calendar_id)?);
+    let used = SlaClock {
         started: t.opened_at,
         pauses: merge_pauses(t.pauses.clone()),
         target: Duration::zero(),
     };
-    Ok(clock
-        .used(&Clock::on(t.natural_time, schedule), met_at)
-        .num_minutes())
+    Ok(met.map(|m| m.map(|m| used.used(&clock, m).num_minutes())))
 }
 
 /// How tickets opened are broken down.
@@ -228,24 +212,21 @@ fn ticket_lines(
     let (mut resolved, mut reopened) = (0, 0);
     for t in facts::tickets_opened(db, &row.window)? {
         let responded = t.first_responded_at.filter(|m| *m <= as_of);
+        let done = t.resolved_at.filter(|m| *m <= as_of);
+        let [to_response, to_resolution] = if timed {
+            business_minutes(schedules, &t, [responded, done])?
+        } else {
+            [None, None]
+        };
         let outcome = Compliance::at(
             t.first_response_due,
             responded,
             t.first_response_breach_at,
             as_of,
         );
-        let used = responded
-            .filter(|_| timed)
-            .map(|m| business_minutes(schedules, &t, m))
-            .transpose()?;
-        first.add(&t, outcome, used);
-        let done = t.resolved_at.filter(|m| *m <= as_of);
+        first.add(&t, outcome, to_response);
         let outcome = Compliance::at(t.resolution_due, done, t.resolution_breach_at, as_of);
-        let used = done
-            .filter(|_| timed)
-            .map(|m| business_minutes(schedules, &t, m))
-            .transpose()?;
-        resolution.add(&t, outcome, used);
+        resolution.add(&t, outcome, to_resolution);
         if done.is_some() {
             resolved += 1;
             reopened += i64::from(t.reopened_at.is_some_and(|r| r <= as_of));
