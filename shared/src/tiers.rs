@@ -108,6 +108,13 @@ pub struct TierChange {
     pub reason: String,
 }
 
+/// An upgrade a purchase earned and the moment the member holds the new tier from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upgrade {
+    pub change: TierChange,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -211,43 +218,78 @@ impl TierProgram {
         Ok(best)
     }
 
-    /// After `purchase` (already included in `purchases`): an upgrade, or nothing.
+    /// After `purchase` (already included in `purchases`, every purchase on record from
+    /// [`Self::history_start`] of its time on): the upgrade it earns and when it takes effect, or
+    /// nothing.
+    ///
+    /// A purchase recorded late (an offline till) raises the spend from its own time until it
+    /// leaves the qualifying window, so a threshold may be reached at a purchase already on
+    /// record after it: the member moves to the highest tier the recorded purchases reach in
+    /// that span, from the first moment they reach it. Purchases recorded in order reduce to
+    /// the purchase's own time.
     pub fn after_purchase(
         &self,
         current: &str,
         purchases: &[Purchase],
         purchase: &Purchase,
-    ) -> Result<Option<TierChange>, TierError> {
+    ) -> Result<Option<Upgrade>, TierError> {
         let from = self.index(current)?;
-        let spend = self.spend(purchases, purchase.at, self.qualifying_window_months)?;
-        let by_spend = self.tier_by_spend(&spend)?;
+        let counted_until = months_after(purchase.at, self.qualifying_window_months)?;
         let by_single = self.tier_by_single_purchase(purchase)?;
-        let to = by_spend.max(by_single);
+        let mut best = (by_single, purchase.at, None);
+        let moments = std::iter::once(purchase.at).chain(
+            purchases
+                .iter()
+                .map(|p| p.at)
+                .filter(|t| *t > purchase.at && *t < counted_until),
+        );
+        for moment in moments {
+            let spend = self.spend(purchases, moment, self.qualifying_window_months)?;
+            let by_spend = self.tier_by_spend(&spend)?;
+            if by_spend > best.0 {
+                best = (by_spend, moment, Some(spend));
+            }
+        }
+        let (to, at, spend) = best;
         if to <= from {
             return Ok(None);
         }
         let target = self.tier(to)?;
-        let reason = if by_single >= by_spend {
-            let single = target
-                .single_purchase
-                .as_ref()
-                .map(Money::to_string)
-                .unwrap_or_default();
-            format!(
-                "one purchase of {} reached the {} fast track of {single}",
-                purchase.amount, target.name
-            )
-        } else {
-            format!(
+        let reason = match spend {
+            None => {
+                let single = target
+                    .single_purchase
+                    .as_ref()
+                    .map(Money::to_string)
+                    .unwrap_or_default();
+                format!(
+                    "one purchase of {} reached the {} fast track of {single}",
+                    purchase.amount, target.name
+                )
+            }
+            Some(spend) if at == purchase.at => format!(
                 "qualifying spend of {spend} in the last {} months reached the {} threshold of {}",
                 self.qualifying_window_months, target.name, target.threshold
-            )
+            ),
+            Some(spend) => format!(
+                "a purchase of {} recorded late (at {}) brought the qualifying spend in the {} \
+                 months to {} to {spend}, reaching the {} threshold of {}",
+                purchase.amount,
+                purchase.at.format("%Y-%m-%dT%H:%M:%SZ"),
+                self.qualifying_window_months,
+                at.format("%Y-%m-%dT%H:%M:%SZ"),
+                target.name,
+                target.threshold
+            ),
         };
-        Ok(Some(TierChange {
-            from: current.to_string(),
-            to: target.id.clone(),
-            direction: Direction::Upgrade,
-            reason,
+        Ok(Some(Upgrade {
+            change: TierChange {
+                from: current.to_string(),
+                to: target.id.clone(),
+                direction: Direction::Upgrade,
+                reason,
+            },
+            at,
         }))
     }
 
@@ -609,7 +651,8 @@ mod tests {
         let change = p
             .after_purchase("member", &history, &second)
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .change;
         assert_eq!(
             (change.to.as_str(), change.direction),
             ("silver", Direction::Upgrade)
@@ -642,7 +685,8 @@ mod tests {
         let change = p
             .after_purchase("member", std::slice::from_ref(&big), &big)
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .change;
         assert_eq!(change.to, "gold");
         assert!(change.reason.contains("fast track"), "{}", change.reason);
         let special = Purchase {
@@ -770,6 +814,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_purchase_recorded_late_upgrades_from_the_first_moment_the_spend_reaches_a_threshold() {
+        let p = default_tier_program();
+        // On record: 3,000 on 1 June. An offline till then reports 2,500 from 1 March.
+        let late = buy(2_500, at(2026, 3, 1));
+        let history = vec![late.clone(), buy(3_000, at(2026, 6, 1))];
+        let up = p
+            .after_purchase("member", &history, &late)
+            .unwrap()
+            .unwrap();
+        assert_eq!(up.change.to, "silver");
+        assert_eq!(up.at, at(2026, 6, 1));
+        assert!(
+            up.change.reason.contains("recorded late") && up.change.reason.contains("5500.00 USD"),
+            "{}",
+            up.change.reason
+        );
+        // A purchase that left the window by the time of the later one does not lift it.
+        let old = buy(2_500, at(2025, 3, 1));
+        let history = vec![old.clone(), buy(3_000, at(2026, 6, 1))];
+        assert_eq!(p.after_purchase("member", &history, &old).unwrap(), None);
+    }
+
     proptest! {
         /// Purchases only ever move a member up; reviews only ever move a member down.
         #[test]
@@ -786,7 +853,9 @@ mod tests {
                 let purchase = Purchase { amount: usd(units), at: when, special_price: special };
                 history.push(purchase.clone());
                 let before = p.index(&current).unwrap();
-                if let Some(change) = p.after_purchase(&current, &history, &purchase).unwrap() {
+                if let Some(Upgrade { change, .. }) =
+                    p.after_purchase(&current, &history, &purchase).unwrap()
+                {
                     prop_assert_eq!(change.direction, Direction::Upgrade);
                     prop_assert!(p.index(&change.to).unwrap() > before);
                     current = change.to;

@@ -188,7 +188,32 @@ fn a_run_after_missed_days_catches_up_in_order() {
     assert_eq!(run["steps_recorded"], 5, "{run}");
     assert_eq!(run["service_moves"], 2);
     assert_eq!(status(&app, "D-GAP"), "suspended");
-    assert_eq!(steps(&app, id).last().unwrap().0, "suspension");
+    let (step, due_on) = steps(&app, id).last().unwrap().clone();
+    assert_eq!(step, "suspension");
+    // The status moved when the suspension fell due (the start of its day in
+    // Madrid), not when this late run recorded it; the audit says both.
+    let zone = vip_domain::zone::Zone::parse("Europe/Madrid").unwrap();
+    let due = zone.start_of(due_on.parse().unwrap());
+    let (since, details): (String, String) = app
+        .database()
+        .query_row(
+            "SELECT s.updated_at, a.details FROM service_status s, audit_events a
+             WHERE s.customer_id = 'D-GAP' AND a.entity_type = 'invoice'
+               AND a.entity_id = CAST(? AS TEXT) AND json_extract(a.details, '$.step') = 'suspension'",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(since.parse::<chrono::DateTime<Utc>>().unwrap(), due);
+    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(
+        details["due_at"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap(),
+        due
+    );
 }
 
 #[test]

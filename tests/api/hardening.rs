@@ -215,7 +215,11 @@ fn backdating_is_bounded() {
             Some(role),
             "POST",
             "/api/v1/customers/B1/service/disconnection",
-            Some(&json!({"at": at})),
+            Some(&if role == "staff" {
+                json!({"at": at, "via": "email", "reference": "MAIL-1"})
+            } else {
+                json!({"at": at})
+            }),
         )
     };
     let p = problem(

@@ -153,6 +153,62 @@ fn purchases_upgrade_at_once_and_explain_why() {
     assert_eq!(cards[0]["replaces"], cards[1]["number"]);
 }
 
+/// A till that was offline reports a purchase dated before one already on
+/// record: the tier is what the recorded purchases give now, held from the
+/// moment they first reached the threshold; later purchases earn at the new
+/// multiplier.
+#[test]
+fn a_purchase_recorded_late_upgrades_the_member_from_when_the_spend_crossed() {
+    let (app, host) = boot();
+    become_member(&host, "ML");
+    let crossing = days_ago(2);
+    assert_eq!(
+        buy(
+            &host,
+            "ML",
+            &purchase_body("T-2", "3000.00", &crossing, false)
+        )
+        .status,
+        201
+    );
+    assert_eq!(tier_of(&host, "ML")["tier"], "member");
+    let late = json(&buy(
+        &host,
+        "ML",
+        &purchase_body("T-1", "2500.00", &days_ago(30), false),
+    ));
+    // Dated before the membership began: counted, and said so.
+    assert_eq!(late["before_membership"], true, "{late}");
+    assert_eq!(late["tier_change"]["to"], "silver", "{late}");
+    let reason = late["tier_change"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("recorded late") && reason.contains("5500.00 USD"),
+        "{reason}"
+    );
+    let t = tier_of(&host, "ML");
+    assert_eq!(t["tier"], "silver");
+    assert_eq!(t["next"]["tier"], "gold");
+    let since: String = app
+        .database()
+        .query_row(
+            "SELECT tier_since FROM memberships WHERE customer_id = 'ML'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&since).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(&crossing).unwrap()
+    );
+    // The next purchase earns at silver's ×1.25.
+    let next = json(&buy(
+        &host,
+        "ML",
+        &purchase_body("T-3", "100.00", &days_ago(0), false),
+    ));
+    assert_eq!(next["points"]["points"], 125, "{next}");
+}
+
 #[test]
 fn a_single_large_purchase_is_a_fast_track_and_bad_purchases_are_refused() {
     let (app, host) = boot();

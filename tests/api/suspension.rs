@@ -406,6 +406,14 @@ fn a_third_party_order_waits_for_engineering_and_reconnection_needs_a_payment() 
     assert_eq!(run(&host, "2026-10-28T09:00:00Z")["orders_opened"], 0);
 }
 
+/// What staff record of a customer's formal request to disconnect (seed 001:
+/// an email or a letter), added to `body`.
+fn formal(mut body: Value) -> Value {
+    body["via"] = json!("email");
+    body["reference"] = json!("MAIL-2026-0001");
+    body
+}
+
 fn retention(host: &Host, customer: &str, what: &str, body: Value) -> e2e::Response {
     call(
         host,
@@ -414,6 +422,115 @@ fn retention(host: &Host, customer: &str, what: &str, body: Value) -> e2e::Respo
         &format!("/api/v1/customers/{customer}/service/{what}"),
         Some(&body),
     )
+}
+
+/// Seed 001 asks for a formal request (email or letter): a request through
+/// the web form waits, visible to staff, and the windows start only from
+/// the formal request staff record.
+#[test]
+fn a_filed_request_waits_for_the_formal_request_before_any_window_runs() {
+    let (_partner, _app, host) = boot_with_partner();
+    store(&host, "S-ASK", "direct");
+    let ask = |body: Value| {
+        call(
+            &host,
+            Some("webform"),
+            "POST",
+            "/api/v1/customers/S-ASK/service/disconnection",
+            Some(&body),
+        )
+    };
+    let r = ask(json!({"note": "I am moving abroad"}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let view = json(&r);
+    assert_eq!(view["status"], "active");
+    assert_eq!(view["retention"], Value::Null);
+    let pending = view["pending_disconnection_request"].clone();
+    assert_eq!(pending["note"], "I am moving abroad");
+    assert!(
+        pending["filed_by"].as_str().unwrap().starts_with("webform"),
+        "{pending}"
+    );
+    // Filing again answers the same request.
+    let again = json(&ask(json!({})));
+    assert_eq!(again["pending_disconnection_request"]["id"], pending["id"]);
+    // A member channel cannot record the formal request.
+    let p = problem(&ask(json!({"via": "email"})), 400, "validation-error");
+    assert_eq!(e2e::fields(&p), vec!["via"]);
+    // Staff see it waiting; nothing runs out meanwhile.
+    let list = json(&call(
+        &host,
+        Some("customer_success"),
+        "GET",
+        "/api/v1/disconnection-requests",
+        None,
+    ));
+    assert_eq!(list["requests"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["requests"][0]["customer_id"], "S-ASK");
+    problem(
+        &call(
+            &host,
+            Some("webform"),
+            "GET",
+            "/api/v1/disconnection-requests",
+            None,
+        ),
+        403,
+        "forbidden",
+    );
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(run(&host, &now)["retention_moves"], 0);
+    let view = service(&host, "S-ASK");
+    assert_eq!(
+        (view["status"].as_str(), &view["retention"]),
+        (Some("active"), &Value::Null)
+    );
+
+    // Staff must say how the formal request came and its reference.
+    let p = problem(
+        &retention(
+            &host,
+            "S-ASK",
+            "disconnection",
+            json!({"note": "letter came"}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(e2e::fields(&p), vec!["via", "reference"]);
+    // The letter was registered yesterday: sales' days count from it.
+    let received = (Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let r = retention(
+        &host,
+        "S-ASK",
+        "disconnection",
+        json!({"at": received, "via": "letter", "reference": "REG-114"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let view = json(&r);
+    assert_eq!(view["status"], "retention_sales");
+    assert_eq!(view["pending_disconnection_request"], Value::Null);
+    let reason = view["retention"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("formal request by letter (reference REG-114)"),
+        "{reason}"
+    );
+    let opened =
+        chrono::DateTime::parse_from_rfc3339(view["retention"]["opened_at"].as_str().unwrap())
+            .unwrap();
+    let received = chrono::DateTime::parse_from_rfc3339(&received).unwrap();
+    assert!(
+        (opened - received).num_seconds().abs() < 1,
+        "{opened} {received}"
+    );
+    let list = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/disconnection-requests",
+        None,
+    ));
+    assert_eq!(list["requests"], json!([]));
 }
 
 #[test]
@@ -426,7 +543,7 @@ fn a_disconnection_request_runs_out_sales_then_recovery_on_business_days() {
         &host,
         "S-LEAVE",
         "disconnection",
-        json!({"at": "2026-11-05T09:00:00Z", "note": "moving abroad"}),
+        formal(json!({"at": "2026-11-05T09:00:00Z", "note": "moving abroad"})),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let view = json(&r);
@@ -440,7 +557,7 @@ fn a_disconnection_request_runs_out_sales_then_recovery_on_business_days() {
         json!([{"amount": "50.00", "currency": "USD"}])
     );
     problem(
-        &retention(&host, "S-LEAVE", "disconnection", json!({})),
+        &retention(&host, "S-LEAVE", "disconnection", formal(json!({}))),
         409,
         "invalid-service-transition",
     );
@@ -496,13 +613,13 @@ fn a_disconnection_request_runs_out_sales_then_recovery_on_business_days() {
         &host,
         "S-STAY",
         "disconnection",
-        json!({"at": "2099-01-01T00:00:00Z"}),
+        formal(json!({"at": "2099-01-01T00:00:00Z"})),
     );
     assert_eq!(
         problem(&r, 400, "validation-error")["errors"][0]["field"],
         "at"
     );
-    let r = retention(&host, "S-STAY", "disconnection", json!({}));
+    let r = retention(&host, "S-STAY", "disconnection", formal(json!({})));
     assert_eq!(r.status, 201, "{}", r.body);
     let r = retention(
         &host,
@@ -524,7 +641,7 @@ fn a_disconnection_request_runs_out_sales_then_recovery_on_business_days() {
         "validation-error",
     );
     problem(
-        &retention(&host, "S-NOBODY", "disconnection", json!({})),
+        &retention(&host, "S-NOBODY", "disconnection", formal(json!({}))),
         404,
         "not-found",
     );
@@ -547,13 +664,13 @@ fn a_disconnection_request_runs_out_sales_then_recovery_on_business_days() {
     let r = staff("PUT", "/api/v1/program/suspension", Some(&program));
     assert_eq!(r.status, 200, "{}", r.body);
     store(&host, "S-CAL", "direct");
-    let r = retention(&host, "S-CAL", "disconnection", json!({}));
+    let r = retention(&host, "S-CAL", "disconnection", formal(json!({})));
     problem(&r, 422, "calendar-missing");
     let default = json(&staff("GET", "/api/v1/calendars/default", None))["calendar"].clone();
     let r = staff("PUT", "/api/v1/calendars/ops", Some(&default));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
-        retention(&host, "S-CAL", "disconnection", json!({})).status,
+        retention(&host, "S-CAL", "disconnection", formal(json!({}))).status,
         201
     );
     let p = problem(

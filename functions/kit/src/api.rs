@@ -310,6 +310,7 @@ operations! {
     POST_CUSTOMER_SERVICE_DISCONNECTION = ("suspension",   "POST",   "/api/v1/customers/{id}/service/disconnection",  LEAVE_TAKERS,         false, Scope::Path("id")),
     POST_CUSTOMER_SERVICE_POWERED_OFF   = ("suspension",   "POST",   "/api/v1/customers/{id}/service/powered-off",    STAFF,                false, Scope::Open),
     POST_CUSTOMER_SERVICE_RETAINED      = ("suspension",   "POST",   "/api/v1/customers/{id}/service/retained",       RETAINERS,            false, Scope::Open),
+    GET_DISCONNECTION_REQUESTS          = ("suspension",   "GET",    "/api/v1/disconnection-requests",                RETAINERS,            false, Scope::Open),
     GET_SERVICE_ORDER                   = ("suspension",   "GET",    "/api/v1/service-orders/{order}",                CASE_READERS,         false, Scope::Open),
     POST_SUSPENSION_RUNS                = ("suspension",   "POST",   "/api/v1/suspension/runs",                       SCHEDULERS,           false, Scope::Open),
     POST_NOTICES_RUNS                   = ("notices",      "POST",   "/api/v1/notices/runs",                          SCHEDULERS,           false, Scope::Open),

@@ -18,7 +18,7 @@ use vip_domain::money::Money;
 use vip_domain::tiers::{Purchase, PurchaseError, PurchaseId, TierChange, TierError, TierProgram};
 use vip_domain::validation::FieldError;
 use vip_kit::body::read_json;
-use vip_kit::db::{timestamp_text, Db};
+use vip_kit::db::{parse_timestamp, timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 use vip_store::cards::{fulfil_pending, Fulfilment};
 use vip_store::memberships::TIERS;
@@ -85,8 +85,9 @@ fn record_change(
     )
 }
 
-/// Upgrades the member if this purchase crossed a threshold (idempotent per
-/// purchase), starting from membership `m` as read; re-read only on a retry.
+/// Upgrades the member if this purchase, with every purchase on record up to
+/// `now`, crossed a threshold (idempotent per purchase), starting from
+/// membership `m` as read; re-read only on a retry.
 fn upgrade(
     db: &Db,
     ctx: &Ctx<'_>,
@@ -97,18 +98,19 @@ fn upgrade(
     mut m: Membership,
 ) -> Result<(), Problem> {
     let from = ladder.history_start(purchase.at).map_err(tier_problem)?;
+    let to = ctx.now.max(purchase.at);
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             m = membership(db, id)?;
         }
-        let history = memberships::purchases(db, id, from, purchase.at)?;
-        let Some(change) = ladder
+        let history = memberships::purchases(db, id, from, to)?;
+        let Some(up) = ladder
             .after_purchase(&m.tier, &history, purchase)
             .map_err(tier_problem)?
         else {
             return Ok(());
         };
-        if record_change(db, ctx, id, &m, &change, purchase.at, cause)? {
+        if record_change(db, ctx, id, &m, &up.change, up.at, cause)? {
             return Ok(());
         }
     }
@@ -149,6 +151,10 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .check_purchase(&purchase, ctx.now)
         .map_err(purchase_problem)?;
     let member = membership(&db, &id)?;
+    // A purchase dated before the membership began counts like any other (the
+    // ladder is about the last months' spend, as the eligibility rules are);
+    // the answer says so plainly.
+    let before_membership = purchase.at < parse_timestamp(&member.joined_at)?;
     let inserted = memberships::record_purchase(&db, ctx, &id, &purchase_id, &purchase)?;
     if !inserted {
         let stored = memberships::recorded_purchase(&db, &id, &purchase_id)?
@@ -189,6 +195,7 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "at": timestamp_text(purchase.at),
             "special_price": purchase.special_price,
             "qualifies": !purchase.special_price,
+            "before_membership": before_membership,
             "points": earning,
             "replayed": !inserted,
             "tier_change": memberships::change_by(&db, &id, &cause)?,

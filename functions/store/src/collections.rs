@@ -67,7 +67,8 @@ pub const EFFECTS: &[Effect] = &[
         table: "dunning_actions",
         on: "INSERT",
         writes: &["audit_events", "notice_outbox", "service_status"],
-        does: "audits a dunning step, queues its notice and moves the customer's service status",
+        does: "audits a dunning step, queues its notice and moves the customer's service status \
+               as of the step's due time (dunning_step_due_times)",
     },
 ];
 
@@ -481,6 +482,8 @@ struct Pending {
     invoice: i64,
     customer: String,
     step: DueStep,
+    /// When the step fell due: the start of its day in the programme's zone.
+    due_at: DateTime<Utc>,
     notify: String,
     moves_to: Option<ServiceStatus>,
     seen: ServiceStatus,
@@ -556,6 +559,7 @@ fn batch(
             out.push(Pending {
                 invoice: id,
                 customer: row.text("customer_id")?,
+                due_at: program.zone.start_of(step.date),
                 step,
                 notify,
                 moves_to,
@@ -577,6 +581,23 @@ fn write(
     now: DateTime<Utc>,
     run: &mut DunningRun,
 ) -> Result<u64, Problem> {
+    // Read by the step's trigger; harmless if the step is then not written.
+    db.exec_rows(
+        "INSERT INTO dunning_step_due_times (invoice_id, step, due_at) VALUES {rows}
+         ON CONFLICT DO NOTHING",
+        &[],
+        pending
+            .iter()
+            .map(|p| {
+                vec![
+                    Value::Integer(p.invoice),
+                    Value::Text(p.step.step.clone()),
+                    timestamp(p.due_at),
+                ]
+            })
+            .collect(),
+        WRITE_CHUNK,
+    )?;
     let rows: Vec<Vec<Value>> = pending
         .iter()
         .map(|p| {

@@ -61,6 +61,21 @@ pub const EFFECTS: &[Effect] = &[
         writes: &["notice_outbox", "service_status"],
         does: "keeps the service status in step with the case and tells who acts next",
     },
+    Effect {
+        trigger: "retention_case_formalises",
+        table: "retention_cases",
+        on: "INSERT",
+        writes: &["disconnection_requests"],
+        does: "a disconnection case closes the customer's pending filed request",
+    },
+    Effect {
+        trigger: "disconnection_request_filed",
+        table: "disconnection_requests",
+        on: "INSERT",
+        writes: &["audit_events", "notice_outbox"],
+        does:
+            "audits a filed request to disconnect and tells collections and sales (a staff notice)",
+    },
 ];
 
 /// The suspension programme: notice list, retries, retention windows (its
@@ -600,5 +615,89 @@ pub fn lapse(
             Value::Integer(id),
             Value::Text(from.as_str().into()),
         ],
+    )
+}
+
+/// A request to disconnect filed through a member channel, waiting for the
+/// formal request (`case_id` once staff recorded it).
+#[derive(Debug)]
+pub struct FiledRequest {
+    pub id: i64,
+    pub customer_id: String,
+    pub filed_at: DateTime<Utc>,
+    pub filed_by: String,
+    pub note: Option<String>,
+    pub case_id: Option<i64>,
+}
+
+impl FiledRequest {
+    fn read(row: &Row<'_>) -> Result<Self, Problem> {
+        Ok(FiledRequest {
+            id: row.int("id")?,
+            customer_id: row.text("customer_id")?,
+            filed_at: row.time("filed_at")?,
+            filed_by: row.text("filed_by")?,
+            note: row.opt_text("note")?,
+            case_id: row.opt_int("case_id")?,
+        })
+    }
+}
+
+const FILED_COLUMNS: &str = "id, customer_id, filed_at, filed_by, note, case_id";
+
+/// Files `customer`'s request to disconnect unless one is pending; the
+/// pending request either way (fires `disconnection_request_filed` when new).
+pub fn file_disconnection_request(
+    db: &Db,
+    customer: &CustomerId,
+    at: DateTime<Utc>,
+    by: &str,
+    note: Option<&str>,
+) -> Result<(FiledRequest, bool), Problem> {
+    let filed = db.one(
+        &format!(
+            "INSERT INTO disconnection_requests (customer_id, filed_at, filed_by, note)
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING {FILED_COLUMNS}"
+        ),
+        &[
+            customer_key(customer),
+            timestamp(at),
+            Value::Text(by.into()),
+            note.map_or(Value::Null, |n| Value::Text(n.into())),
+        ],
+        |row| FiledRequest::read(&row),
+    )?;
+    match filed {
+        Some(request) => Ok((request, true)),
+        None => pending_disconnection_request(db, customer)?
+            .map(|r| (r, false))
+            .ok_or_else(|| Problem::internal("the pending request vanished")),
+    }
+}
+
+/// `customer`'s filed request still waiting for the formal one.
+pub fn pending_disconnection_request(
+    db: &Db,
+    customer: &CustomerId,
+) -> Result<Option<FiledRequest>, Problem> {
+    db.one(
+        &format!(
+            "SELECT {FILED_COLUMNS} FROM disconnection_requests
+             WHERE customer_id = ? AND case_id IS NULL"
+        ),
+        &[customer_key(customer)],
+        |row| FiledRequest::read(&row),
+    )
+}
+
+/// Every filed request waiting for its formal request, oldest first.
+pub fn pending_disconnection_requests(db: &Db, limit: i64) -> Result<Vec<FiledRequest>, Problem> {
+    db.all(
+        &format!(
+            "SELECT {FILED_COLUMNS} FROM disconnection_requests
+             WHERE case_id IS NULL ORDER BY filed_at, id LIMIT ?"
+        ),
+        &[Value::Integer(limit)],
+        |row| FiledRequest::read(&row),
     )
 }

@@ -47,6 +47,7 @@ const HANDLERS: &[Binding] = &[
         service::powered_off,
     ),
     (&api::POST_CUSTOMER_SERVICE_RETAINED, service::retained),
+    (&api::GET_DISCONNECTION_REQUESTS, service::pending_requests),
     (&api::GET_SERVICE_ORDER, orders::get),
     (&api::POST_SUSPENSION_RUNS, run),
     (&api::POST_WEBHOOKS_SERVICE_ORDERS, orders::webhook),

@@ -12,13 +12,15 @@ use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
 use vip_domain::service::{transition, ReconnectionBasis, ServiceEvent, ServiceStatus};
-use vip_domain::suspension::{window_passed, Dater, RetentionCause, SuspensionProgram};
+use vip_domain::suspension::{
+    window_passed, Dater, FormalRequest, FormalVia, RetentionCause, SuspensionProgram,
+};
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 
 use crate::orders;
-use vip_store::service::{self as store, NewRetention, RetentionCase, PROGRAM};
+use vip_store::service::{self as store, FiledRequest, NewRetention, RetentionCase, PROGRAM};
 
 /// The customer of `{id}`, who must exist, and their service status.
 fn customer(db: &Db, id: &str) -> Result<(CustomerId, ServiceStatus), Problem> {
@@ -61,9 +63,22 @@ fn retention_view(case: &RetentionCase) -> serde_json::Value {
     })
 }
 
+/// A request to disconnect filed through a member channel.
+fn filed_view(request: &FiledRequest) -> serde_json::Value {
+    json!({
+        "id": request.id,
+        "customer_id": request.customer_id,
+        "filed_at": timestamp_text(request.filed_at),
+        "filed_by": request.filed_by,
+        "note": request.note,
+        "waiting_for": "staff to record the customer's formal request (email or letter); the retention windows start then",
+    })
+}
+
 fn view(db: &Db, customer: &CustomerId) -> Result<serde_json::Value, Problem> {
     let status = store::last_move(db, customer)?;
     let retention = store::latest_retention(db, customer)?.map(|c| retention_view(&c));
+    let pending = store::pending_disconnection_request(db, customer)?.map(|r| filed_view(&r));
     Ok(json!({
         "customer_id": customer.as_str(),
         "status": status.as_ref().map_or("active", |s| s.status.as_str()),
@@ -71,6 +86,7 @@ fn view(db: &Db, customer: &CustomerId) -> Result<serde_json::Value, Problem> {
         "moved_by": status.as_ref().map(|s| &s.by),
         "reason": status.as_ref().and_then(|s| s.reason.as_ref()),
         "retention": retention,
+        "pending_disconnection_request": pending,
         "orders": orders::of_customer(db, customer)?,
     }))
 }
@@ -154,10 +170,33 @@ struct RetentionStart {
     at: Option<DateTime<Utc>>,
     #[serde(default)]
     note: Option<String>,
+    /// The formal request that starts a disconnection's windows (staff).
+    #[serde(skip)]
+    formal: Option<FormalRequest>,
+}
+
+/// When a request or a retention starts: `at` (default now), within the
+/// backdating the caller's side is allowed.
+fn start_at(
+    ctx: &Ctx<'_>,
+    program: &SuspensionProgram,
+    at: Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>, Problem> {
+    let at = at.unwrap_or(ctx.now);
+    let dater = if ctx.customer_side() {
+        Dater::MemberChannel
+    } else {
+        Dater::Operator
+    };
+    program
+        .check_start(at, ctx.now, dater)
+        .map_err(|why| Problem::field("at", why.to_string()))?;
+    Ok(at)
 }
 
 /// Opens a retention case for `customer` (moving the service to
-/// `retention_sales`), with sales' and recovery's deadlines.
+/// `retention_sales`), with sales' and recovery's deadlines; a disconnection
+/// names the `formal` request that starts them.
 fn start_retention(
     ctx: &Ctx<'_>,
     db: &Db,
@@ -172,16 +211,8 @@ fn start_retention(
         RetentionCause::PoweredOff => ServiceEvent::PoweredOff,
     };
     let to = transition(from, event).map_err(refused)?;
-    let at = start.at.unwrap_or(ctx.now);
     let program = PROGRAM.load(db, ctx.now)?.document;
-    let dater = if ctx.customer_side() {
-        Dater::MemberChannel
-    } else {
-        Dater::Operator
-    };
-    program
-        .check_start(at, ctx.now, dater)
-        .map_err(|why| Problem::field("at", why.to_string()))?;
+    let at = start_at(ctx, &program, start.at)?;
     let business = vip_store::calendars::required_calendar(
         db,
         &program.calendar,
@@ -195,15 +226,18 @@ fn start_retention(
         .ok_or_else(|| Problem::internal("the business calendar has no working time ahead"))?;
     // What the customer owes, as collections report it.
     let owed = vip_store::collections::unpaid_balance(db, customer)?;
-    let reason = match start
+    let mut reason = cause.as_str().replace('_', " ");
+    if let Some(formal) = &start.formal {
+        reason = format!("{reason}, {}", formal.describe());
+    }
+    if let Some(note) = start
         .note
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
     {
-        Some(note) => format!("{}: {note}", cause.as_str().replace('_', " ")),
-        None => cause.as_str().replace('_', " "),
-    };
+        reason = format!("{reason}: {note}");
+    }
     let opened = store::open_retention(
         db,
         &NewRetention {
@@ -226,24 +260,104 @@ fn start_retention(
     view(db, customer)
 }
 
-/// `POST /api/v1/customers/{id}/service/disconnection`: the customer asks
-/// to leave (`{at?, note?}`): collections' balance is reported, sales have
-/// their business days, then recovery.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Disconnection {
+    /// When the customer asked (a member channel), or when the formal
+    /// request was received (staff; the windows start here). Default: now.
+    #[serde(default)]
+    at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    note: Option<String>,
+    /// Staff: how the formal request arrived.
+    #[serde(default)]
+    via: Option<FormalVia>,
+    /// Staff: the formal request's reference.
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+/// `POST /api/v1/customers/{id}/service/disconnection`: the customer asks to
+/// leave. From the web form or a chat bot (`{at?, note?}`) the request is
+/// filed and waits, visible to staff (202; filing again answers the same
+/// request). Staff record the formal request (`{at?, via, reference,
+/// note?}`, seed 001: email or letter): collections' balance is reported and
+/// sales have their business days from its date, then recovery (201).
 pub fn request_disconnection(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    open_retention(ctx, RetentionCause::DisconnectionRequest)
+    let body: Disconnection = read_json(ctx.req)?;
+    let db = Db::open()?;
+    let (id, from) = customer(&db, ctx.param("id"))?;
+    transition(from, ServiceEvent::RequestDisconnection).map_err(refused)?;
+    let note = body
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(Problem::field("note", "at most 500 characters"));
+    }
+    if ctx.customer_side() {
+        if body.via.is_some() || body.reference.is_some() {
+            let field = if body.via.is_some() {
+                "via"
+            } else {
+                "reference"
+            };
+            return Err(Problem::field(
+                field,
+                "the formal request is recorded by staff, not through a member channel",
+            ));
+        }
+        let program = PROGRAM.load(&db, ctx.now)?.document;
+        let at = start_at(ctx, &program, body.at)?;
+        store::file_disconnection_request(&db, &id, at, &ctx.actor(), note)?;
+        return Ok(vip_kit::json(202, &view(&db, &id)?));
+    }
+    let formal =
+        FormalRequest::parse(body.via, body.reference.as_deref()).map_err(Problem::validation)?;
+    let start = RetentionStart {
+        at: body.at,
+        note: note.map(str::to_string),
+        formal: Some(formal),
+    };
+    let view = start_retention(
+        ctx,
+        &db,
+        &id,
+        from,
+        RetentionCause::DisconnectionRequest,
+        &start,
+        &ctx.actor(),
+    )?;
+    Ok(vip_kit::json(201, &view))
+}
+
+/// `GET /api/v1/disconnection-requests`: requests filed through member
+/// channels that wait for their formal request, oldest first.
+pub fn pending_requests(_ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let db = Db::open()?;
+    let requests = store::pending_disconnection_requests(&db, 500)?;
+    Ok(vip_kit::json(
+        200,
+        &json!({"requests": requests.iter().map(filed_view).collect::<Vec<_>>()}),
+    ))
 }
 
 /// `POST /api/v1/customers/{id}/service/powered-off`: a suspended customer's
 /// equipment was seen powered off (`{at?, note?}`).
 pub fn powered_off(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    open_retention(ctx, RetentionCause::PoweredOff)
-}
-
-fn open_retention(ctx: &Ctx<'_>, cause: RetentionCause) -> Result<Response, Problem> {
     let body: RetentionStart = read_json(ctx.req)?;
     let db = Db::open()?;
     let (id, from) = customer(&db, ctx.param("id"))?;
-    let view = start_retention(ctx, &db, &id, from, cause, &body, &ctx.actor())?;
+    let view = start_retention(
+        ctx,
+        &db,
+        &id,
+        from,
+        RetentionCause::PoweredOff,
+        &body,
+        &ctx.actor(),
+    )?;
     Ok(vip_kit::json(201, &view))
 }
 
@@ -266,6 +380,7 @@ pub fn powered_off_event(
     let start = RetentionStart {
         at: event.observed_at.map(|t| t.min(ctx.now)),
         note: Some("reported by the partner".into()),
+        formal: None,
     };
     start_retention(
         ctx,
