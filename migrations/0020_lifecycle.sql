@@ -71,3 +71,47 @@ WHEN NEW.cause = 'disconnection_request' BEGIN
   UPDATE disconnection_requests SET case_id = NEW.id
   WHERE customer_id = NEW.customer_id AND case_id IS NULL;
 END;
+
+-- A membership's state (seed 004): every move is a row, the current state is
+-- the latest row (none: active). A move is written only if the state read is
+-- still the latest (vip_store::memberships::change_state), so two requests
+-- never both move a member. Its trigger audits it, tells the member and
+-- moves the member's card in use the same way (suspend, reactivate, revoke).
+CREATE TABLE IF NOT EXISTS membership_state_changes (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id TEXT NOT NULL,
+  event       TEXT NOT NULL CHECK (event IN ('suspend', 'reactivate', 'exit', 'revoke')),
+  from_state  TEXT NOT NULL CHECK (from_state IN ('active', 'suspended', 'exited', 'revoked')),
+  to_state    TEXT NOT NULL CHECK (to_state IN ('active', 'suspended', 'exited', 'revoked')),
+  reason      TEXT,
+  at          TEXT NOT NULL,
+  by          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS membership_state_changes_by_customer
+  ON membership_state_changes (customer_id, id);
+CREATE INDEX IF NOT EXISTS membership_state_changes_by_time
+  ON membership_state_changes (at, to_state);
+
+CREATE TRIGGER IF NOT EXISTS membership_state_changes_kept BEFORE UPDATE ON membership_state_changes BEGIN
+  SELECT RAISE(ABORT, 'membership_state_changes are append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS membership_state_changes_not_deleted BEFORE DELETE ON membership_state_changes BEGIN
+  SELECT RAISE(ABORT, 'membership_state_changes are append-only');
+END;
+
+CREATE TRIGGER IF NOT EXISTS membership_state_changed AFTER INSERT ON membership_state_changes BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.at, NEW.by, 'membership.' || NEW.to_state, 'membership', NEW.customer_id, NEW.reason,
+          json_object('event', NEW.event, 'from', NEW.from_state, 'change_id', NEW.id));
+  INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+  VALUES ('membership-state-' || NEW.id, 'membership.' || NEW.to_state, NEW.customer_id,
+          json_object('from', NEW.from_state, 'to', NEW.to_state, 'reason', NEW.reason), NEW.at)
+  ON CONFLICT (id) DO NOTHING;
+  UPDATE cards SET status = CASE NEW.event WHEN 'suspend' THEN 'suspended'
+                                           WHEN 'reactivate' THEN 'active'
+                                           ELSE 'revoked' END,
+                   updated_at = NEW.at, updated_by = NEW.by
+  WHERE customer_id = NEW.customer_id
+    AND status IN (CASE NEW.event WHEN 'suspend' THEN 'active' WHEN 'reactivate' THEN 'suspended' ELSE 'active' END,
+                   CASE WHEN NEW.event IN ('exit', 'revoke') THEN 'suspended' ELSE '' END);
+END;

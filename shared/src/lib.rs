@@ -17,6 +17,7 @@ pub mod dunning;
 pub mod eligibility;
 pub mod figures;
 pub mod levels;
+pub mod membership;
 pub mod money;
 pub mod month_end;
 pub mod onboarding;

@@ -7,6 +7,7 @@ mod conventions;
 mod eligibility;
 mod hardening;
 mod health;
+mod lifecycle;
 mod members;
 mod month_end;
 mod onboarding;

@@ -52,6 +52,7 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     let db = Db::open()?;
     require_member(&db, &id)?;
+    vip_store::memberships::require_active(&db, &id)?;
     let key = signing_key()?;
     // The domain's rule for an issue order: a member holding a valid card keeps it.
     if let Some(held) = held_card(&db, &id)? {
@@ -178,21 +179,9 @@ pub fn report_lost(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let key = signing_key()?;
     let lost = by_number(&db, &number)?;
-    card::transition(lost.status_at(ctx.now), CardEvent::ReportLost).map_err(|e| {
-        Problem::conflict(
-            "invalid-card-transition",
-            "That does not apply to this card",
-            e.to_string(),
-        )
-    })?;
+    card::transition(lost.status_at(ctx.now), CardEvent::ReportLost).map_err(refused)?;
     let blocked = cards::report_lost(&db, &number, lost.stored_status, &ctx.actor(), ctx.now)?;
-    let Some(holder) = blocked else {
-        return Err(Problem::conflict(
-            "concurrent-change",
-            "The card changed meanwhile",
-            "read the card again and retry",
-        ));
-    };
+    let holder = blocked.ok_or_else(changed_meanwhile)?;
     fulfil_pending(&db, ctx, holder.as_str())?;
     let lost = by_number(&db, &number)?;
     let replacement = lost
@@ -205,6 +194,56 @@ pub fn report_lost(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         201,
         &json!({ "lost": show(&lost, &key, ctx), "replacement": show(&replacement, &key, ctx) }),
     ))
+}
+
+fn refused(e: card::CardTransitionError) -> Problem {
+    Problem::conflict(
+        "invalid-card-transition",
+        "That does not apply to this card",
+        e.to_string(),
+    )
+}
+
+fn changed_meanwhile() -> Problem {
+    Problem::conflict(
+        "concurrent-change",
+        "The card changed meanwhile",
+        "read the card again and retry",
+    )
+}
+
+/// Suspends, reactivates or revokes one card (its membership unchanged; the
+/// membership's own moves take the card with them). A card is reactivated
+/// only for a member whose membership is active.
+fn move_card(ctx: &mut Ctx<'_>, event: CardEvent) -> Result<Response, Problem> {
+    let number = parse_number(ctx.param("number"), "number")?;
+    let db = Db::open()?;
+    let key = signing_key()?;
+    let held = by_number(&db, &number)?;
+    let to = card::transition(held.status_at(ctx.now), event).map_err(refused)?;
+    if event == CardEvent::Reactivate {
+        vip_store::memberships::require_active(&db, &held.customer_id)?;
+    }
+    cards::move_status(&db, &number, held.stored_status, to, &ctx.actor(), ctx.now)?
+        .ok_or_else(changed_meanwhile)?;
+    let moved = by_number(&db, &number)?;
+    Ok(vip_kit::json(200, &show(&moved, &key, ctx)))
+}
+
+/// `POST /api/v1/cards/{number}/suspend`.
+pub fn suspend(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    move_card(ctx, CardEvent::Suspend)
+}
+
+/// `POST /api/v1/cards/{number}/reactivate`.
+pub fn reactivate(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    move_card(ctx, CardEvent::Reactivate)
+}
+
+/// `POST /api/v1/cards/{number}/revoke`: the card is retained at the next
+/// presentation; the member may be issued another (`POST /api/v1/cards`).
+pub fn revoke(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    move_card(ctx, CardEvent::Revoke)
 }
 
 /// `POST /api/v1/cards/orders/run`: fulfils card orders a crash left pending

@@ -25,6 +25,9 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_CARD, handlers::get),
     (&api::POST_CARD_REPORT_LOST, handlers::report_lost),
     (&api::POST_ME_CARD_REPORT_LOST, handlers::report_lost),
+    (&api::POST_CARD_SUSPEND, handlers::suspend),
+    (&api::POST_CARD_REACTIVATE, handlers::reactivate),
+    (&api::POST_CARD_REVOKE, handlers::revoke),
 ];
 
 #[http_component]

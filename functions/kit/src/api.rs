@@ -159,6 +159,9 @@ const LEAVE_TAKERS: Access = Access::Roles(&[
     Role::Webform,
     Role::Chatbot,
 ]);
+/// Staff, customer success and the programme manager suspend and reactivate memberships.
+const MEMBERSHIP_KEEPERS: Access =
+    Access::Roles(&[Role::Staff, Role::CustomerSuccess, Role::ProgramManager]);
 /// Sales (staff) or customer success record that a customer was kept.
 const RETAINERS: Access = Access::Roles(&[Role::Staff, Role::CustomerSuccess]);
 /// A desk or call-centre agent acting for a member whose identity they have
@@ -207,6 +210,8 @@ operations! {
     GET_ME_CONSENTS                     = ("members",      "GET",    "/api/v1/me/consents",                           Access::Member,       false, Scope::Open),
     PUT_ME_CONSENTS                     = ("members",      "PUT",    "/api/v1/me/consents",                           Access::Member,       false, Scope::Open),
     GET_ME_TIER                         = ("members",      "GET",    "/api/v1/me/tier",                               Access::Member,       false, Scope::Open),
+    GET_ME_MEMBERSHIP                   = ("members",      "GET",    "/api/v1/me/membership",                         Access::Member,       false, Scope::Open),
+    POST_ME_MEMBERSHIP_EXIT             = ("members",      "POST",   "/api/v1/me/membership/exit",                    Access::Member,       false, Scope::Open),
     GET_ME_CARDS                        = ("cards",        "GET",    "/api/v1/me/cards",                              Access::Member,       false, Scope::Open),
     GET_ME_POINTS                       = ("rewards",      "GET",    "/api/v1/me/points",                             Access::Member,       false, Scope::Open),
     GET_ME_REWARDS                      = ("rewards",      "GET",    "/api/v1/me/rewards",                            Access::Member,       false, Scope::Open),
@@ -245,6 +250,11 @@ operations! {
     POST_MEMBER_PURCHASES               = ("members",      "POST",   "/api/v1/members/{id}/purchases",                SPEND_RECORDERS,      true, Scope::Open),
     GET_MEMBER_TIER                     = ("members",      "GET",    "/api/v1/members/{id}/tier",                     CUSTOMER_READERS,     false, Scope::Path("id")),
     POST_MEMBERS_TIER_REVIEW            = ("members",      "POST",   "/api/v1/members/tier-review",                   SCHEDULERS,           false, Scope::Open),
+    GET_MEMBER_MEMBERSHIP               = ("members",      "GET",    "/api/v1/members/{id}/membership",               CUSTOMER_READERS,     false, Scope::Path("id")),
+    POST_MEMBER_MEMBERSHIP_SUSPENSION   = ("members",      "POST",   "/api/v1/members/{id}/membership/suspension",    MEMBERSHIP_KEEPERS,   false, Scope::Open),
+    POST_MEMBER_MEMBERSHIP_REACTIVATION = ("members",      "POST",   "/api/v1/members/{id}/membership/reactivation",  MEMBERSHIP_KEEPERS,   false, Scope::Open),
+    POST_MEMBER_MEMBERSHIP_EXIT         = ("members",      "POST",   "/api/v1/members/{id}/membership/exit",          LEAVE_TAKERS,         false, Scope::Path("id")),
+    POST_MEMBER_MEMBERSHIP_REVOCATION   = ("members",      "POST",   "/api/v1/members/{id}/membership/revocation",    APPROVERS,            false, Scope::Open),
     POST_CARDS                          = ("cards",        "POST",   "/api/v1/cards",                                 CARD_ISSUERS,         true, Scope::Open),
     GET_CARDS                           = ("cards",        "GET",    "/api/v1/cards",                                 CUSTOMER_READERS,     false, Scope::List),
     GET_CARDS_VERIFICATION_KEY          = ("cards",        "GET",    "/api/v1/cards/verification-key",                Access::Public,       false, Scope::Open),
@@ -252,6 +262,9 @@ operations! {
     POST_CARDS_ORDERS_RUN               = ("cards",        "POST",   "/api/v1/cards/orders/run",                      SCHEDULERS,           false, Scope::Open),
     GET_CARD                            = ("cards",        "GET",    "/api/v1/cards/{number}",                        CUSTOMER_READERS,     false, Scope::Path("number")),
     POST_CARD_REPORT_LOST               = ("cards",        "POST",   "/api/v1/cards/{number}/report-lost",            LOSS_TAKERS,          true, Scope::Open),
+    POST_CARD_SUSPEND                   = ("cards",        "POST",   "/api/v1/cards/{number}/suspend",                MEMBERSHIP_KEEPERS,   false, Scope::Open),
+    POST_CARD_REACTIVATE                = ("cards",        "POST",   "/api/v1/cards/{number}/reactivate",             MEMBERSHIP_KEEPERS,   false, Scope::Open),
+    POST_CARD_REVOKE                    = ("cards",        "POST",   "/api/v1/cards/{number}/revoke",                 APPROVERS,            false, Scope::Open),
     GET_PROGRAM_POINTS                  = ("rewards",      "GET",    "/api/v1/program/points",                        TIER_READERS,         false, Scope::Open),
     PUT_PROGRAM_POINTS                  = ("rewards",      "PUT",    "/api/v1/program/points",                        STAFF,                false, Scope::Open),
     GET_MEMBER_POINTS                   = ("rewards",      "GET",    "/api/v1/members/{id}/points",                   CUSTOMER_READERS,     false, Scope::Path("id")),

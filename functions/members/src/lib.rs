@@ -9,6 +9,7 @@ mod applications;
 mod check;
 mod customers;
 mod members;
+mod membership;
 mod month_end;
 mod onboarding;
 mod privacy;
@@ -51,6 +52,16 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_MEMBER_PURCHASES, members::record_purchase),
     (&api::GET_MEMBER_TIER, members::tier),
     (&api::POST_MEMBERS_TIER_REVIEW, members::review),
+    (&api::GET_MEMBER_MEMBERSHIP, membership::get),
+    (&api::GET_ME_MEMBERSHIP, membership::get),
+    (&api::POST_MEMBER_MEMBERSHIP_SUSPENSION, membership::suspend),
+    (
+        &api::POST_MEMBER_MEMBERSHIP_REACTIVATION,
+        membership::reactivate,
+    ),
+    (&api::POST_MEMBER_MEMBERSHIP_EXIT, membership::exit),
+    (&api::POST_ME_MEMBERSHIP_EXIT, membership::exit),
+    (&api::POST_MEMBER_MEMBERSHIP_REVOCATION, membership::revoke),
     (&api::POST_ELIGIBILITY_MONTH_END, month_end::post),
     (&api::GET_ELIGIBILITY_MONTH_END, month_end::get),
     (&api::GET_ONBOARDING_CASES, onboarding::list),

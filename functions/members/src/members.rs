@@ -151,6 +151,11 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .check_purchase(&purchase, ctx.now)
         .map_err(purchase_problem)?;
     let member = membership(&db, &id)?;
+    // A member who is not active earns nothing; a replay of a purchase
+    // recorded before answers as it did.
+    if memberships::recorded_purchase(&db, &id, &purchase_id)?.is_none() {
+        memberships::require_active(&db, &id)?;
+    }
     // A purchase dated before the membership began counts like any other (the
     // ladder is about the last months' spend, as the eligibility rules are);
     // the answer says so plainly.

@@ -16,10 +16,10 @@ use crate::ask::{answer, ask, Ask, Want};
 pub const BREAKDOWNS: &[&str] = &["tier", "direction", "how", "cohort", "currency"];
 
 pub const DEFINITIONS: &[(&str, &str)] = &[
-    ("vip_members", "Members at the end of the row: joined before it, not erased and not disconnected (retention case closed as disconnected) before it; by the tier held then (the last tier change before the end, else the tier the next change started from, else the tier held since joining)."),
+    ("vip_members", "Members at the end of the row: joined before it and not gone before it (erased, disconnected by a retention case closed as disconnected, exited or revoked); by the tier held then (the last tier change before the end, else the tier the next change started from, else the tier held since joining)."),
     ("joins", "Memberships whose joined_at falls in the row, by the tier they joined at."),
     ("tier_changes", "Tier changes (tier_changes.at) in the row, by direction (upgrade, downgrade) and by the tier moved to."),
-    ("exits", "Members who stopped being VIP in the row, by how: erased (privacy erasure) or disconnected (retention case closed as disconnected); a member counts once, at the first."),
+    ("exits", "Members who stopped being VIP in the row, by how: erased (privacy erasure), disconnected (retention case closed as disconnected), exited (the member asked to leave) or revoked (misconduct); a member counts once, at the first."),
     ("retention", "Per joining month (programme zone) of the twelve months before the window's end: members still VIP at the window's end, of those who joined that month."),
     ("onboarding_opened", "Onboarding cases opened in the row."),
     ("onboarding_approved", "Onboarding cases approved in the row (decided_at)."),

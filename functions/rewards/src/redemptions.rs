@@ -169,6 +169,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     }
     for _ in 0..ATTEMPTS {
         let tier = points::member_tier(&db, &customer)?;
+        vip_store::memberships::require_active(&db, &customer)?;
         let reward = rewards::load(&db, body.reward_id)?;
         let standing = points::standing(&db, &customer, &program, ctx.now)?;
         let decision = check_redemption(

@@ -77,6 +77,31 @@ pub fn report_lost(
     )
 }
 
+/// Moves card `number` from `from` (still its status) to `to` (a suspension,
+/// reactivation or revocation of the card alone); answers its holder, `None`
+/// if it changed meanwhile. Fires `cards_audit_status`.
+pub fn move_status(
+    db: &Db,
+    number: &CardNumber,
+    from: CardStatus,
+    to: CardStatus,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<CustomerId>, Problem> {
+    db.one(
+        "UPDATE cards SET status = ?, updated_at = ?, updated_by = ?
+         WHERE number = ? AND status = ? RETURNING customer_id",
+        &[
+            Value::Text(to.as_str().into()),
+            timestamp(at),
+            Value::Text(actor.into()),
+            Value::Text(number.as_str().into()),
+            Value::Text(from.as_str().into()),
+        ],
+        |row| customer_of(&row),
+    )
+}
+
 /// Orders a first card for `customer` (a staff request), in `region` or the
 /// default one; `order_id` is the order's identity, so a retry writes nothing.
 pub fn order_issue(

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vip_domain::customer::CustomerId;
+use vip_domain::membership::{not_active_because, MembershipEvent, MembershipState, StateRecord};
 use vip_domain::money::{Currency, Money};
+use vip_domain::service::ServiceStatus;
 use vip_domain::tiers::{default_tier_program, Purchase, PurchaseId, TierChange, TierProgram};
 use vip_kit::db::{parse_timestamp, timestamp, Db, Row, Value};
 use vip_kit::settings::{Document, InUse};
@@ -50,6 +52,13 @@ pub const EFFECTS: &[Effect] = &[
         on: "INSERT",
         writes: &["audit_events", "card_orders", "memberships", "notice_outbox"],
         does: "moves the membership to the new tier, audits it, tells the member and orders a card with the new tier",
+    },
+    Effect {
+        trigger: "membership_state_changed",
+        table: "membership_state_changes",
+        on: "INSERT",
+        writes: &["audit_events", "cards", "notice_outbox"],
+        does: "audits a membership's suspension, reactivation, exit or revocation, tells the member and moves their card in use the same way",
     },
 ];
 
@@ -306,4 +315,109 @@ pub fn last_change(db: &Db, customer: &CustomerId) -> Result<Option<RecordedChan
         &[Value::Text(customer.as_str().into())],
         |row| recorded(&row),
     )
+}
+
+/// A membership's last recorded state change (`None`: active since joining).
+pub fn state(db: &Db, customer: &CustomerId) -> Result<Option<StateRecord>, Problem> {
+    db.one(
+        "SELECT to_state, at, reason FROM membership_state_changes
+         WHERE customer_id = ? ORDER BY id DESC LIMIT 1",
+        &[Value::Text(customer.as_str().into())],
+        |row| {
+            Ok(StateRecord {
+                state: row.parse("to_state")?,
+                since: row.time("at")?,
+                reason: row.opt_text("reason")?,
+            })
+        },
+    )
+}
+
+/// A membership move as recorded.
+#[derive(Serialize)]
+pub struct StateChange {
+    pub event: MembershipEvent,
+    pub from: MembershipState,
+    pub to: MembershipState,
+    pub reason: Option<String>,
+    pub at: String,
+    pub by: String,
+}
+
+/// Every move of `customer`'s membership, oldest first.
+pub fn state_changes(db: &Db, customer: &CustomerId) -> Result<Vec<StateChange>, Problem> {
+    db.all(
+        "SELECT event, from_state, to_state, reason, at, by FROM membership_state_changes
+         WHERE customer_id = ? ORDER BY id",
+        &[Value::Text(customer.as_str().into())],
+        |row| {
+            Ok(StateChange {
+                event: row.parse("event")?,
+                from: row.parse("from_state")?,
+                to: row.parse("to_state")?,
+                reason: row.opt_text("reason")?,
+                at: row.text("at")?,
+                by: row.text("by")?,
+            })
+        },
+    )
+}
+
+/// A membership move to write.
+pub struct NewStateChange<'a> {
+    pub customer: &'a CustomerId,
+    pub event: MembershipEvent,
+    pub from: MembershipState,
+    pub to: MembershipState,
+    pub reason: Option<&'a str>,
+    pub at: DateTime<Utc>,
+    pub by: &'a str,
+}
+
+/// Records a membership move if the state is still `from`; whether it was
+/// written. Fires `membership_state_changed`: audit, notice, cards.
+pub fn change_state(db: &Db, change: &NewStateChange<'_>) -> Result<bool, Problem> {
+    Ok(db
+        .one(
+            "INSERT INTO membership_state_changes (customer_id, event, from_state, to_state, reason, at, by)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+             WHERE COALESCE((SELECT to_state FROM membership_state_changes
+                             WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1), 'active') = ?3
+             RETURNING id",
+            &[
+                Value::Text(change.customer.as_str().into()),
+                Value::Text(change.event.as_str().into()),
+                Value::Text(change.from.as_str().into()),
+                Value::Text(change.to.as_str().into()),
+                change.reason.map_or(Value::Null, |r| Value::Text(r.into())),
+                timestamp(change.at),
+                Value::Text(change.by.into()),
+            ],
+            |_| Ok(()),
+        )?
+        .is_some())
+}
+
+/// Why `customer` may not earn or redeem now (their membership's state, or
+/// their service's), or `None` if they may.
+pub fn not_active(db: &Db, customer: &CustomerId) -> Result<Option<String>, Problem> {
+    let record = state(db, customer)?;
+    let service = crate::service::status_of(db, customer)?.unwrap_or(ServiceStatus::Active);
+    Ok(not_active_because(record.as_ref(), service))
+}
+
+/// 409 `membership-not-active` with the reason, unless `customer` may earn
+/// and redeem.
+pub fn require_active(db: &Db, customer: &CustomerId) -> Result<(), Problem> {
+    match not_active(db, customer)? {
+        None => Ok(()),
+        Some(why) => Err(Problem::conflict(
+            "membership-not-active",
+            "The membership is not active",
+            format!(
+                "customer `{}`: {why}; points are neither earned nor redeemed",
+                customer.as_str()
+            ),
+        )),
+    }
 }

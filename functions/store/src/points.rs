@@ -75,8 +75,9 @@ pub struct NewRedemption<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Writes the request if the reward is unchanged with a unit left and the
-/// member can still pay; answers its id, `None` if the guard or the request
+/// Writes the request if the reward is unchanged with a unit left, the
+/// membership is still active (not suspended, exited or revoked meanwhile)
+/// and the member can still pay; answers its id, `None` if the guard or the request
 /// key (a retry) stopped it. Fires `redemptions_requested`: the reserve
 /// entry, the unit held and the audit row, in this statement.
 pub fn request_redemption(db: &Db, new: &NewRedemption<'_>) -> Result<Option<i64>, Problem> {
@@ -91,6 +92,8 @@ pub fn request_redemption(db: &Db, new: &NewRedemption<'_>) -> Result<Option<i64
             settle_entry, settle_points, settle_held, settle_stock_left, settle_stock_held)
          SELECT ?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8, ?9, ?10, ?11, ?9, ?10, ?12, ?13, ?14, ?15, ?16
          WHERE EXISTS (SELECT 1 FROM rewards WHERE id = ?3 AND version = ?17 AND (stock_left IS NULL OR stock_left >= 1))
+           AND COALESCE((SELECT to_state FROM membership_state_changes
+                         WHERE customer_id = ?2 ORDER BY id DESC LIMIT 1), 'active') = 'active'
            AND (SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE customer_id = ?2)
              - (SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE customer_id = ?2 AND kind = 'earn' AND at >= ?18) >= ?4
          ON CONFLICT (request_key) DO NOTHING

@@ -120,23 +120,21 @@ pub fn tier_moves(db: &Db, w: &Window) -> Result<Vec<(String, String, i64)>, Pro
 /// member's erasure) or `disconnected` (their service ended after
 /// retention); a member both erased and disconnected left at the first.
 const LEFT: &str = "left_members AS (
-    SELECT m.customer_id, m.joined_at,
-      CASE WHEN e.erased_at IS NOT NULL AND (d.closed_at IS NULL OR e.erased_at <= d.closed_at)
-           THEN 'erased' ELSE 'disconnected' END AS how,
-      CASE WHEN e.erased_at IS NOT NULL AND (d.closed_at IS NULL OR e.erased_at <= d.closed_at)
-           THEN e.erased_at ELSE d.closed_at END AS left_at
-    FROM (SELECT customer_id FROM erasures
-          UNION SELECT customer_id FROM retention_cases WHERE status = 'disconnected') x
-    JOIN memberships m ON m.customer_id = x.customer_id
-    LEFT JOIN erasures e ON e.customer_id = x.customer_id
-    LEFT JOIN (SELECT customer_id, MIN(closed_at) AS closed_at FROM retention_cases
-               WHERE status = 'disconnected' GROUP BY customer_id) d ON d.customer_id = x.customer_id)";
+    SELECT m.customer_id, m.joined_at, x.how, x.left_at FROM (
+      SELECT customer_id, how, left_at, ROW_NUMBER() OVER (PARTITION BY customer_id
+        ORDER BY left_at, CASE how WHEN 'erased' THEN 0 ELSE 1 END) AS k FROM (
+        SELECT customer_id, 'erased' AS how, erased_at AS left_at FROM erasures
+        UNION ALL SELECT customer_id, 'disconnected', closed_at FROM retention_cases
+          WHERE status = 'disconnected'
+        UNION ALL SELECT customer_id, to_state, at FROM membership_state_changes
+          WHERE to_state IN ('exited', 'revoked'))) x
+    JOIN memberships m ON m.customer_id = x.customer_id WHERE x.k = 1)";
 
 /// A member who stopped being VIP.
 pub struct Left {
     pub joined_at: DateTime<Utc>,
     pub left_at: DateTime<Utc>,
-    /// `erased` or `disconnected`.
+    /// `erased`, `disconnected`, `exited` or `revoked`.
     pub how: String,
     /// The tier held when leaving.
     pub tier: String,
