@@ -115,3 +115,37 @@ CREATE TRIGGER IF NOT EXISTS membership_state_changed AFTER INSERT ON membership
     AND status IN (CASE NEW.event WHEN 'suspend' THEN 'active' WHEN 'reactivate' THEN 'suspended' ELSE 'active' END,
                    CASE WHEN NEW.event IN ('exit', 'revoke') THEN 'suspended' ELSE '' END);
 END;
+
+-- A member's language and channels for notices, in the order to try
+-- (vip_domain::notices::Preferences). No row: the programme's default
+-- language, email then SMS.
+CREATE TABLE IF NOT EXISTS notice_preferences (
+  customer_id TEXT PRIMARY KEY,
+  language    TEXT NOT NULL CHECK (language IN ('es', 'en', 'zh')),
+  channels    TEXT NOT NULL,               -- JSON array of email | sms | whatsapp
+  updated_at  TEXT NOT NULL,
+  updated_by  TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS notice_preferences_audit_insert AFTER INSERT ON notice_preferences BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.updated_at, NEW.updated_by, 'notice_preferences.set', 'customer', NEW.customer_id, NULL,
+          json_object('language', NEW.language, 'channels', json(NEW.channels)));
+END;
+CREATE TRIGGER IF NOT EXISTS notice_preferences_audit_update AFTER UPDATE ON notice_preferences BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.updated_at, NEW.updated_by, 'notice_preferences.set', 'customer', NEW.customer_id, NULL,
+          json_object('language', NEW.language, 'channels', json(NEW.channels)));
+END;
+
+-- How a member notice went out: the channel it was delivered by, or why it
+-- could not be (`gave_up_at`: no channel could reach the member, or every
+-- channel refused it for good; such a notice is not tried again and is
+-- listed for staff). A notice not sent yet has no row.
+CREATE TABLE IF NOT EXISTS notice_routes (
+  id         TEXT PRIMARY KEY,            -- notice_outbox.id
+  channel    TEXT,                        -- the channel of the last try
+  language   TEXT,
+  gave_up_at TEXT,
+  reason     TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS notice_routes_given_up ON notice_routes (gave_up_at) WHERE gave_up_at IS NOT NULL;

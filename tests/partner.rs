@@ -1,7 +1,8 @@
 //! A partner on a loopback port (the provisioning system and the
 //! notification receiver), speaking just enough HTTP/1.1: it records every
 //! call (path, Standard Webhooks headers, body) and answers 200, or 503 for
-//! the failures a test asks for, to prove retries, or nothing for a while
+//! the failures a test asks for, to prove retries, or 410 for a refusal for
+//! good, to prove a fallback, or nothing for a while
 //! (a partner that hangs), to prove timeouts. Each connection has its thread.
 
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ struct State {
     failures: HashMap<String, u32>,
     /// Calls still to hang, by path.
     hangs: HashMap<String, u32>,
+    /// Calls still to refuse for good (410), by path.
+    refusals: HashMap<String, u32>,
 }
 
 pub struct Partner {
@@ -65,6 +68,15 @@ impl Partner {
             .lock()
             .unwrap()
             .failures
+            .insert(path.to_string(), n);
+    }
+
+    /// The next `n` calls to `path` get a 410: the message is refused for good.
+    pub fn refuse_next(&self, path: &str, n: u32) {
+        self.state
+            .lock()
+            .unwrap()
+            .refusals
             .insert(path.to_string(), n);
     }
 
@@ -136,6 +148,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             0
         } else if take(&mut state.failures) {
             503
+        } else if take(&mut state.refusals) {
+            410
         } else {
             200
         };

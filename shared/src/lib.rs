@@ -20,6 +20,8 @@ pub mod levels;
 pub mod membership;
 pub mod money;
 pub mod month_end;
+pub mod notice_texts;
+pub mod notices;
 pub mod onboarding;
 pub mod points;
 pub mod reports;

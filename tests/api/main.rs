@@ -10,6 +10,7 @@ mod health;
 mod lifecycle;
 mod members;
 mod month_end;
+mod notices;
 mod onboarding;
 mod openapi;
 mod reports;

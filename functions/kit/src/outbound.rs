@@ -56,6 +56,18 @@ impl Endpoint {
         now: DateTime<Utc>,
         timeout: Duration,
     ) -> Result<(), String> {
+        self.call(id, body, now, timeout).map_err(|f| f.message)
+    }
+
+    /// As [`Endpoint::post`], keeping the partner's status when it answered
+    /// (so a refusal for good can be told from a failure for now).
+    pub fn call(
+        &self,
+        id: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+        timeout: Duration,
+    ) -> Result<(), CallFailure> {
         let headers = [
             ("content-type", "application/json".to_string()),
             ("webhook-id", id.to_string()),
@@ -67,10 +79,23 @@ impl Endpoint {
         ];
         match post(&self.url, &headers, body, timeout) {
             Ok(200..=299) => Ok(()),
-            Ok(status) => Err(format!("{} answered {status}", self.url)),
-            Err(e) => Err(format!("{} unreachable: {e}", self.url)),
+            Ok(status) => Err(CallFailure {
+                status: Some(status),
+                message: format!("{} answered {status}", self.url),
+            }),
+            Err(e) => Err(CallFailure {
+                status: None,
+                message: format!("{} unreachable: {e}", self.url),
+            }),
         }
     }
+}
+
+/// A call that did not succeed: the partner's status if it answered, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFailure {
+    pub status: Option<u16>,
+    pub message: String,
 }
 
 /// One POST on `wasi:http`, waiting for the response status.

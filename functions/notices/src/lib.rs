@@ -1,29 +1,41 @@
-//! The `notices` component (docs/domain.md §6 "Notices"): every feature writes
+//! The `notices` component (docs/domain.md "Notices"): every feature writes
 //! its notices to the outbox in the statement that causes them (SQL
 //! triggers, declared in `vip_store`'s `EFFECTS`); this component delivers
-//! them to the notification webhook, at least once, with the notice's id
-//! as `webhook-id` (`outbox`). `POST /api/v1/notices/runs?as_of=` and the
+//! them, at least once, with the notice's id as `webhook-id` (`outbox`):
+//! staff notices to the notification webhook, member notices rendered from
+//! the programme's templates (`templates`) in the member's language over the
+//! channels they prefer (`preferences`). `POST /api/v1/notices/runs?as_of=` and the
 //! cron event every minute run the same delivery; it is idempotent, so a
 //! run fired twice or cut short and run again neither loses nor repeats.
 
 mod outbox;
+mod preferences;
+mod templates;
 
 use serde::Serialize;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
 use vip_kit::db::Db;
-use vip_kit::outbound::Tally;
 use vip_kit::{api, Binding, Ctx, Problem};
 use vip_store::service::PROGRAM;
 
 /// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
-const HANDLERS: &[Binding] = &[(&api::POST_NOTICES_RUNS, run)];
+const HANDLERS: &[Binding] = &[
+    (&api::POST_NOTICES_RUNS, run),
+    (&api::GET_PROGRAM_NOTICE_TEMPLATES, templates::get),
+    (&api::PUT_PROGRAM_NOTICE_TEMPLATES, templates::put),
+    (&api::POST_NOTICE_TEMPLATE_PREVIEW, templates::preview),
+    (&api::GET_CUSTOMER_NOTICE_PREFERENCES, preferences::get),
+    (&api::PUT_CUSTOMER_NOTICE_PREFERENCES, preferences::put),
+    (&api::GET_ME_NOTICE_PREFERENCES, preferences::get),
+    (&api::PUT_ME_NOTICE_PREFERENCES, preferences::put),
+];
 
 /// What one run did.
 #[derive(Debug, Serialize)]
 struct Run {
     as_of: String,
-    notices: Tally,
+    notices: vip_store::notices::Delivery,
 }
 
 /// `POST /api/v1/notices/runs?as_of=`: delivers every notice due, for

@@ -29,6 +29,7 @@ pub fn all() -> Vec<Effect> {
         crate::provider_waits::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,
+        crate::notices::EFFECTS,
         crate::privacy::EFFECTS,
         vip_kit::settings::EFFECTS,
     ]

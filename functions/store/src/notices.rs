@@ -1,18 +1,49 @@
 //! The notice outbox: notices every feature's triggers write (declared in
-//! their modules' `EFFECTS`), and their delivery attempts. At least once: a
-//! notice is marked delivered only after the webhook accepted it, and a
-//! failed one is tried again after the programme's backoff. These
-//! statements fire no trigger.
+//! their modules' `EFFECTS`), and their delivery attempts; members' notice
+//! preferences and the programme's templates. At least once: a notice is
+//! marked delivered only after a partner accepted it, and a failed one is
+//! tried again after the programme's backoff; a member notice that cannot
+//! reach the member is recorded as given up, with why. Only the preference
+//! writes fire triggers (their audit rows).
 
-use std::cell::RefCell;
-
+use crate::effects::Effect;
 use chrono::{DateTime, Utc};
-use spin_sdk::sqlite::QueryResult;
-use vip_domain::customer::CustomerId;
+use serde::Serialize;
+use vip_domain::customer::{Contact, CustomerId};
+use vip_domain::notice_texts::default_templates;
+use vip_domain::notices::{default_preferences, Channel, Language, Preferences, Reach, Templates};
 use vip_domain::suspension::RetryPolicy;
 use vip_kit::db::{timestamp, Db, Row, Value};
-use vip_kit::outbound::{deliver_due, next_try, Endpoint, Tally};
+use vip_kit::outbound::{next_try, Tally};
+use vip_kit::settings::Document;
 use vip_kit::Problem;
+
+/// The triggers this aggregate's statements fire (see [`crate::effects`]).
+pub const EFFECTS: &[Effect] = &[
+    Effect {
+        trigger: "notice_preferences_audit_insert",
+        table: "notice_preferences",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits a member's first notice preferences",
+    },
+    Effect {
+        trigger: "notice_preferences_audit_update",
+        table: "notice_preferences",
+        on: "UPDATE",
+        writes: &["audit_events"],
+        does: "audits each change of a member's notice preferences",
+    },
+];
+
+/// The programme's notice templates (one per member kind and language).
+pub const TEMPLATES: Document<Templates> = Document {
+    name: "notice_templates",
+    key: "templates",
+    default: default_templates,
+    validate: Templates::validate,
+    in_use: None,
+};
 
 /// Notices read per statement.
 const BATCH: i64 = 200;
@@ -108,58 +139,101 @@ pub fn enqueue(
     Ok(())
 }
 
-/// Delivers every notice due by `as_of` (never tried, or its retry due)
-/// through `send`, to the endpoint of variables `endpoint`, and records
-/// each outcome at `now`: a failed notice is due again after `retry`'s
-/// backoff. Keyset over (created_at, id), so a failed notice is not read
-/// twice in a run.
+/// What one try of a notice came to.
+pub enum Attempt {
+    /// A partner accepted it (a member notice: by this channel, in this language).
+    Delivered { route: Option<(Channel, Language)> },
+    /// It failed for now and is tried again after the backoff.
+    Failed {
+        error: String,
+        route: Option<(Channel, Language)>,
+    },
+    /// It cannot reach the member (no channel, or every channel refused it
+    /// for good): not tried again; listed for staff with the reason.
+    GaveUp { reason: String },
+}
+
+/// What a delivery run did.
+#[derive(Debug, Default, Serialize)]
+pub struct Delivery {
+    #[serde(flatten)]
+    pub calls: Tally,
+    /// Notices given up in this run (recorded with their reason).
+    pub undeliverable: u64,
+}
+
+/// Delivers every notice due by `as_of` (never tried, or its retry due, and
+/// not given up) through `send`, and records each outcome at `now`: a
+/// failed notice is due again after `retry`'s backoff. Keyset over
+/// (created_at, id), so a failed notice is not read twice in a run; the run
+/// stops calling after a few failures in a row (a partner is down).
 pub fn deliver(
     db: &Db,
-    endpoint: (&str, &str),
     retry: &RetryPolicy,
     as_of: DateTime<Utc>,
     now: DateTime<Utc>,
-    mut send: impl FnMut(&Endpoint, &Notice) -> Result<(), String>,
-) -> Result<Tally, Problem> {
-    deliver_rows(
-        endpoint,
-        (String::new(), String::new()),
-        |after| {
-            db.exec(
-                &format!(
-                    "SELECT o.id, o.kind, o.customer_id, o.payload, o.created_at, COALESCE(d.attempts, 0) AS attempts
-                     FROM notice_outbox o LEFT JOIN outbox_deliveries d ON d.id = o.id
-                     WHERE o.delivered_at IS NULL AND (o.created_at, o.id) > (?, ?)
-                       AND (d.next_at IS NULL OR d.next_at <= ?)
-                     ORDER BY o.created_at, o.id LIMIT {BATCH}"
-                ),
-                &[
-                    Value::Text(after.0.clone()),
-                    Value::Text(after.1.clone()),
-                    timestamp(as_of),
-                ],
-            )
-        },
-        Notice::from_row,
-        |endpoint, notice, after| {
+    mut send: impl FnMut(&Notice) -> Result<Attempt, Problem>,
+) -> Result<Delivery, Problem> {
+    let mut run = Delivery::default();
+    let mut after = (String::new(), String::new());
+    loop {
+        let due = db.all(
+            &format!(
+                "SELECT o.id, o.kind, o.customer_id, o.payload, o.created_at, COALESCE(d.attempts, 0) AS attempts
+                 FROM notice_outbox o LEFT JOIN outbox_deliveries d ON d.id = o.id
+                 WHERE o.delivered_at IS NULL AND (o.created_at, o.id) > (?, ?)
+                   AND (d.next_at IS NULL OR d.next_at <= ?)
+                   AND NOT EXISTS (SELECT 1 FROM notice_routes r WHERE r.id = o.id AND r.gave_up_at IS NOT NULL)
+                 ORDER BY o.created_at, o.id LIMIT {BATCH}"
+            ),
+            &[
+                Value::Text(after.0.clone()),
+                Value::Text(after.1.clone()),
+                timestamp(as_of),
+            ],
+            Notice::from_row,
+        )?;
+        if due.is_empty() {
+            return Ok(run);
+        }
+        for notice in due {
             after.clone_from(&notice.key);
-            let outcome = send(endpoint, &notice);
-            record(db, &notice, retry, &outcome, as_of, now)?;
-            Ok(outcome)
-        },
-    )
+            let attempt = send(&notice)?;
+            record(db, &notice, retry, &attempt, as_of, now)?;
+            let outcome = match attempt {
+                Attempt::Delivered { .. } => Ok(()),
+                Attempt::Failed { error, .. } => Err(error),
+                Attempt::GaveUp { .. } => {
+                    run.undeliverable += 1;
+                    continue;
+                }
+            };
+            if !run.calls.count(&outcome) {
+                return Ok(run);
+            }
+        }
+    }
 }
 
-/// Records a delivery attempt, and marks the notice delivered once accepted.
+/// Records a delivery attempt and its route; marks the notice delivered
+/// once accepted, or given up.
 fn record(
     db: &Db,
     notice: &Notice,
     retry: &RetryPolicy,
-    outcome: &Result<(), String>,
+    attempt: &Attempt,
     as_of: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), Problem> {
-    let (next, error) = next_try(retry, notice.attempts + 1, outcome, as_of);
+    let (outcome, route, gave_up) = match attempt {
+        Attempt::Delivered { route } => (Ok(()), *route, None),
+        Attempt::Failed { error, route } => (Err(error.clone()), *route, None),
+        Attempt::GaveUp { reason } => (Err(reason.clone()), None, Some(reason)),
+    };
+    let (next, error) = match gave_up {
+        Some(reason) => (Value::Null, Value::Text(reason.clone())),
+        None => next_try(retry, notice.attempts + 1, &outcome, as_of),
+    };
     db.exec(
         "INSERT INTO outbox_deliveries (id, attempts, next_at, last_error) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at,
@@ -171,6 +245,21 @@ fn record(
             error,
         ],
     )?;
+    if route.is_some() || gave_up.is_some() {
+        db.exec(
+            "INSERT INTO notice_routes (id, channel, language, gave_up_at, reason) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET channel = COALESCE(excluded.channel, channel),
+                language = COALESCE(excluded.language, language), gave_up_at = excluded.gave_up_at,
+                reason = excluded.reason",
+            &[
+                Value::Text(notice.id.clone()),
+                route.map_or(Value::Null, |r| Value::Text(r.0.as_str().into())),
+                route.map_or(Value::Null, |r| Value::Text(r.1.as_str().into())),
+                gave_up.map_or(Value::Null, |_| timestamp(now)),
+                gave_up.map_or(Value::Null, |r| Value::Text(r.clone())),
+            ],
+        )?;
+    }
     if outcome.is_ok() {
         db.exec(
             "UPDATE notice_outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
@@ -180,30 +269,73 @@ fn record(
     Ok(())
 }
 
-/// [`deliver_due`] over rows read by column name: `read(cursor)` runs the
-/// next batch's query, `from_row` reads each of its rows into a `T` for
-/// `deliver` (the notices here, and the provisioning calls of
-/// [`crate::service`]).
-pub(crate) fn deliver_rows<K, T>(
-    endpoint: (&str, &str),
-    cursor: K,
-    mut read: impl FnMut(&K) -> Result<QueryResult, Problem>,
-    from_row: impl Fn(Row<'_>) -> Result<T, Problem>,
-    mut deliver: impl FnMut(&Endpoint, T, &mut K) -> Result<Result<(), String>, Problem>,
-) -> Result<Tally, Problem> {
-    // The last batch's column names, for its rows.
-    let columns = RefCell::new(Vec::new());
-    deliver_due(
-        endpoint,
-        cursor,
-        |after| {
-            let batch = read(after)?;
-            *columns.borrow_mut() = batch.columns;
-            Ok(batch.rows)
-        },
-        |endpoint, row, after| {
-            let item = from_row(Row::of(&columns.borrow(), row))?;
-            deliver(endpoint, item, after)
+/// How a member is addressed and reached: their name (the contact's, else
+/// the legal name) and [`Reach`] (contact on file, consent `third_parties`).
+pub fn reach(db: &Db, customer: &CustomerId) -> Result<Option<(String, Reach)>, Problem> {
+    db.one(
+        "SELECT c.legal_name, c.contact,
+                COALESCE((SELECT granted FROM consents WHERE customer_id = c.id AND purpose = 'third_parties'
+                          ORDER BY id DESC LIMIT 1), 0) AS third_parties
+         FROM customers c WHERE c.id = ?",
+        &[Value::Text(customer.as_str().into())],
+        |row| {
+            let contact: Contact = row.json("contact")?;
+            let name = contact
+                .name
+                .clone()
+                .unwrap_or_else(|| row.text("legal_name").unwrap_or_default());
+            Ok((
+                name,
+                Reach {
+                    email: contact.email,
+                    phone: contact.phone,
+                    third_parties: row.int("third_parties")? != 0,
+                },
+            ))
         },
     )
+}
+
+/// `customer`'s notice preferences, or the default ones.
+pub fn preferences(
+    db: &Db,
+    customer: &CustomerId,
+    templates: &Templates,
+) -> Result<Preferences, Problem> {
+    Ok(db
+        .one(
+            "SELECT language, channels FROM notice_preferences WHERE customer_id = ?",
+            &[Value::Text(customer.as_str().into())],
+            |row| {
+                Ok(Preferences {
+                    language: row.parse("language")?,
+                    channels: row.json("channels")?,
+                })
+            },
+        )?
+        .unwrap_or_else(|| default_preferences(templates)))
+}
+
+/// Sets `customer`'s preferences. Fires `notice_preferences_audit_*`.
+pub fn set_preferences(
+    db: &Db,
+    customer: &CustomerId,
+    preferences: &Preferences,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<(), Problem> {
+    db.exec(
+        "INSERT INTO notice_preferences (customer_id, language, channels, updated_at, updated_by)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (customer_id) DO UPDATE SET language = excluded.language,
+            channels = excluded.channels, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        &[
+            Value::Text(customer.as_str().into()),
+            Value::Text(preferences.language.as_str().into()),
+            Value::Text(serde_json::to_string(&preferences.channels).map_err(Problem::internal)?),
+            timestamp(at),
+            Value::Text(by.into()),
+        ],
+    )?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 use crate::effects::Effect;
 use chrono::{DateTime, Utc};
+use std::cell::RefCell;
 use vip_domain::customer::{CustomerId, ServiceDelivery};
 use vip_domain::money::Money;
 use vip_domain::service::ServiceStatus;
@@ -13,7 +14,9 @@ use vip_domain::suspension::{
     SuspensionProgram, ORDERING_STATUSES,
 };
 use vip_kit::db::{timestamp, Db, Row, Value};
-use vip_kit::outbound::{next_try, Endpoint, Tally};
+
+use spin_sdk::sqlite::QueryResult;
+use vip_kit::outbound::{deliver_due, next_try, Endpoint, Tally};
 use vip_kit::settings::Document;
 use vip_kit::Problem;
 
@@ -370,7 +373,7 @@ pub fn call_provisioning(
     now: DateTime<Utc>,
     mut call: impl FnMut(&Endpoint, &Order) -> Result<(), String>,
 ) -> Result<Tally, Problem> {
-    crate::notices::deliver_rows(
+    deliver_rows(
         endpoint,
         0,
         |after| {
@@ -699,5 +702,32 @@ pub fn pending_disconnection_requests(db: &Db, limit: i64) -> Result<Vec<FiledRe
         ),
         &[Value::Integer(limit)],
         |row| FiledRequest::read(&row),
+    )
+}
+
+/// [`deliver_due`] over rows read by column name: `read(cursor)` runs the
+/// next batch's query, `from_row` reads each of its rows into a `T` for
+/// `deliver` (the provisioning calls).
+fn deliver_rows<K, T>(
+    endpoint: (&str, &str),
+    cursor: K,
+    mut read: impl FnMut(&K) -> Result<QueryResult, Problem>,
+    from_row: impl Fn(Row<'_>) -> Result<T, Problem>,
+    mut deliver: impl FnMut(&Endpoint, T, &mut K) -> Result<Result<(), String>, Problem>,
+) -> Result<Tally, Problem> {
+    // The last batch's column names, for its rows.
+    let columns = RefCell::new(Vec::new());
+    deliver_due(
+        endpoint,
+        cursor,
+        |after| {
+            let batch = read(after)?;
+            *columns.borrow_mut() = batch.columns;
+            Ok(batch.rows)
+        },
+        |endpoint, row, after| {
+            let item = from_row(Row::of(&columns.borrow(), row))?;
+            deliver(endpoint, item, after)
+        },
     )
 }

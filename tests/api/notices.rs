@@ -1,0 +1,285 @@
+//! Member notices (docs/domain.md "Notices"): templates as programme data in
+//! es, en and zh, checked and previewed; delivery in the member's language
+//! over their channels, falling back on a refusal for good; staff notices
+//! unchanged; what cannot be delivered or rendered is recorded, never dropped.
+
+use e2e::partner::{Call, Partner};
+use e2e::{become_member, call, fields, json, problem, App, Host};
+use serde_json::{json, Value};
+
+/// An app whose notification partner has one path per channel.
+fn boot_with_channels() -> (Partner, App, Host) {
+    let partner = Partner::start();
+    let app = App::with_partners(&partner.origin)
+        .with_variable("SPIN_VARIABLE_NOTIFICATION_EMAIL_PATH", "/email")
+        .with_variable("SPIN_VARIABLE_NOTIFICATION_SMS_PATH", "/sms")
+        .with_variable("SPIN_VARIABLE_NOTIFICATION_WHATSAPP_PATH", "/whatsapp");
+    let host = app.start();
+    (partner, app, host)
+}
+
+fn deliver(host: &Host) -> Value {
+    let r = call(
+        host,
+        Some("scheduler"),
+        "POST",
+        "/api/v1/notices/runs",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    json(&r)["notices"].clone()
+}
+
+fn prefer(host: &Host, id: &str, body: Value) -> e2e::Response {
+    call(
+        host,
+        Some("webform"),
+        "PUT",
+        &format!("/api/v1/customers/{id}/notice-preferences"),
+        Some(&body),
+    )
+}
+
+fn suspend(host: &Host, id: &str, reason: &str) {
+    let r = call(
+        host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/members/{id}/membership/suspension"),
+        Some(&json!({ "reason": reason })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The calls at `path` carrying notices of `kind`.
+fn of_kind(partner: &Partner, path: &str, kind: &str) -> Vec<Call> {
+    partner
+        .calls(path)
+        .into_iter()
+        .filter(|c| c.json()["type"] == kind)
+        .collect()
+}
+
+#[test]
+fn templates_are_checked_and_previewed_in_each_language() {
+    let (_app, host) = e2e::boot();
+    let r = call(
+        &host,
+        Some("program_manager"),
+        "GET",
+        "/api/v1/program/notice-templates",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = json(&r);
+    let version = doc["version"].as_i64().unwrap();
+    let mut templates = doc["templates"].clone();
+    assert_eq!(templates["default_language"], "es");
+    let list = templates["templates"].as_array().unwrap();
+    for language in ["es", "en", "zh"] {
+        assert!(list
+            .iter()
+            .any(|t| t["kind"] == "dunning.remind" && t["language"] == language));
+    }
+    // An unknown placeholder is named, with the fields the kind offers.
+    templates["templates"][0]["body"] = json!("Hola {{name}}, {{password}}");
+    let put = |body: &Value| {
+        e2e::call_with(
+            &host,
+            Some("program_manager"),
+            "PUT",
+            "/api/v1/program/notice-templates",
+            Some(body),
+            &[("if-match", &format!("\"{version}\""))],
+        )
+    };
+    let p = problem(&put(&templates), 400, "validation-error");
+    assert_eq!(fields(&p), vec!["templates[0].body"]);
+    assert!(
+        e2e::message(&p).contains("unknown placeholder `{{password}}`"),
+        "{p}"
+    );
+    templates["templates"][0]["body"] = json!("Hola {{name}}");
+    templates["templates"][0]["language"] = json!("fr");
+    problem(&put(&templates), 400, "validation-error");
+    templates["templates"][0]["language"] = json!("es");
+    templates["templates"][0]["body"] = json!("¡Bienvenido, {{name}}! Caso {{case_id}}.");
+    assert_eq!(put(&templates).status, 200);
+
+    let preview = |kind: &str, body: Value| {
+        call(
+            &host,
+            Some("customer_success"),
+            "POST",
+            &format!("/api/v1/notice-templates/{kind}/preview"),
+            Some(&body),
+        )
+    };
+    let r = preview(
+        "dunning.remind",
+        json!({"language": "zh", "channel": "sms", "fields": {"invoice_id": 42}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = json(&r)["message"].clone();
+    assert_eq!(m["language"], "zh");
+    assert_eq!(m["text"], "发票 42 尚未付款。如已付款请忽略。");
+    let r = json(&preview("onboarding.approved", json!({"language": "en"})));
+    assert!(
+        r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("application <case_id>"),
+        "{r}"
+    );
+    let p = problem(
+        &preview("onboarding.approved", json!({"language": "fr"})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["language"]);
+    problem(
+        &preview(
+            "dunning.remind",
+            json!({"language": "es", "fields": {"pin": 1}}),
+        ),
+        400,
+        "validation-error",
+    );
+    problem(
+        &preview("order.closed", json!({"language": "es"})),
+        404,
+        "not-found",
+    );
+}
+
+#[test]
+fn a_member_notice_goes_in_their_language_by_their_channel_and_falls_back() {
+    let (partner, _app, host) = boot_with_channels();
+    become_member(&host, "N-1");
+    // WhatsApp first, but no third-party consent: SMS is the first that can reach them.
+    let r = prefer(
+        &host,
+        "N-1",
+        json!({"language": "en", "channels": ["whatsapp", "sms", "email"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = problem(
+        &prefer(
+            &host,
+            "N-1",
+            json!({"language": "en", "channels": ["sms", "sms"]}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["channels"]);
+    problem(
+        &prefer(&host, "N-1", json!({"language": "fr", "channels": ["sms"]})),
+        400,
+        "validation-error",
+    );
+    deliver(&host);
+    suspend(&host, "N-1", "card misuse under review");
+    let run = deliver(&host);
+    assert_eq!(run["undeliverable"], 0, "{run}");
+    let sms = of_kind(&partner, "/sms", "membership.suspended");
+    assert_eq!(sms.len(), 1, "{:?}", partner.calls("/sms"));
+    let data = sms[0].json()["data"].clone();
+    assert_eq!(data["channel"], "sms");
+    assert_eq!(data["to"], "+504 5555-0101");
+    assert_eq!(data["message"]["language"], "en");
+    assert_eq!(data["message"]["subject"], "Your membership is suspended");
+    assert!(
+        data["message"]["text"].as_str().unwrap().starts_with(
+            "Hello Ana Pérez, your VIP membership is suspended. Reason: card misuse under review."
+        ),
+        "{data}"
+    );
+    assert!(of_kind(&partner, "/whatsapp", "membership.suspended").is_empty());
+
+    // SMS refuses the next one for good: email carries it, same notice id.
+    partner.refuse_next("/sms", 1);
+    let r = call(
+        &host,
+        Some("staff"),
+        "POST",
+        "/api/v1/members/N-1/membership/reactivation",
+        Some(&json!({})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let run = deliver(&host);
+    assert_eq!(
+        (run["delivered"].as_i64(), run["failed"].as_i64()),
+        (Some(1), Some(0)),
+        "{run}"
+    );
+    let refused = of_kind(&partner, "/sms", "membership.active");
+    let email = of_kind(&partner, "/email", "membership.active");
+    assert_eq!((refused.len(), email.len()), (1, 1));
+    assert_eq!(refused[0].status, 410);
+    assert_eq!(email[0].id, refused[0].id);
+    assert_eq!(email[0].json()["data"]["to"], "ana@example.test");
+    // Staff notices are unchanged: the notification webhook, no channel.
+    let r = call(
+        &host,
+        Some("webform"),
+        "POST",
+        "/api/v1/customers/N-1/service/disconnection",
+        Some(&json!({})),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    deliver(&host);
+    let staff = of_kind(&partner, "/notices", "retention.request_pending");
+    assert_eq!(staff.len(), 1);
+    assert_eq!(staff[0].json()["data"]["channel"], Value::Null);
+}
+
+#[test]
+fn what_cannot_reach_the_member_or_be_rendered_is_recorded() {
+    let (partner, app, host) = boot_with_channels();
+    become_member(&host, "N-2");
+    deliver(&host);
+    // No contact on file any more: the notice is given up, with why, once.
+    let db = app.database();
+    db.execute("UPDATE customers SET contact = '{}' WHERE id = 'N-2'", [])
+        .unwrap();
+    suspend(&host, "N-2", "fraud review");
+    let run = deliver(&host);
+    assert_eq!(run["undeliverable"], 1, "{run}");
+    let reason: String = db
+        .query_row(
+            "SELECT r.reason FROM notice_routes r JOIN notice_outbox o ON o.id = r.id
+             WHERE o.kind = 'membership.suspended' AND o.customer_id = 'N-2' AND o.delivered_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(reason.contains("cannot be reached"), "{reason}");
+    assert_eq!(deliver(&host)["undeliverable"], 0);
+
+    // A notice whose payload lacks a field its template uses (queued before
+    // the field existed) fails with the reason and is tried again later.
+    become_member(&host, "N-3");
+    deliver(&host);
+    db.execute(
+        "INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+         VALUES ('legacy-1', 'onboarding.rejected', 'N-3', '{\"case_id\": 7}', '2026-01-01T00:00:00.000Z')",
+        [],
+    )
+    .unwrap();
+    let run = deliver(&host);
+    assert_eq!(run["failed"], 1, "{run}");
+    let (error, next): (String, Option<String>) = db
+        .query_row(
+            "SELECT last_error, next_at FROM outbox_deliveries WHERE id = 'legacy-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        error,
+        "template `onboarding.rejected` (es): the notice has no field `reason`"
+    );
+    assert!(next.is_some());
+    assert!(partner.calls("/email").iter().all(|c| c.id != "legacy-1"));
+}
