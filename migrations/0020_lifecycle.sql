@@ -149,3 +149,28 @@ CREATE TABLE IF NOT EXISTS notice_routes (
   reason     TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS notice_routes_given_up ON notice_routes (gave_up_at) WHERE gave_up_at IS NOT NULL;
+
+-- Broadcasts (seed 000 §8): one message to every active member of an
+-- audience, queued as one notice per member (`broadcast-<id>-<customer>`)
+-- whose `created_at` is the moment it may go, paced per channel
+-- (vip_domain::broadcasts::Pacer); the notices run delivers nothing before
+-- its moment. An update (`follows`) goes to the members of the broadcast it
+-- follows. `recipients`, `unreachable` and `last_at` are written once
+-- every notice is queued.
+CREATE TABLE IF NOT EXISTS broadcasts (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  audience    TEXT NOT NULL,              -- JSON Audience (the followed broadcast's for an update)
+  purpose     TEXT NOT NULL CHECK (purpose IN ('service', 'marketing')),
+  messages    TEXT NOT NULL,              -- JSON [BroadcastMessage]
+  follows     INTEGER REFERENCES broadcasts (id),
+  recipients  INTEGER,
+  unreachable INTEGER,
+  last_at     TEXT,
+  created_at  TEXT NOT NULL,
+  created_by  TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS broadcasts_audit AFTER INSERT ON broadcasts BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.created_at, NEW.created_by, 'broadcast.created', 'broadcast', NEW.id, NULL,
+          json_object('audience', json(NEW.audience), 'purpose', NEW.purpose, 'follows', NEW.follows));
+END;

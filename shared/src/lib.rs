@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 // No panic is reachable from input: these hold for all non-test code.
 
+pub mod broadcasts;
 pub mod calendar;
 pub mod card;
 pub mod channels;

@@ -203,8 +203,12 @@ pub fn spec(kind: &str) -> Option<&'static KindSpec> {
 }
 
 /// The template kind a queued notice renders with, or `None`: an operational notice to staff.
-/// A ticket's clock event is the member's only when it is addressed to the customer.
+/// A ticket's clock event is the member's only when it is addressed to the customer; a broadcast's
+/// message renders with the broadcast's own texts.
 pub fn template_kind(kind: &str, payload: &Value) -> Option<&'static str> {
+    if kind == crate::broadcasts::BROADCAST {
+        return Some(crate::broadcasts::BROADCAST);
+    }
     if let Some(spec) = spec(kind) {
         return Some(spec.kind);
     }

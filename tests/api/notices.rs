@@ -283,3 +283,127 @@ fn what_cannot_reach_the_member_or_be_rendered_is_recorded() {
     assert!(next.is_some());
     assert!(partner.calls("/email").iter().all(|c| c.id != "legacy-1"));
 }
+
+fn broadcast(host: &Host, body: Value) -> e2e::Response {
+    call(
+        host,
+        Some("program_manager"),
+        "POST",
+        "/api/v1/broadcasts",
+        Some(&body),
+    )
+}
+
+#[test]
+fn a_broadcast_reaches_every_member_at_the_pace_of_each_channel() {
+    let (partner, app, host) = boot_with_channels();
+    for id in ["B-1", "B-2", "B-3"] {
+        become_member(&host, id);
+    }
+    assert_eq!(
+        prefer(&host, "B-3", json!({"language": "zh", "channels": ["sms"]})).status,
+        200
+    );
+    deliver(&host);
+    // One email a second, so the pace shows.
+    let r = call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/program/broadcasts",
+        None,
+    );
+    let mut program = json(&r)["program"].clone();
+    program["per_second"]["email"] = json!(1);
+    let r = e2e::call_with(
+        &host,
+        Some("staff"),
+        "PUT",
+        "/api/v1/program/broadcasts",
+        Some(&program),
+        &[("if-match", "\"1\"")],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let p = problem(
+        &broadcast(&host, json!({"messages": []})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["audience", "messages"]);
+    let p = problem(
+        &broadcast(
+            &host,
+            json!({"audience": {}, "messages": [{"language": "es", "subject": "x", "body": "y"}]}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["audience"]);
+
+    let crisis = json!({
+        "audience": {"all": true},
+        "messages": [
+            {"language": "es", "subject": "Incidencia en la red", "body": "Hola {{name}}: trabajamos para restablecer el servicio."},
+            {"language": "en", "subject": "Network incident", "body": "Hello {{name}}, we are restoring the service."}
+        ]
+    });
+    let r = broadcast(&host, crisis);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let b = json(&r);
+    let id = b["id"].as_i64().unwrap();
+    assert_eq!(
+        (b["recipients"].as_i64(), b["unreachable"].as_i64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(b["progress"]["waiting"], 3);
+    // Two emails a second apart, the SMS at once.
+    let slots: Vec<(String, String)> = {
+        let db = app.database();
+        let mut q = db
+            .prepare("SELECT customer_id, created_at FROM notice_outbox WHERE kind = 'broadcast.message' ORDER BY customer_id")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let at = |i: usize| chrono::DateTime::parse_from_rfc3339(&slots[i].1).unwrap();
+    assert_eq!((at(1) - at(0)).num_milliseconds(), 1000, "{slots:?}");
+    assert_eq!(at(2), at(0), "{slots:?}");
+
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = deliver(&host);
+    assert_eq!(run["delivered"], 3, "{run}");
+    let b = json(&call(
+        &host,
+        Some("customer_success"),
+        "GET",
+        &format!("/api/v1/broadcasts/{id}"),
+        None,
+    ));
+    assert_eq!(b["progress"]["delivered"], 3, "{b}");
+    assert_eq!(b["progress"]["by_channel"], json!({"email": 2, "sms": 1}));
+    let zh = of_kind(&partner, "/sms", "broadcast.message");
+    // No zh message: the default language's stands in.
+    assert_eq!(
+        zh[0].json()["data"]["message"]["subject"],
+        "Incidencia en la red"
+    );
+
+    // The update goes to the same members, not to one who joined since.
+    become_member(&host, "B-4");
+    let r = broadcast(
+        &host,
+        json!({"follows": id, "messages": [{"language": "es", "subject": "Actualización", "body": "Servicio restablecido."}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(json(&r)["recipients"], 3);
+    // Marketing goes only to those who consented to it.
+    let r = broadcast(
+        &host,
+        json!({"audience": {"all": true}, "purpose": "marketing",
+               "messages": [{"language": "es", "subject": "Evento VIP", "body": "Le invitamos."}]}),
+    );
+    assert_eq!(json(&r)["recipients"], 0, "{}", r.body);
+}

@@ -8,6 +8,7 @@
 //! cron event every minute run the same delivery; it is idempotent, so a
 //! run fired twice or cut short and run again neither loses nor repeats.
 
+mod broadcasts;
 mod outbox;
 mod preferences;
 mod templates;
@@ -29,6 +30,10 @@ const HANDLERS: &[Binding] = &[
     (&api::PUT_CUSTOMER_NOTICE_PREFERENCES, preferences::put),
     (&api::GET_ME_NOTICE_PREFERENCES, preferences::get),
     (&api::PUT_ME_NOTICE_PREFERENCES, preferences::put),
+    (&api::GET_PROGRAM_BROADCASTS, broadcasts::program),
+    (&api::PUT_PROGRAM_BROADCASTS, broadcasts::replace_program),
+    (&api::POST_BROADCASTS, broadcasts::create),
+    (&api::GET_BROADCAST, broadcasts::get),
 ];
 
 /// What one run did.

@@ -17,9 +17,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
+use vip_domain::broadcasts::{BroadcastRequest, BROADCAST};
 use vip_domain::customer::CustomerId;
 use vip_domain::notices::{
-    fixed_channel, permanent_refusal, render, routes, template_kind, Channel, Templates,
+    fixed_channel, permanent_refusal, render, routes, template_kind, Channel, Language, Template,
+    Templates,
 };
 use vip_domain::suspension::SuspensionProgram;
 use vip_kit::db::{timestamp_text, Db};
@@ -61,12 +63,42 @@ impl Endpoints {
 struct Sender<'a> {
     db: &'a Db,
     templates: Templates,
+    /// Each broadcast's texts, read once a run.
+    broadcasts: HashMap<i64, Templates>,
     endpoints: Endpoints,
     now: DateTime<Utc>,
     timeout: Duration,
 }
 
 impl Sender<'_> {
+    /// The template a member notice renders with in `language`: the
+    /// programme's for its kind, or its broadcast's own texts.
+    fn template(
+        &mut self,
+        kind: &str,
+        notice: &Notice,
+        language: Language,
+    ) -> Result<Option<Template>, Problem> {
+        if kind != BROADCAST {
+            return Ok(self.templates.find(kind, language).cloned());
+        }
+        let Some(id) = notice.payload.get("broadcast_id").and_then(Value::as_i64) else {
+            return Ok(None);
+        };
+        if !self.broadcasts.contains_key(&id) {
+            let Some(b) = vip_store::broadcasts::find(self.db, id)? else {
+                return Ok(None);
+            };
+            let texts = BroadcastRequest::templates(&b.messages, self.templates.default_language);
+            self.broadcasts.insert(id, texts);
+        }
+        Ok(self
+            .broadcasts
+            .get(&id)
+            .and_then(|t| t.find(kind, language))
+            .cloned())
+    }
+
     fn envelope(notice: &Notice, extra: Value) -> Vec<u8> {
         let mut data = json!({
             "notice_id": notice.id,
@@ -127,7 +159,7 @@ impl Sender<'_> {
                 ),
             });
         }
-        let Some(template) = self.templates.find(kind, preferences.language) else {
+        let Some(template) = self.template(kind, notice, preferences.language)? else {
             return Ok(Attempt::Failed {
                 error: format!("no `{kind}` template"),
                 route: None,
@@ -140,7 +172,7 @@ impl Sender<'_> {
         let mut refusals = Vec::new();
         for (channel, address) in routes {
             let route = Some((channel, template.language));
-            let message = match render(template, &fields, channel) {
+            let message = match render(&template, &fields, channel) {
                 Ok(m) => m,
                 Err(e) => {
                     return Ok(Attempt::Failed {
@@ -186,6 +218,7 @@ pub fn deliver(
     let mut sender = Sender {
         db,
         templates: TEMPLATES.load(db, now)?.document,
+        broadcasts: HashMap::new(),
         endpoints: Endpoints::default(),
         now,
         timeout: program.call_timeout(),

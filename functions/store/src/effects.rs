@@ -30,6 +30,7 @@ pub fn all() -> Vec<Effect> {
         crate::collections::EFFECTS,
         crate::service::EFFECTS,
         crate::notices::EFFECTS,
+        crate::broadcasts::EFFECTS,
         crate::privacy::EFFECTS,
         vip_kit::settings::EFFECTS,
     ]

@@ -6,6 +6,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod broadcasts;
 pub mod calendars;
 pub mod cards;
 pub mod collections;

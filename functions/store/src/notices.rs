@@ -163,7 +163,8 @@ pub struct Delivery {
 }
 
 /// Delivers every notice due by `as_of` (never tried, or its retry due, and
-/// not given up) through `send`, and records each outcome at `now`: a
+/// not given up; a broadcast's message not before its moment, its
+/// `created_at`, by the clock `now`) through `send`, and records each outcome at `now`: a
 /// failed notice is due again after `retry`'s backoff. Keyset over
 /// (created_at, id), so a failed notice is not read twice in a run; the run
 /// stops calling after a few failures in a row (a partner is down).
@@ -181,8 +182,8 @@ pub fn deliver(
             &format!(
                 "SELECT o.id, o.kind, o.customer_id, o.payload, o.created_at, COALESCE(d.attempts, 0) AS attempts
                  FROM notice_outbox o LEFT JOIN outbox_deliveries d ON d.id = o.id
-                 WHERE o.delivered_at IS NULL AND (o.created_at, o.id) > (?, ?)
-                   AND (d.next_at IS NULL OR d.next_at <= ?)
+                 WHERE o.delivered_at IS NULL AND (o.created_at, o.id) > (?1, ?2) AND o.created_at <= ?4
+                   AND (d.next_at IS NULL OR d.next_at <= ?3)
                    AND NOT EXISTS (SELECT 1 FROM notice_routes r WHERE r.id = o.id AND r.gave_up_at IS NOT NULL)
                  ORDER BY o.created_at, o.id LIMIT {BATCH}"
             ),
@@ -190,6 +191,7 @@ pub fn deliver(
                 Value::Text(after.0.clone()),
                 Value::Text(after.1.clone()),
                 timestamp(as_of),
+                timestamp(now),
             ],
             Notice::from_row,
         )?;
