@@ -407,3 +407,38 @@ fn a_broadcast_reaches_every_member_at_the_pace_of_each_channel() {
     );
     assert_eq!(json(&r)["recipients"], 0, "{}", r.body);
 }
+
+/// Runs fired at once (a slow run overlapping the next minute's) share the
+/// outbox: each notice is sent once.
+#[test]
+fn concurrent_runs_send_each_notice_once() {
+    let (partner, app, host) = boot_with_channels();
+    become_member(&host, "C-1");
+    let db = app.database();
+    for i in 0..300 {
+        db.execute(
+            "INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+             VALUES (?, 'membership.suspended', 'C-1', '{\"from\":\"active\",\"to\":\"suspended\",\"reason\":\"r\"}',
+                     '2026-01-01T00:00:00.000Z')",
+            [format!("many-{i:03}")],
+        )
+        .unwrap();
+    }
+    let delivered: i64 = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4).map(|_| s.spawn(|| deliver(&host))).collect();
+        runs.into_iter()
+            .map(|r| r.join().unwrap()["delivered"].as_i64().unwrap())
+            .sum()
+    });
+    let calls: Vec<String> = partner
+        .calls("/email")
+        .into_iter()
+        .map(|c| c.id)
+        .filter(|id| id.starts_with("many-"))
+        .collect();
+    let mut unique = calls.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((calls.len(), unique.len()), (300, 300));
+    assert!(delivered >= 300, "{delivered}");
+}

@@ -195,11 +195,12 @@ pub fn deliver(
             ],
             Notice::from_row,
         )?;
-        if due.is_empty() {
+        let Some(last) = due.last() else {
             return Ok(run);
-        }
-        for notice in due {
-            after.clone_from(&notice.key);
+        };
+        after.clone_from(&last.key);
+        let claimed = claim(db, &due, as_of, now)?;
+        for notice in due.into_iter().filter(|n| claimed.contains(&n.id)) {
             let attempt = send(&notice)?;
             record(db, &notice, retry, &attempt, as_of, now)?;
             let outcome = match attempt {
@@ -215,6 +216,38 @@ pub fn deliver(
             }
         }
     }
+}
+
+/// How long a run holds the notices it claimed: past it, a run that died
+/// mid-batch leaves them to the next.
+const LEASE_MINUTES: i64 = 5;
+
+/// Claims `due` for this run: each notice not claimed meanwhile by a
+/// concurrent run (its next try pushed past `as_of`) is held for
+/// [`LEASE_MINUTES`]; the ids claimed. So concurrent runs share the work
+/// instead of each sending everything (a receiver would drop the repeats,
+/// but each costs a call).
+fn claim(
+    db: &Db,
+    due: &[Notice],
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashSet<String>, Problem> {
+    let ids = serde_json::to_string(&due.iter().map(|n| &n.id).collect::<Vec<_>>())
+        .map_err(Problem::internal)?;
+    let held = now.max(as_of) + chrono::Duration::minutes(LEASE_MINUTES);
+    Ok(db
+        .all(
+            "INSERT INTO outbox_deliveries (id, attempts, next_at, last_error)
+             SELECT value, 0, ?2, NULL FROM json_each(?1) WHERE true
+             ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at
+               WHERE outbox_deliveries.next_at IS NULL OR outbox_deliveries.next_at <= ?3
+             RETURNING id",
+            &[Value::Text(ids), timestamp(held), timestamp(as_of)],
+            |row| row.text("id"),
+        )?
+        .into_iter()
+        .collect())
 }
 
 /// Records a delivery attempt and its route; marks the notice delivered
