@@ -174,3 +174,104 @@ CREATE TRIGGER IF NOT EXISTS broadcasts_audit AFTER INSERT ON broadcasts BEGIN
   VALUES (NEW.created_at, NEW.created_by, 'broadcast.created', 'broadcast', NEW.id, NULL,
           json_object('audience', json(NEW.audience), 'purpose', NEW.purpose, 'follows', NEW.follows));
 END;
+
+-- The follow-through after approval and the congratulation call after a
+-- promotion to a high tier (seed 000 SOP-001, §2.2, §3.2): tasks opened in
+-- the statement that approves (or promotes), from the programme document
+-- `onboarding_tasks` (vip_domain::member_tasks::TaskProgram; the approving
+-- and purchasing requests load it first, so it is on file), each due so
+-- many hours later. Assigned and completed once, with a note; audited.
+CREATE TABLE IF NOT EXISTS member_tasks (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  title       TEXT NOT NULL,
+  owner       TEXT NOT NULL,
+  cause       TEXT NOT NULL,              -- onboarding-<case> | promotion-<tier change>
+  opened_at   TEXT NOT NULL,
+  due_at      TEXT NOT NULL,
+  assignee    TEXT,
+  done_at     TEXT,
+  done_by     TEXT,
+  note        TEXT,
+  updated_at  TEXT NOT NULL,
+  updated_by  TEXT NOT NULL,
+  UNIQUE (customer_id, cause, key)
+);
+CREATE INDEX IF NOT EXISTS member_tasks_open ON member_tasks (due_at) WHERE done_at IS NULL;
+CREATE INDEX IF NOT EXISTS member_tasks_by_customer ON member_tasks (customer_id, id);
+CREATE INDEX IF NOT EXISTS member_tasks_by_opened ON member_tasks (opened_at);
+
+CREATE TRIGGER IF NOT EXISTS onboarding_tasks_opened AFTER UPDATE OF state ON onboarding_cases
+WHEN NEW.state = 'approved' BEGIN
+  INSERT INTO member_tasks (customer_id, key, title, owner, cause, opened_at, due_at, updated_at, updated_by)
+  SELECT NEW.customer_id, json_extract(t.value, '$.key'), json_extract(t.value, '$.title'),
+         json_extract(t.value, '$.owner'), 'onboarding-' || NEW.id, NEW.decided_at,
+         strftime('%Y-%m-%dT%H:%M:%fZ', NEW.decided_at, '+' || json_extract(t.value, '$.due_hours') || ' hours'),
+         NEW.decided_at, NEW.decided_by
+  FROM program_settings p, json_each(p.document, '$.after_approval') t
+  WHERE p.name = 'onboarding_tasks'
+  ON CONFLICT DO NOTHING;
+END;
+
+CREATE TRIGGER IF NOT EXISTS promotion_call_opened AFTER INSERT ON tier_changes
+WHEN NEW.direction = 'upgrade' BEGIN
+  INSERT INTO member_tasks (customer_id, key, title, owner, cause, opened_at, due_at, updated_at, updated_by)
+  SELECT NEW.customer_id, json_extract(p.document, '$.promotion_call.task.key'),
+         json_extract(p.document, '$.promotion_call.task.title'),
+         json_extract(p.document, '$.promotion_call.task.owner'), 'promotion-' || NEW.id, NEW.recorded_at,
+         strftime('%Y-%m-%dT%H:%M:%fZ', NEW.recorded_at,
+                  '+' || json_extract(p.document, '$.promotion_call.task.due_hours') || ' hours'),
+         NEW.recorded_at, NEW.actor
+  FROM program_settings p
+  WHERE p.name = 'onboarding_tasks'
+    AND NEW.to_tier IN (SELECT value FROM json_each(p.document, '$.promotion_call.tiers'))
+  ON CONFLICT DO NOTHING;
+END;
+
+CREATE TRIGGER IF NOT EXISTS member_tasks_audit_opened AFTER INSERT ON member_tasks BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.opened_at, NEW.updated_by, 'task.opened', 'task', NEW.id, NULL,
+          json_object('customer_id', NEW.customer_id, 'key', NEW.key, 'cause', NEW.cause, 'due_at', NEW.due_at));
+END;
+CREATE TRIGGER IF NOT EXISTS member_tasks_audit_assigned AFTER UPDATE OF assignee ON member_tasks
+WHEN OLD.assignee IS NOT NEW.assignee BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.updated_at, NEW.updated_by, 'task.assigned', 'task', NEW.id, NULL,
+          json_object('from', OLD.assignee, 'to', NEW.assignee));
+END;
+CREATE TRIGGER IF NOT EXISTS member_tasks_audit_done AFTER UPDATE OF done_at ON member_tasks
+WHEN OLD.done_at IS NULL AND NEW.done_at IS NOT NULL BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.done_at, NEW.done_by, 'task.completed', 'task', NEW.id, NEW.note,
+          json_object('due_at', NEW.due_at, 'on_time', NEW.done_at <= NEW.due_at));
+END;
+
+-- A member's date of birth (optional, given with the programme consent;
+-- personal data: erased with the customer) and the birthday benefits
+-- granted, once per member and year (vip_domain::birthdays). A grant's
+-- trigger audits it and queues the member's `member.birthday` notice.
+CREATE TABLE IF NOT EXISTS member_birthdays (
+  customer_id TEXT PRIMARY KEY,
+  birth_date  TEXT NOT NULL,               -- YYYY-MM-DD
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS birthday_grants (
+  customer_id TEXT NOT NULL,
+  year        INTEGER NOT NULL,
+  tier        TEXT NOT NULL,
+  benefit     TEXT NOT NULL,
+  granted_at  TEXT NOT NULL,
+  granted_by  TEXT NOT NULL,
+  PRIMARY KEY (customer_id, year)
+);
+CREATE TRIGGER IF NOT EXISTS birthday_granted AFTER INSERT ON birthday_grants BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.granted_at, NEW.granted_by, 'membership.birthday', 'membership', NEW.customer_id, NEW.benefit,
+          json_object('year', NEW.year, 'tier', NEW.tier));
+  INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+  VALUES ('birthday-' || NEW.customer_id || '-' || NEW.year, 'member.birthday', NEW.customer_id,
+          json_object('tier', NEW.tier, 'benefit', NEW.benefit, 'year', NEW.year), NEW.granted_at)
+  ON CONFLICT (id) DO NOTHING;
+END;

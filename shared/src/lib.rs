@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 // No panic is reachable from input: these hold for all non-test code.
 
+pub mod birthdays;
 pub mod broadcasts;
 pub mod calendar;
 pub mod card;
@@ -18,6 +19,7 @@ pub mod dunning;
 pub mod eligibility;
 pub mod figures;
 pub mod levels;
+pub mod member_tasks;
 pub mod membership;
 pub mod money;
 pub mod month_end;

@@ -91,6 +91,11 @@ fn texts(kind: &str) -> Texts {
             ("Your sign-in code", "Your sign-in code is {{code}}. It expires at {{expires_at}}. Do not share it with anyone.", Some("Your sign-in code: {{code}}. Do not share it.")),
             ("您的登录验证码", "您的登录验证码为 {{code}}，有效期至 {{expires_at}}。请勿告知他人。", Some("您的登录验证码：{{code}}，请勿告知他人。")),
         ],
+        "member.birthday" => [
+            ("¡Feliz cumpleaños!", "Hola {{name}}: todo el equipo VIP le desea un feliz cumpleaños. Como miembro {{tier}}, le espera: {{benefit}}.", None),
+            ("Happy birthday!", "Hello {{name}}, the whole VIP team wishes you a happy birthday. As a {{tier}} member, here is your gift: {{benefit}}.", None),
+            ("生日快乐！", "{{name}}您好：VIP团队全体成员祝您生日快乐！作为{{tier}}会员，您将获得：{{benefit}}。", None),
+        ],
         "application.already_on_file" => [
             ("Ya tenemos sus datos", "Hola {{name}}: alguien ha solicitado el programa VIP con sus datos de contacto ({{applied_at}}). Ya es cliente; si no fue usted, ignore este mensaje.", None),
             ("We already have your details", "Hello {{name}}, someone applied to the VIP programme with your contact details ({{applied_at}}). You are already a customer; if it was not you, please ignore this message.", None),

@@ -190,6 +190,12 @@ pub const KINDS: &[KindSpec] = &[
         about: "a one-time sign-in code",
     },
     KindSpec {
+        kind: "member.birthday",
+        fields: &["tier", "benefit", "year"],
+        sms: false,
+        about: "happy birthday, with the tier's birthday benefit",
+    },
+    KindSpec {
         kind: "application.already_on_file",
         fields: &["applied_at"],
         sms: false,
@@ -570,7 +576,7 @@ mod tests {
         };
         t.templates.push(template("nobody.knows", "x"));
         let e = t.validate().unwrap_err();
-        assert_eq!(e.fields(), vec!["templates[0].body", "templates[51].kind"]);
+        assert_eq!(e.fields(), vec!["templates[0].body", "templates[54].kind"]);
         let message = &e.as_slice()[0].message;
         assert!(
             message.contains("unknown placeholder `{{secret}}`"),

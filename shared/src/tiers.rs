@@ -334,6 +334,14 @@ impl TierProgram {
             .map_or(100, |t| t.benefits.points_multiplier_hundredths)
     }
 
+    /// The birthday benefit of tier `id`, if the ladder has it.
+    pub fn birthday_benefit(&self, id: &str) -> Option<&str> {
+        self.tiers
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.benefits.birthday_benefit.as_str())
+    }
+
     pub fn has_tier(&self, id: &str) -> bool {
         self.tiers.iter().any(|t| t.id == id)
     }

@@ -392,3 +392,197 @@ fn two_suspensions_at_once_move_the_member_once() {
         1
     );
 }
+
+fn tasks_of(host: &Host, query: &str) -> Vec<Value> {
+    let r = call(
+        host,
+        Some("customer_success"),
+        "GET",
+        &format!("/api/v1/onboarding/tasks?{query}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    json(&r)["tasks"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn approval_opens_the_follow_through_and_a_promotion_the_congratulation_call() {
+    let (app, host) = e2e::boot();
+    let case = become_member(&host, "T-1");
+    let tasks = tasks_of(&host, "customer_id=T-1");
+    let keys: Vec<&str> = tasks.iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        vec!["account_setup", "welcome_call", "follow_up_7_days"]
+    );
+    let hours = |t: &Value| {
+        let at = |f: &str| chrono::DateTime::parse_from_rfc3339(t[f].as_str().unwrap()).unwrap();
+        (at("due_at") - at("opened_at")).num_hours()
+    };
+    assert_eq!(
+        tasks.iter().map(hours).collect::<Vec<_>>(),
+        vec![4, 48, 168]
+    );
+    assert_eq!(tasks[0]["opened_at"], case["decided_at"]);
+
+    let welcome = tasks[1]["id"].as_i64().unwrap();
+    let r = call(
+        &host,
+        Some("customer_success"),
+        "POST",
+        &format!("/api/v1/onboarding/tasks/{welcome}/assignment"),
+        Some(&json!({"assignee": "ana.cs"})),
+    );
+    assert_eq!(json(&r)["assignee"], "ana.cs", "{}", r.body);
+    let complete = |note: &str| {
+        call(
+            &host,
+            Some("customer_success"),
+            "POST",
+            &format!("/api/v1/onboarding/tasks/{welcome}/completion"),
+            Some(&json!({ "note": note })),
+        )
+    };
+    assert_eq!(
+        fields(&problem(&complete(" "), 400, "validation-error")),
+        vec!["note"]
+    );
+    let r = complete("45 min call; goals agreed");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["state"], "done_on_time");
+    let p = problem(&complete("again"), 409, "task-already-done");
+    assert!(
+        p["detail"].as_str().unwrap().contains("ana")
+            || p["detail"].as_str().unwrap().contains("customer_success"),
+        "{p}"
+    );
+
+    // The account set-up ran late: the case shows in the overdue list.
+    app.database()
+        .execute(
+            "UPDATE member_tasks SET due_at = '2026-01-01T00:00:00.000Z' WHERE customer_id = 'T-1' AND key = 'account_setup'",
+            [],
+        )
+        .unwrap();
+    let overdue = tasks_of(&host, "state=overdue");
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["state"], "overdue");
+    let cases = json(&call(
+        &host,
+        Some("customer_success"),
+        "GET",
+        "/api/v1/onboarding/cases?overdue=true",
+        None,
+    ));
+    let listed = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_id"] == "T-1")
+        .cloned()
+        .expect("the case is listed as overdue");
+    assert_eq!(listed["overdue_tasks"], 1);
+
+    // A promotion to gold opens the congratulation call.
+    let r = buy10k(&host, "T-1");
+    assert_eq!(json(&r)["tier"]["tier"], "gold", "{}", r.body);
+    let calls: Vec<Value> = tasks_of(&host, "customer_id=T-1")
+        .into_iter()
+        .filter(|t| t["key"] == "promotion_call")
+        .collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0]["cause"]
+        .as_str()
+        .unwrap()
+        .starts_with("promotion-"));
+}
+
+fn buy10k(host: &Host, id: &str) -> e2e::Response {
+    call(
+        host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/members/{id}/purchases"),
+        Some(
+            &json!({"purchase_id": "BIG", "amount": {"amount": "10000.00", "currency": "USD"}, "at": days_ago(0)}),
+        ),
+    )
+}
+
+#[test]
+fn the_birthday_benefit_is_granted_once_a_year_with_the_consent() {
+    let (app, host) = e2e::boot();
+    for id in ["BD-1", "BD-2"] {
+        become_member(&host, id);
+        let r = call(
+            &host,
+            Some("webform"),
+            "PUT",
+            &format!("/api/v1/customers/{id}/birth-date"),
+            Some(&json!({"birth_date": "1980-03-15"})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let p = problem(
+        &call(
+            &host,
+            Some("webform"),
+            "PUT",
+            "/api/v1/customers/BD-1/birth-date",
+            Some(&json!({"birth_date": "2999-01-01"})),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), vec!["birth_date"]);
+    // Only BD-1 gave the programme consent.
+    app.database()
+        .execute(
+            "INSERT INTO consents (customer_id, purpose, granted, recorded_at, recorded_by)
+             VALUES ('BD-1', 'programme', 1, '2026-01-01T00:00:00.000Z', 'test')",
+            [],
+        )
+        .unwrap();
+    let run = |as_of: &str| {
+        let r = call(
+            &host,
+            Some("scheduler"),
+            "POST",
+            &format!("/api/v1/members/birthdays/runs?as_of={as_of}"),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        json(&r)
+    };
+    assert_eq!(run("2026-03-14T12:00:00Z")["granted"], json!([]));
+    // 15 March in Madrid begins at 23:00 UTC on the 14th.
+    let r = run("2026-03-14T23:30:00Z");
+    assert_eq!(r["day"], "2026-03-15");
+    assert_eq!(
+        r["granted"],
+        json!([{"customer_id": "BD-1", "tier": "member", "benefit": "birthday greeting", "year": 2026}])
+    );
+    // A repeat, a catch-up days later: nothing more this year.
+    assert_eq!(run("2026-03-15T08:00:00Z")["granted"], json!([]));
+    assert_eq!(run("2026-03-20T08:00:00Z")["granted"], json!([]));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'member.birthday' AND customer_id = 'BD-1'"),
+        1
+    );
+    // Erasure drops the date of birth.
+    let r = call(
+        &host,
+        Some("staff"),
+        "POST",
+        "/api/v1/customers/BD-1/erasure",
+        Some(&json!({})),
+    );
+    assert!(r.status == 200 || r.status == 201, "{}", r.body);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM member_birthdays WHERE customer_id = 'BD-1'"
+        ),
+        0
+    );
+}

@@ -6,6 +6,7 @@
 //! component's `unsafe` ABI glue; this crate's own code has none.)
 
 mod applications;
+mod birthdays;
 mod check;
 mod customers;
 mod members;
@@ -15,6 +16,7 @@ mod onboarding;
 mod privacy;
 mod program;
 mod sessions;
+mod tasks;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
@@ -69,6 +71,14 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_ONBOARDING_CASE_REVIEW, onboarding::review),
     (&api::POST_ONBOARDING_CASE_APPROVE, onboarding::approve),
     (&api::POST_ONBOARDING_CASE_REJECT, onboarding::reject),
+    (&api::GET_PROGRAM_ONBOARDING_TASKS, tasks::program),
+    (&api::PUT_PROGRAM_ONBOARDING_TASKS, tasks::replace_program),
+    (&api::GET_ONBOARDING_TASKS, tasks::list),
+    (&api::PUT_CUSTOMER_BIRTH_DATE, birthdays::put),
+    (&api::PUT_ME_BIRTH_DATE, birthdays::put),
+    (&api::POST_MEMBERS_BIRTHDAYS_RUNS, birthdays::run),
+    (&api::POST_ONBOARDING_TASK_ASSIGNMENT, tasks::assign),
+    (&api::POST_ONBOARDING_TASK_COMPLETION, tasks::complete),
 ];
 
 #[http_component]
@@ -102,10 +112,11 @@ fn openapi(_: &mut Ctx<'_>) -> Result<Response, Problem> {
         .build())
 }
 
-// Daily: the tier review, then the month-end VIP list for the month just
-// ended (answered as it was if already made).
+// Daily: the tier review, the birthdays, then the month-end VIP list for
+// the month just ended (answered as it was if already made).
 vip_kit::cron_component!(HANDLERS, |event| {
     event.call(&api::POST_MEMBERS_TIER_REVIEW, "")?;
+    event.call(&api::POST_MEMBERS_BIRTHDAYS_RUNS, "")?;
     event.call(
         &api::POST_ELIGIBILITY_MONTH_END,
         &format!("month={}", Month::last_closed(event.as_of)),

@@ -60,6 +60,8 @@ struct CaseView {
     opened_at: String,
     due_at: String,
     overdue: bool,
+    /// Follow-through tasks of an approved case past their due time.
+    overdue_tasks: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     decision_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,9 +77,21 @@ struct CaseView {
 }
 
 /// `target_hours` is read once per request by the caller, not per row.
-fn view(case: StoredCase, now: DateTime<Utc>, target_hours: u32) -> Result<CaseView, Problem> {
+fn view(
+    db: &Db,
+    case: StoredCase,
+    now: DateTime<Utc>,
+    target_hours: u32,
+) -> Result<CaseView, Problem> {
     let opened = parse_timestamp(&case.opened_at)?;
+    let overdue_tasks = match case.state {
+        CaseState::Approved => {
+            vip_store::member_tasks::overdue_of_case(db, &case.customer_id, case.id, now)?
+        }
+        _ => 0,
+    };
     Ok(CaseView {
+        overdue_tasks,
         id: case.id,
         customer_id: case.customer_id,
         state: case.state,
@@ -104,7 +118,7 @@ fn case_id(ctx: &Ctx<'_>) -> Result<i64, Problem> {
 fn load(db: &Db, id: i64, now: DateTime<Utc>) -> Result<CaseView, Problem> {
     let case = cases::case(db, id)?
         .ok_or_else(|| Problem::not_found(format!("no onboarding case {id}")))?;
-    view(case, now, target_hours())
+    view(db, case, now, target_hours())
 }
 
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -112,7 +126,8 @@ pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     Ok(vip_kit::json(200, &case))
 }
 
-/// `?state=…` and/or `?overdue=true`; oldest due first.
+/// `?state=…` and/or `?overdue=true` (cases past their target, or approved
+/// cases with follow-through tasks past due); oldest due first.
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let state = ctx.query("state").map(parse_state).transpose()?;
     let overdue_only = ctx.bool_query("overdue")?.unwrap_or(false);
@@ -120,8 +135,8 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let target = target_hours();
     let mut cases = Vec::new();
     for stored in cases::cases(&db, state, LIST_LIMIT)? {
-        let case = view(stored, ctx.now, target)?;
-        if !overdue_only || case.overdue {
+        let case = view(&db, stored, ctx.now, target)?;
+        if !overdue_only || case.overdue || case.overdue_tasks > 0 {
             cases.push(case);
         }
     }
@@ -152,6 +167,8 @@ fn act(ctx: &mut Ctx<'_>, action: CaseAction) -> Result<Response, Problem> {
         CaseError::ReasonRequired => Problem::field("reason", e.to_string()),
     })?;
     if to == CaseState::Approved {
+        // The approval's trigger opens the follow-through tasks from this document.
+        vip_store::member_tasks::TASKS.load(&db, ctx.now)?;
         // The membership starts at the ladder's lowest tier (programme data).
         let ladder = TIERS.load(&db, ctx.now)?.document;
         let entry = ladder

@@ -20,6 +20,8 @@ pub fn all() -> Vec<Effect> {
         crate::customers::EFFECTS,
         crate::onboarding::EFFECTS,
         crate::memberships::EFFECTS,
+        crate::member_tasks::EFFECTS,
+        crate::birthdays::EFFECTS,
         crate::cards::EFFECTS,
         crate::points::EFFECTS,
         crate::rewards::EFFECTS,

@@ -6,6 +6,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod birthdays;
 pub mod broadcasts;
 pub mod calendars;
 pub mod cards;
@@ -14,6 +15,7 @@ pub mod consents;
 pub mod conversation;
 pub mod customers;
 pub mod effects;
+pub mod member_tasks;
 pub mod memberships;
 pub mod notices;
 pub mod onboarding;

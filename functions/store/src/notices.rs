@@ -223,7 +223,8 @@ pub fn deliver(
 const LEASE_MINUTES: i64 = 5;
 
 /// Claims `due` for this run: each notice not claimed meanwhile by a
-/// concurrent run (its next try pushed past `as_of`) is held for
+/// concurrent run (its next try pushed past `as_of`), nor delivered or given
+/// up by one since this run read it, is held for
 /// [`LEASE_MINUTES`]; the ids claimed. So concurrent runs share the work
 /// instead of each sending everything (a receiver would drop the repeats,
 /// but each costs a call).
@@ -241,7 +242,9 @@ fn claim(
             "INSERT INTO outbox_deliveries (id, attempts, next_at, last_error)
              SELECT value, 0, ?2, NULL FROM json_each(?1) WHERE true
              ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at
-               WHERE outbox_deliveries.next_at IS NULL OR outbox_deliveries.next_at <= ?3
+               WHERE (outbox_deliveries.next_at IS NULL OR outbox_deliveries.next_at <= ?3)
+                 AND NOT EXISTS (SELECT 1 FROM notice_outbox o WHERE o.id = excluded.id AND o.delivered_at IS NOT NULL)
+                 AND NOT EXISTS (SELECT 1 FROM notice_routes r WHERE r.id = excluded.id AND r.gave_up_at IS NOT NULL)
              RETURNING id",
             &[Value::Text(ids), timestamp(held), timestamp(as_of)],
             |row| row.text("id"),

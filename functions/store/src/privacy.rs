@@ -25,7 +25,8 @@ pub fn erased_at(db: &Db, customer: &CustomerId) -> Result<Option<String>, Probl
 
 /// Erases `customer`'s personal data: name and contact pseudonymised (the
 /// customer's audit row of the change carries facts only), ticket subjects and
-/// descriptions redacted, undelivered login codes dropped, then the erasure
+/// descriptions redacted, undelivered login codes and the date of birth
+/// dropped, then the erasure
 /// recorded (`erasures_audit`). Ledgers, invoices, payments and the audit stay
 /// under the same id: accounting records must be kept, and the id names no
 /// one once the name and contact are gone. Each step may run again, and the
@@ -52,6 +53,10 @@ pub fn erase(db: &Db, ctx: &Ctx<'_>, customer: &CustomerId) -> Result<String, Pr
         std::slice::from_ref(&id),
     )?;
     db.exec(
+        "DELETE FROM member_birthdays WHERE customer_id = ?",
+        std::slice::from_ref(&id),
+    )?;
+    db.exec(
         "INSERT INTO erasures (customer_id, erased_at, erased_by) VALUES (?, ?, ?)
          ON CONFLICT (customer_id) DO NOTHING",
         &[id, timestamp(ctx.now), Value::Text(ctx.actor())],
@@ -67,6 +72,10 @@ const SECTIONS: &[(&str, &str)] = &[
     ("eligibility_decisions", "SELECT * FROM eligibility_decisions WHERE customer_id = ?1 ORDER BY id"),
     ("onboarding_cases", "SELECT * FROM onboarding_cases WHERE customer_id = ?1 ORDER BY id"),
     ("membership", "SELECT * FROM memberships WHERE customer_id = ?1"),
+    ("membership_states", "SELECT event, from_state, to_state, reason, at, by FROM membership_state_changes WHERE customer_id = ?1 ORDER BY id"),
+    ("birth_date", "SELECT birth_date, recorded_at FROM member_birthdays WHERE customer_id = ?1"),
+    ("birthday_grants", "SELECT year, tier, benefit, granted_at FROM birthday_grants WHERE customer_id = ?1 ORDER BY year"),
+    ("notice_preferences", "SELECT language, channels, updated_at FROM notice_preferences WHERE customer_id = ?1"),
     ("tier_changes", "SELECT * FROM tier_changes WHERE customer_id = ?1 ORDER BY id"),
     ("purchases", "SELECT * FROM purchases WHERE customer_id = ?1 ORDER BY at, purchase_id"),
     ("cards", "SELECT * FROM cards WHERE customer_id = ?1 ORDER BY issued_at"),
