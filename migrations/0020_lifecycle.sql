@@ -5,7 +5,9 @@
 -- programme's zone, written by the dunning run (vip_store::collections)
 -- just before the step itself. A run that catches up after missed days
 -- moves the customer's service status as of the step's due time, not the
--- time the run recorded it (never before the status it moves from).
+-- time the run recorded it (never before the status it moves from: at least
+-- a millisecond after it, so each move keeps its own time, the key of the
+-- order it may give rise to).
 CREATE TABLE IF NOT EXISTS dunning_step_due_times (
   invoice_id INTEGER NOT NULL,
   step       TEXT NOT NULL,
@@ -31,7 +33,9 @@ CREATE TRIGGER dunning_action_recorded AFTER INSERT ON dunning_actions BEGIN
   SELECT i.customer_id, NEW.moves_to,
          MAX(COALESCE((SELECT due_at FROM dunning_step_due_times
                        WHERE invoice_id = NEW.invoice_id AND step = NEW.step), NEW.recorded_at),
-             COALESCE((SELECT updated_at FROM service_status WHERE customer_id = i.customer_id), '')),
+             COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ',
+                               (SELECT updated_at FROM service_status WHERE customer_id = i.customer_id),
+                               '+0.001 seconds'), '')),
          NEW.recorded_by, NEW.why
   FROM invoices i WHERE i.id = NEW.invoice_id AND NEW.moves_to IS NOT NULL
   ON CONFLICT (customer_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
@@ -274,4 +278,97 @@ CREATE TRIGGER IF NOT EXISTS birthday_granted AFTER INSERT ON birthday_grants BE
   VALUES ('birthday-' || NEW.customer_id || '-' || NEW.year, 'member.birthday', NEW.customer_id,
           json_object('tier', NEW.tier, 'benefit', NEW.benefit, 'year', NEW.year), NEW.granted_at)
   ON CONFLICT (id) DO NOTHING;
+END;
+
+-- The balance handed to legal (seed 001: at pickup, "el saldo al abogado";
+-- and when a customer is disconnected owing money): one record per move,
+-- keyed by the move's time, opened by the suspension run with the unpaid
+-- balance as collections report it, and closed by staff with the outcome.
+-- A pickup's record tells the legal contact (a staff notice); a
+-- disconnection's was told by the retention case already.
+CREATE TABLE IF NOT EXISTS legal_handoffs (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id TEXT NOT NULL,
+  cause       TEXT NOT NULL CHECK (cause IN ('pickup', 'disconnected')),
+  status_at   TEXT NOT NULL,               -- service_status.updated_at of the move
+  balance     TEXT NOT NULL,               -- JSON [Money]
+  legal       TEXT NOT NULL,               -- who takes it over (suspension programme `legal`)
+  opened_at   TEXT NOT NULL,
+  opened_by   TEXT NOT NULL,
+  closed_at   TEXT,
+  closed_by   TEXT,
+  outcome     TEXT CHECK (outcome IN ('recovered', 'settled', 'written_off', 'withdrawn')),
+  note        TEXT,
+  UNIQUE (customer_id, cause, status_at)
+);
+CREATE INDEX IF NOT EXISTS legal_handoffs_open ON legal_handoffs (opened_at) WHERE closed_at IS NULL;
+
+CREATE TRIGGER IF NOT EXISTS legal_handoff_opened AFTER INSERT ON legal_handoffs BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.opened_at, NEW.opened_by, 'legal.handoff_opened', 'customer', NEW.customer_id, NEW.cause,
+          json_object('handoff_id', NEW.id, 'balance', json(NEW.balance), 'legal', NEW.legal));
+  INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+  SELECT 'legal-handoff-' || NEW.id, 'legal.handoff', '',
+         json_object('handoff_id', NEW.id, 'customer_id', NEW.customer_id, 'cause', NEW.cause,
+                     'balance', json(NEW.balance), 'to', json_array(NEW.legal)),
+         NEW.opened_at
+  WHERE NEW.cause = 'pickup'
+  ON CONFLICT (id) DO NOTHING;
+END;
+CREATE TRIGGER IF NOT EXISTS legal_handoff_closed AFTER UPDATE OF closed_at ON legal_handoffs
+WHEN OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.closed_at, NEW.closed_by, 'legal.handoff_closed', 'customer', NEW.customer_id, NEW.note,
+          json_object('handoff_id', NEW.id, 'outcome', NEW.outcome));
+END;
+
+-- Collections' side of the month-end VIP list (seed 001: "colocar a los
+-- clientes en Estatus CLIENTE VIP, con una Nota detallando que es cliente
+-- VIP"): each change of the list marks (or unmarks) the customer in
+-- collections, in the statement that records it; shown on invoices.
+CREATE TABLE IF NOT EXISTS collections_marks (
+  customer_id TEXT PRIMARY KEY,
+  vip         INTEGER NOT NULL,
+  note        TEXT NOT NULL,
+  month       TEXT NOT NULL                -- the close that set it
+);
+CREATE TRIGGER IF NOT EXISTS month_end_marks_collections AFTER INSERT ON month_end_changes BEGIN
+  INSERT INTO collections_marks (customer_id, vip, note, month)
+  VALUES (NEW.customer_id, NEW.vip,
+          CASE WHEN NEW.vip THEN 'CLIENTE VIP desde el cierre de ' || NEW.month || ': ' || NEW.summary
+               ELSE 'Ya no es CLIENTE VIP desde el cierre de ' || NEW.month || ': ' || NEW.summary END,
+          NEW.month)
+  ON CONFLICT (customer_id) DO UPDATE SET vip = excluded.vip, note = excluded.note, month = excluded.month
+  WHERE excluded.month >= collections_marks.month;
+END;
+-- VIPs listed before this migration.
+INSERT INTO collections_marks (customer_id, vip, note, month)
+SELECT c.customer_id, c.vip,
+       CASE WHEN c.vip THEN 'CLIENTE VIP desde el cierre de ' || c.month || ': ' || c.summary
+            ELSE 'Ya no es CLIENTE VIP desde el cierre de ' || c.month || ': ' || c.summary END,
+       c.month
+FROM month_end_changes c
+WHERE c.month = (SELECT MAX(month) FROM month_end_changes l WHERE l.customer_id = c.customer_id)
+ON CONFLICT (customer_id) DO NOTHING;
+
+-- Collector portfolios (seed 001: "La Cartera de Clientes VIP será asignada
+-- a los Gestores de Cobros"): one collector per customer; every assignment
+-- and reassignment audited.
+CREATE TABLE IF NOT EXISTS collector_assignments (
+  customer_id TEXT PRIMARY KEY,
+  collector   TEXT NOT NULL,
+  assigned_at TEXT NOT NULL,
+  assigned_by TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS collector_assignments_by_collector ON collector_assignments (collector, customer_id);
+CREATE TRIGGER IF NOT EXISTS collector_assigned AFTER INSERT ON collector_assignments BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.assigned_at, NEW.assigned_by, 'collections.assigned', 'customer', NEW.customer_id, NULL,
+          json_object('collector', NEW.collector));
+END;
+CREATE TRIGGER IF NOT EXISTS collector_reassigned AFTER UPDATE OF collector ON collector_assignments
+WHEN OLD.collector <> NEW.collector BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.assigned_at, NEW.assigned_by, 'collections.reassigned', 'customer', NEW.customer_id, NULL,
+          json_object('from', OLD.collector, 'to', NEW.collector));
 END;

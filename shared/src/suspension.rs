@@ -69,26 +69,26 @@ pub enum Confirmation {
 
 /// The order a customer's move to `to` gives rise to, if any: a suspension
 /// suspends; a reconnection (to `active_temporary_payment`, `investigate` or
-/// `payment_plan`) reconnects; a disconnection uninstalls our equipment or,
-/// for a third-party service, reassigns the partner's capacity.
+/// `payment_plan`) reconnects; pickup (seed 001: "recoger", day 6 of the next
+/// month unpaid) and a disconnection uninstall our equipment or, for a
+/// third-party service, reassign the partner's capacity.
 pub fn ordered_by(to: ServiceStatus, delivery: ServiceDelivery) -> Option<OrderAction> {
     use ServiceStatus as S;
     match to {
         S::Suspended => Some(OrderAction::Suspend),
         S::ActiveTemporaryPayment | S::Investigate | S::PaymentPlan => Some(OrderAction::Reconnect),
-        S::Disconnected => Some(match delivery {
+        S::Pickup | S::Disconnected => Some(match delivery {
             ServiceDelivery::Direct => OrderAction::Uninstall,
             ServiceDelivery::ThirdParty => OrderAction::ReassignCapacity,
         }),
-        S::Active | S::SuspensionNotice | S::Pickup | S::RetentionSales | S::RetentionRecovery => {
-            None
-        }
+        S::Active | S::SuspensionNotice | S::RetentionSales | S::RetentionRecovery => None,
     }
 }
 
 /// The statuses whose moves give rise to an order, for the shell's scan.
-pub const ORDERING_STATUSES: [ServiceStatus; 5] = [
+pub const ORDERING_STATUSES: [ServiceStatus; 6] = [
     ServiceStatus::Suspended,
+    ServiceStatus::Pickup,
     ServiceStatus::ActiveTemporaryPayment,
     ServiceStatus::Investigate,
     ServiceStatus::PaymentPlan,
@@ -159,6 +159,37 @@ impl RetryPolicy {
             .saturating_mul(u64::from(self.factor).saturating_pow(exponent))
             .min(u64::from(self.max_delay_seconds));
         at + Duration::seconds(i64::try_from(delay).unwrap_or(i64::MAX / 1000))
+    }
+}
+
+/// How a balance handed to legal ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalOutcome {
+    Recovered,
+    Settled,
+    WrittenOff,
+    Withdrawn,
+}
+
+impl LegalOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LegalOutcome::Recovered => "recovered",
+            LegalOutcome::Settled => "settled",
+            LegalOutcome::WrittenOff => "written_off",
+            LegalOutcome::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// Whether a move hands a balance to legal (seed 001): pickup always ("el saldo al abogado"), a
+/// disconnection when money is owed.
+pub fn hands_to_legal(to: ServiceStatus, owes: bool) -> bool {
+    match to {
+        ServiceStatus::Pickup => true,
+        ServiceStatus::Disconnected => owes,
+        _ => false,
     }
 }
 
@@ -570,7 +601,12 @@ mod tests {
             ordered_by(S::Disconnected, ThirdParty),
             Some(OrderAction::ReassignCapacity)
         );
-        for s in [S::Active, S::SuspensionNotice, S::Pickup, S::RetentionSales] {
+        assert_eq!(ordered_by(S::Pickup, Direct), Some(OrderAction::Uninstall));
+        assert_eq!(
+            ordered_by(S::Pickup, ThirdParty),
+            Some(OrderAction::ReassignCapacity)
+        );
+        for s in [S::Active, S::SuspensionNotice, S::RetentionSales] {
             assert_eq!(ordered_by(s, Direct), None);
         }
         for s in ORDERING_STATUSES {
@@ -691,5 +727,13 @@ mod tests {
             r.describe(),
             "formal request by letter (reference REG-2026/114)"
         );
+    }
+
+    #[test]
+    fn pickup_and_a_disconnection_owing_money_go_to_legal() {
+        assert!(hands_to_legal(ServiceStatus::Pickup, false));
+        assert!(hands_to_legal(ServiceStatus::Disconnected, true));
+        assert!(!hands_to_legal(ServiceStatus::Disconnected, false));
+        assert!(!hands_to_legal(ServiceStatus::Suspended, true));
     }
 }

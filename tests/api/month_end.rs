@@ -2,7 +2,7 @@
 //! idempotent per month, in order, paged.
 
 use e2e::{boot, call, customer, json, problem};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn close(host: &e2e::Host, role: &str, month: &str) -> e2e::Response {
     call(
@@ -194,4 +194,103 @@ fn an_interrupted_run_reruns_to_the_same_list() {
         .query_row("SELECT COUNT(*) FROM month_end_changes", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 2, "no duplicate change rows");
+}
+
+/// Seed 001: collections mark each new VIP "CLIENTE VIP" with a note, shown
+/// on the invoices; the VIP portfolio is assigned to collectors, who list
+/// their customers; a reassignment is audited.
+#[test]
+fn collections_mark_the_new_vips_and_collectors_hold_their_portfolio() {
+    let (app, host) = boot();
+    for (id, facts) in [
+        ("K-VIP", json!({"plan_type": "corporate"})),
+        ("K-NOT", json!({})),
+    ] {
+        let r = call(
+            &host,
+            Some("staff"),
+            "PUT",
+            &format!("/api/v1/customers/{id}"),
+            Some(&customer(facts)),
+        );
+        assert_eq!(r.status, 201);
+    }
+    assert_eq!(close(&host, "scheduler", "2026-01").status, 201);
+    let invoice = e2e::invoice(&host, "K-VIP", "2026-02", "900.00");
+    let view = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/invoices/{invoice}"),
+        None,
+    ));
+    let mark = &view["collections_status"];
+    assert_eq!(mark["label"], "CLIENTE VIP", "{view}");
+    assert!(
+        mark["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("CLIENTE VIP desde el cierre de 2026-01: "),
+        "{mark}"
+    );
+    let other = e2e::invoice(&host, "K-NOT", "2026-02", "50.00");
+    let view = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/invoices/{other}"),
+        None,
+    ));
+    assert_eq!(view["collections_status"], Value::Null);
+
+    let assign = |id: &str, collector: &str| {
+        call(
+            &host,
+            Some("staff"),
+            "PUT",
+            &format!("/api/v1/customers/{id}/collector"),
+            Some(&json!({ "collector": collector })),
+        )
+    };
+    assert_eq!(assign("K-VIP", "gestor.ana").status, 200);
+    assert_eq!(assign("K-NOT", "gestor.ana").status, 200);
+    assert_eq!(
+        e2e::fields(&problem(
+            &assign("K-VIP", "bad name"),
+            400,
+            "validation-error"
+        )),
+        vec!["collector"]
+    );
+    problem(&assign("NOBODY", "gestor.ana"), 404, "not-found");
+    let mine = json(&call(
+        &host,
+        Some("customer_success"),
+        "GET",
+        "/api/v1/collectors/gestor.ana/customers",
+        None,
+    ));
+    let customers = mine["customers"].as_array().unwrap();
+    assert_eq!(customers.len(), 2, "{mine}");
+    assert_eq!(customers[0]["unpaid_invoices"], 1);
+    assert_eq!(customers.iter().filter(|c| c["vip"] == true).count(), 1);
+    assert_eq!(assign("K-VIP", "gestor.luis").status, 200);
+    let moved: String = app
+        .database()
+        .query_row(
+            "SELECT details FROM audit_events WHERE action = 'collections.reassigned' AND entity_id = 'K-VIP'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let moved: Value = serde_json::from_str(&moved).unwrap();
+    assert_eq!(moved, json!({"from": "gestor.ana", "to": "gestor.luis"}));
+    let view = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/invoices/{invoice}"),
+        None,
+    ));
+    assert_eq!(view["collector"], "gestor.luis");
 }

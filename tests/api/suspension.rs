@@ -772,3 +772,82 @@ fn a_partner_that_does_not_answer_times_out_and_is_called_again() {
     let statuses: Vec<u16> = partner.calls(ORDERS).iter().map(|c| c.status).collect();
     assert_eq!(statuses, [0, 200]);
 }
+
+/// Seed 001, day 6 of the next month: the unpaid suspended customer goes to
+/// pickup, which orders the uninstall (direct service) and hands the
+/// balance to legal, who are told; staff close the hand-off once.
+#[test]
+fn pickup_orders_the_uninstall_and_hands_the_balance_to_legal() {
+    let (partner, _app, host) = boot_with_partner();
+    suspended(&host, "S-PICK", "direct");
+    run(&host, "2026-10-27T12:05:00Z");
+    let r = call(
+        &host,
+        Some("scheduler"),
+        "POST",
+        "/api/v1/dunning/runs?as_of=2026-11-06T12:00:00Z",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(service(&host, "S-PICK")["status"], "pickup");
+    let r = run(&host, "2026-11-06T12:05:00Z");
+    assert_eq!(
+        (r["orders_opened"].as_i64(), r["legal_handoffs"].as_i64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let view = service(&host, "S-PICK");
+    assert_eq!(view["orders"][0]["action"], "uninstall", "{view}");
+    let list = json(&call(
+        &host,
+        Some("customer_success"),
+        "GET",
+        "/api/v1/legal-handoffs?customer_id=S-PICK",
+        None,
+    ));
+    let handoff = list["handoffs"][0].clone();
+    assert_eq!(handoff["cause"], "pickup");
+    assert_eq!(
+        handoff["balance"],
+        json!([{"amount": "50.00", "currency": "USD"}])
+    );
+    let told = partner
+        .calls(NOTICES)
+        .into_iter()
+        .find(|c| c.json()["type"] == "legal.handoff")
+        .expect("legal are told");
+    assert_eq!(told.json()["data"]["notice"]["to"], json!(["legal"]));
+    // A rerun hands nothing more.
+    assert_eq!(run(&host, "2026-11-06T12:06:00Z")["legal_handoffs"], 0);
+    let id = handoff["id"].as_i64().unwrap();
+    let close = |body: Value| {
+        call(
+            &host,
+            Some("staff"),
+            "POST",
+            &format!("/api/v1/legal-handoffs/{id}/closure"),
+            Some(&body),
+        )
+    };
+    problem(
+        &close(json!({"outcome": "lost", "note": "x"})),
+        400,
+        "validation-error",
+    );
+    let r = close(json!({"outcome": "settled", "note": "paid in two instalments"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["outcome"], "settled");
+    problem(
+        &close(json!({"outcome": "recovered", "note": "again"})),
+        409,
+        "handoff-closed",
+    );
+    let open = json(&call(
+        &host,
+        Some("staff"),
+        "GET",
+        "/api/v1/legal-handoffs",
+        None,
+    ));
+    assert_eq!(open["handoffs"], json!([]));
+}

@@ -14,7 +14,8 @@ use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{Ctx, Problem};
 use vip_store::collections::{self as store, commitments_of, Invoice, PROGRAM};
 
-/// An invoice as JSON, with its commitments.
+/// An invoice as JSON, with its commitments and the customer's collections
+/// mark (CLIENTE VIP with its note) and collector.
 pub(crate) fn view(db: &Db, invoice: &Invoice) -> Result<serde_json::Value, Problem> {
     let commitments = store::commitments_made(db, invoice.id)?
         .into_iter()
@@ -38,6 +39,8 @@ pub(crate) fn view(db: &Db, invoice: &Invoice) -> Result<serde_json::Value, Prob
         "receipt_confirmed_at": invoice.receipt_confirmed_at.map(timestamp_text),
         "receipt_confirmed_by": invoice.receipt_confirmed_by,
         "commitments": commitments,
+        "collections_status": store::mark_of(db, &invoice.customer)?,
+        "collector": store::collector_of(db, &invoice.customer)?,
     }))
 }
 
@@ -132,7 +135,6 @@ pub fn issue(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     ))
 }
 
-/// `GET /api/v1/invoices/{invoice}`.
 /// `GET /api/v1/me/invoices?limit=`: the member's invoices, newest month first.
 pub fn mine(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let customer = CustomerId::parse(ctx.param("id")).map_err(Problem::internal)?;
@@ -148,6 +150,7 @@ pub fn mine(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     ))
 }
 
+/// `GET /api/v1/invoices/{invoice}`.
 pub fn get(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let db = Db::open()?;
     let invoice = load(&db, ctx.id_param("invoice", "invoice")?)?;

@@ -10,6 +10,7 @@
 
 mod invoices;
 mod payments;
+mod portfolios;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
 use spin_sdk::http_component;
@@ -33,6 +34,8 @@ const HANDLERS: &[Binding] = &[
     (&api::GET_CUSTOMER_COLLECTIONS_PREVIEW, invoices::preview),
     (&api::POST_DUNNING_RUNS, run),
     (&api::POST_WEBHOOKS_PAYMENTS, payments::webhook),
+    (&api::PUT_CUSTOMER_COLLECTOR, portfolios::assign),
+    (&api::GET_COLLECTOR_CUSTOMERS, portfolios::customers),
 ];
 
 fn program(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {

@@ -70,6 +70,27 @@ pub const EFFECTS: &[Effect] = &[
         does: "audits a dunning step, queues its notice and moves the customer's service status \
                as of the step's due time (dunning_step_due_times)",
     },
+    Effect {
+        trigger: "month_end_marks_collections",
+        table: "month_end_changes",
+        on: "INSERT",
+        writes: &["collections_marks"],
+        does: "marks (or unmarks) the customer CLIENTE VIP in collections with the list's note",
+    },
+    Effect {
+        trigger: "collector_assigned",
+        table: "collector_assignments",
+        on: "INSERT",
+        writes: &["audit_events"],
+        does: "audits a customer's first collector",
+    },
+    Effect {
+        trigger: "collector_reassigned",
+        table: "collector_assignments",
+        on: "UPDATE OF collector",
+        writes: &["audit_events"],
+        does: "audits a reassignment to another collector",
+    },
 ];
 
 /// The collections programme: the dunning ladder, zone, notice list, commitments.
@@ -631,4 +652,101 @@ fn write(
     run.steps_recorded += recorded;
     run.service_moves += moved;
     Ok(moved)
+}
+
+/// How collections mark a customer after the month-end list (seed 001:
+/// status CLIENTE VIP with a note).
+#[derive(Debug, Serialize)]
+pub struct Mark {
+    pub vip: bool,
+    /// `CLIENTE VIP` or `NO VIP`.
+    pub label: &'static str,
+    pub note: String,
+    /// The close that set it.
+    pub month: String,
+}
+
+/// `customer`'s collections mark, once a month-end list named them.
+pub fn mark_of(db: &Db, customer: &CustomerId) -> Result<Option<Mark>, Problem> {
+    db.one(
+        "SELECT vip, note, month FROM collections_marks WHERE customer_id = ?",
+        &[customer_key(customer)],
+        |row| {
+            let vip = row.int("vip")? != 0;
+            Ok(Mark {
+                vip,
+                label: if vip { "CLIENTE VIP" } else { "NO VIP" },
+                note: row.text("note")?,
+                month: row.text("month")?,
+            })
+        },
+    )
+}
+
+/// The collector `customer` is assigned to, if any.
+pub fn collector_of(db: &Db, customer: &CustomerId) -> Result<Option<String>, Problem> {
+    db.one(
+        "SELECT collector FROM collector_assignments WHERE customer_id = ?",
+        &[customer_key(customer)],
+        |row| row.text("collector"),
+    )
+}
+
+/// Assigns `customer` to `collector` (fires `collector_assigned` or, for a
+/// change, `collector_reassigned`).
+pub fn assign_collector(
+    db: &Db,
+    customer: &CustomerId,
+    collector: &str,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<(), Problem> {
+    db.exec(
+        "INSERT INTO collector_assignments (customer_id, collector, assigned_at, assigned_by) VALUES (?, ?, ?, ?)
+         ON CONFLICT (customer_id) DO UPDATE SET collector = excluded.collector,
+            assigned_at = excluded.assigned_at, assigned_by = excluded.assigned_by
+         WHERE collector_assignments.collector <> excluded.collector",
+        &[
+            customer_key(customer),
+            Value::Text(collector.into()),
+            timestamp(at),
+            Value::Text(by.into()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One customer of a collector's portfolio.
+#[derive(Debug, Serialize)]
+pub struct PortfolioEntry {
+    pub customer_id: String,
+    pub vip: Option<bool>,
+    pub service_status: String,
+    pub unpaid_invoices: i64,
+    /// The earliest due date among the unpaid invoices.
+    pub oldest_due_on: Option<String>,
+}
+
+/// `collector`'s customers, those with the oldest unpaid invoice first.
+pub fn portfolio(db: &Db, collector: &str) -> Result<Vec<PortfolioEntry>, Problem> {
+    db.all(
+        "SELECT a.customer_id, m.vip, COALESCE(s.status, 'active') AS service_status,
+                (SELECT COUNT(*) FROM invoices i WHERE i.customer_id = a.customer_id AND i.paid_at IS NULL) AS unpaid,
+                (SELECT MIN(due_on) FROM invoices i WHERE i.customer_id = a.customer_id AND i.paid_at IS NULL) AS oldest
+         FROM collector_assignments a
+         LEFT JOIN collections_marks m ON m.customer_id = a.customer_id
+         LEFT JOIN service_status s ON s.customer_id = a.customer_id
+         WHERE a.collector = ?
+         ORDER BY oldest IS NULL, oldest, a.customer_id LIMIT 2000",
+        &[Value::Text(collector.into())],
+        |row| {
+            Ok(PortfolioEntry {
+                customer_id: row.text("customer_id")?,
+                vip: row.opt_int("vip")?.map(|v| v != 0),
+                service_status: row.text("service_status")?,
+                unpaid_invoices: row.int("unpaid")?,
+                oldest_due_on: row.opt_text("oldest")?,
+            })
+        },
+    )
 }

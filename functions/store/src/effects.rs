@@ -31,6 +31,7 @@ pub fn all() -> Vec<Effect> {
         crate::provider_waits::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,
+        crate::legal::EFFECTS,
         crate::notices::EFFECTS,
         crate::broadcasts::EFFECTS,
         crate::privacy::EFFECTS,

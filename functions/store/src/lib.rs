@@ -15,6 +15,7 @@ pub mod consents;
 pub mod conversation;
 pub mod customers;
 pub mod effects;
+pub mod legal;
 pub mod member_tasks;
 pub mod memberships;
 pub mod notices;

@@ -254,7 +254,9 @@ fn claim(
 }
 
 /// Records a delivery attempt and its route; marks the notice delivered
-/// once accepted, or given up.
+/// once accepted, or given up. The attempt row comes last: until then a
+/// concurrent run's claim sees the notice delivered or given up, never a
+/// released lease on a notice not yet marked.
 fn record(
     db: &Db,
     notice: &Notice,
@@ -272,17 +274,6 @@ fn record(
         Some(reason) => (Value::Null, Value::Text(reason.clone())),
         None => next_try(retry, notice.attempts + 1, &outcome, as_of),
     };
-    db.exec(
-        "INSERT INTO outbox_deliveries (id, attempts, next_at, last_error) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at,
-            last_error = excluded.last_error",
-        &[
-            Value::Text(notice.id.clone()),
-            Value::Integer(notice.attempts + 1),
-            next,
-            error,
-        ],
-    )?;
     if route.is_some() || gave_up.is_some() {
         db.exec(
             "INSERT INTO notice_routes (id, channel, language, gave_up_at, reason) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -304,6 +295,17 @@ fn record(
             &[timestamp(now), Value::Text(notice.id.clone())],
         )?;
     }
+    db.exec(
+        "INSERT INTO outbox_deliveries (id, attempts, next_at, last_error) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at,
+            last_error = excluded.last_error",
+        &[
+            Value::Text(notice.id.clone()),
+            Value::Integer(notice.attempts + 1),
+            next,
+            error,
+        ],
+    )?;
     Ok(())
 }
 

@@ -15,11 +15,12 @@
 //!
 //! The run (`POST /api/v1/suspension/runs?as_of=`, and the cron event every
 //! minute) does all of it in order: windows that passed, orders to open,
-//! calls due. (Notices these moves write are delivered by `notices`.) Each part is idempotent, so a run fired twice or
+//! balances to hand to legal (`legal`), calls due. (Notices these moves write are delivered by `notices`.) Each part is idempotent, so a run fired twice or
 //! cut short and run again neither loses nor repeats anything. (No
 //! `forbid(unsafe_code)`: the export macros emit the component's `unsafe`
 //! ABI glue; this crate's own code has none.)
 
+mod legal;
 mod orders;
 mod service;
 
@@ -48,6 +49,8 @@ const HANDLERS: &[Binding] = &[
     ),
     (&api::POST_CUSTOMER_SERVICE_RETAINED, service::retained),
     (&api::GET_DISCONNECTION_REQUESTS, service::pending_requests),
+    (&api::GET_LEGAL_HANDOFFS, legal::list),
+    (&api::POST_LEGAL_HANDOFF_CLOSURE, legal::close),
     (&api::GET_SERVICE_ORDER, orders::get),
     (&api::POST_SUSPENSION_RUNS, run),
     (&api::POST_WEBHOOKS_SERVICE_ORDERS, orders::webhook),
@@ -67,6 +70,7 @@ struct Run {
     as_of: String,
     retention_moves: u64,
     orders_opened: u64,
+    legal_handoffs: u64,
     calls: Tally,
 }
 
@@ -79,6 +83,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let retention_moves = service::lapse_windows(&db, &program, as_of, &actor)?;
     let orders_opened = orders::open(&db, &program, None, as_of, &actor)?;
+    let legal_handoffs = legal::open_due(&db, &program, as_of, &actor)?;
     let calls = orders::call_provisioning(&db, &program, as_of, ctx.now)?;
     Ok(vip_kit::json(
         200,
@@ -86,6 +91,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             as_of: vip_kit::db::timestamp_text(as_of),
             retention_moves,
             orders_opened,
+            legal_handoffs,
             calls,
         },
     ))
