@@ -204,7 +204,7 @@ CREATE TABLE IF NOT EXISTS member_tasks (
 );
 CREATE INDEX IF NOT EXISTS member_tasks_open ON member_tasks (due_at) WHERE done_at IS NULL;
 CREATE INDEX IF NOT EXISTS member_tasks_by_customer ON member_tasks (customer_id, id);
-CREATE INDEX IF NOT EXISTS member_tasks_by_opened ON member_tasks (opened_at);
+CREATE INDEX IF NOT EXISTS member_tasks_by_due ON member_tasks (due_at, key);
 
 CREATE TRIGGER IF NOT EXISTS onboarding_tasks_opened AFTER UPDATE OF state ON onboarding_cases
 WHEN NEW.state = 'approved' BEGIN
@@ -371,4 +371,34 @@ WHEN OLD.collector <> NEW.collector BEGIN
   INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
   VALUES (NEW.assigned_at, NEW.assigned_by, 'collections.reassigned', 'customer', NEW.customer_id, NULL,
           json_object('from', OLD.collector, 'to', NEW.collector));
+END;
+
+-- A reconnected customer's basis changing (seed 001: temporary payment,
+-- investigation, payment plan): the service stays connected, so the status
+-- keeps the time it was reconnected (which keys its reconnect order; no new
+-- order) and the change is its own row, audited at its own time.
+CREATE TABLE IF NOT EXISTS reconnection_basis_changes (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id TEXT NOT NULL,
+  from_status TEXT NOT NULL,
+  to_status   TEXT NOT NULL,
+  why         TEXT NOT NULL,
+  at          TEXT NOT NULL,
+  by          TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS reconnection_basis_changed AFTER INSERT ON reconnection_basis_changes BEGIN
+  UPDATE service_status SET status = NEW.to_status, reason = NEW.why, updated_by = NEW.by
+  WHERE customer_id = NEW.customer_id;
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.at, NEW.by, 'service.basis_changed', 'customer', NEW.customer_id, NEW.why,
+          json_object('from', NEW.from_status, 'to', NEW.to_status));
+END;
+-- A status move is audited when it has its own time; a basis change (same
+-- time) is audited by its own row above.
+DROP TRIGGER IF EXISTS service_status_moved;
+CREATE TRIGGER service_status_moved AFTER UPDATE OF status ON service_status
+WHEN OLD.status <> NEW.status AND OLD.updated_at <> NEW.updated_at BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.updated_at, NEW.updated_by, 'service.' || NEW.status, 'customer', NEW.customer_id, NEW.reason,
+          json_object('from', OLD.status, 'to', NEW.status));
 END;

@@ -65,6 +65,16 @@ pub enum ServiceEvent {
 }
 
 impl ServiceStatus {
+    /// Reconnected on a basis (temporary payment, investigation, payment plan).
+    pub fn reconnected(self) -> bool {
+        matches!(
+            self,
+            ServiceStatus::ActiveTemporaryPayment
+                | ServiceStatus::Investigate
+                | ServiceStatus::PaymentPlan
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceStatus::Active => "active",
@@ -112,6 +122,15 @@ impl std::fmt::Display for ServiceTransitionError {
     }
 }
 
+/// The status a reconnection on `basis` moves to.
+fn reconnected(basis: ReconnectionBasis) -> ServiceStatus {
+    match basis {
+        ReconnectionBasis::Payment => ServiceStatus::ActiveTemporaryPayment,
+        ReconnectionBasis::Dispute => ServiceStatus::Investigate,
+        ReconnectionBasis::PaymentPlan => ServiceStatus::PaymentPlan,
+    }
+}
+
 /// The next status, or why the event does not apply.
 pub fn transition(
     from: ServiceStatus,
@@ -139,11 +158,18 @@ pub fn transition(
         }
         (_, E::Paid) => Ok(from),
         (S::SuspensionNotice | S::Suspended | S::Pickup, E::Reconnect { basis }) => {
-            Ok(match basis {
-                ReconnectionBasis::Payment => S::ActiveTemporaryPayment,
-                ReconnectionBasis::Dispute => S::Investigate,
-                ReconnectionBasis::PaymentPlan => S::PaymentPlan,
-            })
+            Ok(reconnected(basis))
+        }
+        // Seed 001: a reconnected customer moves between temporary payment,
+        // investigation and payment plan as the basis changes (the service
+        // stays connected).
+        (S::ActiveTemporaryPayment | S::Investigate | S::PaymentPlan, E::Reconnect { basis })
+            if reconnected(basis) == from =>
+        {
+            refuse("it is reconnected on that basis already")
+        }
+        (S::ActiveTemporaryPayment | S::Investigate | S::PaymentPlan, E::Reconnect { basis }) => {
+            Ok(reconnected(basis))
         }
         (_, E::Reconnect { .. }) => refuse("only a suspended (or noticed) customer is reconnected"),
         (S::Disconnected, E::RequestDisconnection) => refuse("it is disconnected already"),
@@ -224,5 +250,23 @@ mod tests {
         assert!(transition(S::RetentionSales, E::RequestDisconnection).is_err());
         assert!(transition(S::Active, E::NotRetained).is_err());
         assert!(S::SuspensionNotice.connected() && !S::Suspended.connected());
+    }
+
+    #[test]
+    fn a_reconnected_customer_moves_between_bases() {
+        let plan = E::Reconnect {
+            basis: ReconnectionBasis::PaymentPlan,
+        };
+        let dispute = E::Reconnect {
+            basis: ReconnectionBasis::Dispute,
+        };
+        assert_eq!(
+            transition(S::ActiveTemporaryPayment, plan),
+            Ok(S::PaymentPlan)
+        );
+        assert_eq!(transition(S::PaymentPlan, dispute), Ok(S::Investigate));
+        let e = transition(S::Investigate, dispute).unwrap_err();
+        assert!(e.to_string().contains("on that basis already"), "{e}");
+        assert!(transition(S::Active, plan).is_err());
     }
 }

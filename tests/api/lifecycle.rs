@@ -482,6 +482,27 @@ fn approval_opens_the_follow_through_and_a_promotion_the_congratulation_call() {
         .cloned()
         .expect("the case is listed as overdue");
     assert_eq!(listed["overdue_tasks"], 1);
+    // The programme report counts it due and late in January.
+    let report = json(&call(
+        &host,
+        Some("program_manager"),
+        "GET",
+        "/api/v1/reports/programme?from=2025-12-31&to=2026-01-01&breakdown=task",
+        None,
+    ));
+    let figure = |name: &str| {
+        report["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["figure"] == name && l["key"] == "account_setup")
+            .map(|l| l["value"].clone())
+    };
+    assert_eq!(
+        (figure("tasks_due"), figure("tasks_late")),
+        (Some(json!(1)), Some(json!(1))),
+        "{report}"
+    );
 
     // A promotion to gold opens the congratulation call.
     let r = buy10k(&host, "T-1");

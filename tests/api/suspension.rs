@@ -401,7 +401,7 @@ fn a_third_party_order_waits_for_engineering_and_reconnection_needs_a_payment() 
     assert!(problem(&r, 409, "invalid-service-transition")["detail"]
         .as_str()
         .unwrap()
-        .contains("only a suspended (or noticed) customer is reconnected"));
+        .contains("reconnected on that basis already"));
     // Reconnecting opened exactly one order; a run opens none.
     assert_eq!(run(&host, "2026-10-28T09:00:00Z")["orders_opened"], 0);
 }
@@ -850,4 +850,66 @@ fn pickup_orders_the_uninstall_and_hands_the_balance_to_legal() {
         None,
     ));
     assert_eq!(open["handoffs"], json!([]));
+}
+
+/// Seed 001: a reconnected customer moves between temporary payment,
+/// investigation and payment plan with the basis recorded; the service
+/// stays connected, so no new order opens.
+#[test]
+fn a_reconnected_customer_changes_basis_without_a_new_order() {
+    let (_partner, app, host) = boot_with_partner();
+    let invoice = suspended(&host, "S-BASIS", "direct");
+    let r = call(
+        &host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/invoices/{invoice}/payments"),
+        Some(&json!({"payment_id": "PAY-B1", "amount": {"amount": "10.00", "currency": "USD"}})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let reconnect = |body: Value| {
+        call(
+            &host,
+            Some("staff"),
+            "POST",
+            "/api/v1/customers/S-BASIS/service/reconnection",
+            Some(&body),
+        )
+    };
+    let r = reconnect(json!({"basis": "payment", "payment_id": "PAY-B1"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let since = json(&r)["since"].clone();
+    run(&host, "2026-10-27T12:05:00Z");
+    let orders = service(&host, "S-BASIS")["orders"]
+        .as_array()
+        .unwrap()
+        .len();
+    let r = reconnect(json!({"basis": "payment_plan", "reference": "PLAN-7"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let view = json(&r);
+    assert_eq!(view["status"], "payment_plan");
+    assert_eq!(view["since"], since);
+    assert_eq!(view["reason"], "reconnected on payment plan PLAN-7");
+    problem(
+        &reconnect(json!({"basis": "payment_plan", "reference": "PLAN-8"})),
+        409,
+        "invalid-service-transition",
+    );
+    assert_eq!(run(&host, "2026-10-27T12:06:00Z")["orders_opened"], 0);
+    assert_eq!(
+        service(&host, "S-BASIS")["orders"]
+            .as_array()
+            .unwrap()
+            .len(),
+        orders
+    );
+    let audited: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'service.basis_changed' AND entity_id = 'S-BASIS'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 1);
 }

@@ -13,7 +13,7 @@ use vip_store::reports as facts;
 
 use crate::ask::{answer, ask, Ask, Want};
 
-pub const BREAKDOWNS: &[&str] = &["tier", "direction", "how", "cohort", "currency"];
+pub const BREAKDOWNS: &[&str] = &["tier", "direction", "how", "cohort", "currency", "task"];
 
 pub const DEFINITIONS: &[(&str, &str)] = &[
     ("vip_members", "Members at the end of the row: joined before it and not gone before it (erased, disconnected by a retention case closed as disconnected, exited or revoked); by the tier held then (the last tier change before the end, else the tier the next change started from, else the tier held since joining)."),
@@ -25,6 +25,8 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("onboarding_approved", "Onboarding cases approved in the row (decided_at)."),
     ("onboarding_rejected", "Onboarding cases rejected in the row (decided_at)."),
     ("onboarding_within_target", "Of the cases approved in the row, those approved by their due time (opened_at + the onboarding target, 24 h by default)."),
+    ("tasks_due", "Follow-through tasks (the approval's SOP-001 tasks, the promotion call) due in the row (member_tasks.due_at), by task."),
+    ("tasks_late", "Of the tasks due in the row, those not completed by their due time (completed later, or still open), by task."),
     ("purchases", "Purchases by members made in the row (purchases.at, not before joining), by the tier held at the purchase."),
     ("qualifying_spend", "Sum of those purchases' amounts in minor units, special prices excluded, by currency and by currency and tier; never summed across currencies, so it has no total line."),
 ];
@@ -131,6 +133,16 @@ fn row_lines(db: &Db, row: &Row, want: Want<'_>) -> Result<Vec<Line>, Problem> {
         "onboarding_within_target",
     ]) {
         lines.extend(onboarding_lines(db, row)?);
+    }
+    if want.any(&["tasks_due", "tasks_late"]) {
+        let mut due = Tally::new("tasks_due", Unit::Count, &["task"]);
+        let mut late = Tally::new("tasks_late", Unit::Count, &["task"]);
+        for t in facts::tasks(db, w)? {
+            due.add(vec![t.key.clone()], t.due);
+            late.add(vec![t.key], t.late);
+        }
+        lines.extend(due.lines(row));
+        lines.extend(late.lines(row));
     }
     if want.any(&["purchases", "qualifying_spend"]) {
         lines.extend(purchase_lines(db, row)?);

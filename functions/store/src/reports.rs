@@ -239,6 +239,29 @@ pub fn onboarding(db: &Db, w: &Window) -> Result<Onboarding, Problem> {
     .map(Option::unwrap_or_default)
 }
 
+/// Follow-through tasks due in `w`, by task: how many, and how many were
+/// not completed by their due time.
+pub struct Tasks {
+    pub key: String,
+    pub due: i64,
+    pub late: i64,
+}
+
+pub fn tasks(db: &Db, w: &Window) -> Result<Vec<Tasks>, Problem> {
+    db.all(
+        "SELECT key, COUNT(*) AS due, COALESCE(SUM(done_at IS NULL OR done_at > due_at), 0) AS late
+         FROM member_tasks WHERE due_at >= ?1 AND due_at < ?2 GROUP BY key",
+        &span(w),
+        |r| {
+            Ok(Tasks {
+                key: r.text("key")?,
+                due: r.int("due")?,
+                late: r.int("late")?,
+            })
+        },
+    )
+}
+
 /// Purchases made in `w` by members, by the tier held at the purchase and
 /// currency: how many, and the qualifying spend (special prices excluded).
 pub struct Purchases {

@@ -65,6 +65,14 @@ pub const EFFECTS: &[Effect] = &[
         does: "keeps the service status in step with the case and tells who acts next",
     },
     Effect {
+        trigger: "reconnection_basis_changed",
+        table: "reconnection_basis_changes",
+        on: "INSERT",
+        writes: &["audit_events", "service_status"],
+        does:
+            "moves a reconnected customer to the new basis (same reconnection time) and audits it",
+    },
+    Effect {
         trigger: "retention_case_formalises",
         table: "retention_cases",
         on: "INSERT",
@@ -189,6 +197,34 @@ pub fn reconnect(
             Value::Text(why.into()),
             customer_key(customer),
             Value::Text(from.as_str().into()),
+        ],
+    )
+}
+
+/// Changes a reconnected customer's basis from `from` (still its status) to
+/// `to`, keeping the time they were reconnected; whether it applied. Fires
+/// `reconnection_basis_changed`: the status follows, audited.
+pub fn change_basis(
+    db: &Db,
+    customer: &CustomerId,
+    from: ServiceStatus,
+    to: ServiceStatus,
+    why: &str,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<bool, Problem> {
+    applied(
+        db,
+        "INSERT INTO reconnection_basis_changes (customer_id, from_status, to_status, why, at, by)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6
+         WHERE (SELECT status FROM service_status WHERE customer_id = ?1) = ?2 RETURNING 1",
+        &[
+            customer_key(customer),
+            Value::Text(from.as_str().into()),
+            Value::Text(to.as_str().into()),
+            Value::Text(why.into()),
+            timestamp(at),
+            Value::Text(by.into()),
         ],
     )
 }

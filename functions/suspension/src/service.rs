@@ -147,13 +147,21 @@ fn basis_evidence(db: &Db, customer: &CustomerId, r: &Reconnection) -> Result<St
 
 /// `POST /api/v1/customers/{id}/service/reconnection`: `{basis, payment_id?,
 /// reference?}`. The status moves at once (to `active_temporary_payment`,
-/// `investigate` or `payment_plan`) and the reconnect order is opened.
+/// `investigate` or `payment_plan`) and the reconnect order is opened; a
+/// customer reconnected already moves to the new basis, with no new order.
 pub fn reconnect(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let body: Reconnection = read_json(ctx.req)?;
     let db = Db::open()?;
     let (id, from) = customer(&db, ctx.param("id"))?;
     let why = basis_evidence(&db, &id, &body)?;
     let to = transition(from, ServiceEvent::Reconnect { basis: body.basis }).map_err(refused)?;
+    if from.reconnected() {
+        // Connected already: only the basis changes; no new order.
+        if !store::change_basis(&db, &id, from, to, &why, ctx.now, &ctx.actor())? {
+            return Err(concurrent(&id));
+        }
+        return Ok(vip_kit::json(200, &view(&db, &id)?));
+    }
     if !store::reconnect(&db, &id, from, to, &why, ctx.now, &ctx.actor())? {
         return Err(concurrent(&id));
     }
