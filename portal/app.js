@@ -7,6 +7,7 @@ const TEXT = {
   en: {
     title: "VIP programme", welcome: "Welcome", apply: "Apply to the programme",
     login: "Sign in with a code", company: "Company or name on the contract", your_name: "Your name",
+    birth_date: "Date of birth (optional, for your birthday benefit)",
     email: "Email", phone: "Phone", segment: "Customer type", consumer: "Home", business: "Business",
     isp: "Internet provider", plan: "Plan", amount: "Monthly amount (USD)", delivery: "Service delivered",
     direct: "by us", third_party: "by a partner", support: "Support plan",
@@ -39,6 +40,7 @@ const TEXT = {
   es: {
     title: "Programa VIP", welcome: "Bienvenido", apply: "Solicitar el programa",
     login: "Entrar con un código", company: "Empresa o titular del contrato", your_name: "Su nombre",
+    birth_date: "Fecha de nacimiento (opcional, para su beneficio de cumpleaños)",
     email: "Correo electrónico", phone: "Teléfono", segment: "Tipo de cliente", consumer: "Hogar", business: "Empresa",
     isp: "Proveedor de internet", plan: "Plan", amount: "Importe mensual (USD)", delivery: "Servicio prestado",
     direct: "por nosotros", third_party: "por un socio", support: "Plan de soporte",
@@ -132,6 +134,8 @@ async function apply(event) {
       service_delivery: f.service_delivery.value, support_plan: f.support_plan.value,
     },
     consents: { programme: f.programme.checked, marketing: f.marketing.checked },
+    birth_date: f.birth_date.value || undefined,
+    language: lang,
   };
   try {
     const result = await api("POST", "/api/v1/applications", body);

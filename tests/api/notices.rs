@@ -281,6 +281,26 @@ fn what_cannot_reach_the_member_or_be_rendered_is_recorded() {
         "template `onboarding.rejected` (es): the notice has no field `reason`"
     );
     assert!(next.is_some());
+    // Staff see both: the one given up and the one failing.
+    let undelivered = |query: &str| {
+        let r = call(
+            &host,
+            Some("customer_success"),
+            "GET",
+            &format!("/api/v1/notices/undelivered?{query}"),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        json(&r)["notices"].as_array().cloned().unwrap_or_default()
+    };
+    let given_up = undelivered("customer_id=N-2");
+    assert_eq!(given_up.len(), 1, "{given_up:?}");
+    assert!(given_up[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be reached"));
+    let failing = undelivered("state=failing");
+    assert!(failing.iter().any(|n| n["id"] == "legacy-1"), "{failing:?}");
     assert!(partner.calls("/email").iter().all(|c| c.id != "legacy-1"));
 }
 

@@ -920,3 +920,41 @@ fn the_session_policy_is_programme_data() {
     );
     assert_eq!(e2e::fields(&p), ["code_digits", "window_minutes"]);
 }
+
+/// SOP-001 asks the date of birth (optional) and the form sets the
+/// language the member's notices are written in.
+#[test]
+fn an_application_may_give_a_birth_date_and_the_notice_language() {
+    let app = App::new();
+    let host = app.start();
+    let mut body = application("ada@nueva.test", "dedicated", "900.00");
+    body["birth_date"] = json!("2999-01-01");
+    let p = problem(
+        &post(&host, "/api/v1/applications", &body),
+        400,
+        "validation-error",
+    );
+    assert_eq!(e2e::fields(&p), ["birth_date"]);
+    body["birth_date"] = json!("1985-06-01");
+    body["language"] = json!("en");
+    let r = post(&host, "/api/v1/applications", &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let db = app.database();
+    let (customer, born): (String, String) = db
+        .query_row(
+            "SELECT customer_id, birth_date FROM member_birthdays",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(born, "1985-06-01");
+    let token = sign_in(&app, &host, &customer, "ada@nueva.test");
+    let prefs = json(&as_member(
+        &host,
+        &token,
+        "GET",
+        "/api/v1/me/notice-preferences",
+    ));
+    assert_eq!(prefs["language"], "en", "{prefs}");
+    assert_eq!(prefs["channels"], json!(["email", "sms"]));
+}

@@ -341,6 +341,7 @@ operations! {
     GET_SERVICE_ORDER                   = ("suspension",   "GET",    "/api/v1/service-orders/{order}",                CASE_READERS,         false, Scope::Open),
     POST_SUSPENSION_RUNS                = ("suspension",   "POST",   "/api/v1/suspension/runs",                       SCHEDULERS,           false, Scope::Open),
     POST_NOTICES_RUNS                   = ("notices",      "POST",   "/api/v1/notices/runs",                          SCHEDULERS,           false, Scope::Open),
+    GET_NOTICES_UNDELIVERED             = ("notices",      "GET",    "/api/v1/notices/undelivered",                   CASE_READERS,         false, Scope::Open),
     GET_PROGRAM_NOTICE_TEMPLATES        = ("notices",      "GET",    "/api/v1/program/notice-templates",              CASE_READERS,         false, Scope::Open),
     PUT_PROGRAM_NOTICE_TEMPLATES        = ("notices",      "PUT",    "/api/v1/program/notice-templates",              TARGET_SETTERS,       false, Scope::Open),
     POST_NOTICE_TEMPLATE_PREVIEW        = ("notices",      "POST",   "/api/v1/notice-templates/{kind}/preview",       CASE_READERS,         false, Scope::Open),

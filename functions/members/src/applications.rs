@@ -8,9 +8,12 @@
 //! shape (so it tells no one who is a customer), and the customer on file is
 //! told through the notice outbox.
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 use spin_sdk::http::Response;
+use vip_domain::birthdays::check_birth_date;
 use vip_domain::customer::{Contact, Customer, CustomerFacts, CustomerId};
+use vip_domain::notices::{default_preferences, Language, Preferences};
 use vip_kit::body::read_json;
 use vip_kit::db::{timestamp_text, Db};
 use vip_kit::{member, Ctx, Problem};
@@ -36,6 +39,12 @@ struct Application {
     contact: Contact,
     facts: CustomerFacts,
     consents: Consents,
+    /// Optional (SOP-001 asks it): the birthday benefit needs it.
+    #[serde(default)]
+    birth_date: Option<NaiveDate>,
+    /// The language notices are written in (default: the programme's).
+    #[serde(default)]
+    language: Option<Language>,
 }
 
 pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
@@ -64,6 +73,12 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
             "consents.programme",
             "must be true: the programme contacts you about your application",
         );
+    }
+    let birthdays = vip_store::birthdays::PROGRAM.load(&db, ctx.now)?.document;
+    if let Some(born) = application.birth_date {
+        if let Err(e) = check_birth_date(born, birthdays.zone.date_of(ctx.now)) {
+            errors.include("", Err(e));
+        }
     }
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
@@ -104,6 +119,17 @@ pub fn post(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
                 ("third_parties", given.third_parties),
             ] {
                 vip_store::consents::set(&db, &id, purpose, granted, ctx.now, &ctx.actor())?;
+            }
+            if let Some(born) = application.birth_date {
+                vip_store::birthdays::set(&db, &id, born, ctx.now, &ctx.actor())?;
+            }
+            if let Some(language) = application.language {
+                let templates = notices::TEMPLATES.load(&db, ctx.now)?.document;
+                let preferences = Preferences {
+                    language,
+                    ..default_preferences(&templates)
+                };
+                notices::set_preferences(&db, &id, &preferences, ctx.now, &ctx.actor())?;
             }
             let decision_id =
                 customers::record_decision(&db, ctx, &id, &decision, program.version)?;

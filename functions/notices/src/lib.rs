@@ -12,6 +12,7 @@ mod broadcasts;
 mod outbox;
 mod preferences;
 mod templates;
+mod undelivered;
 
 use serde::Serialize;
 use spin_sdk::http::{IncomingRequest, IntoResponse, Response};
@@ -34,6 +35,7 @@ const HANDLERS: &[Binding] = &[
     (&api::PUT_PROGRAM_BROADCASTS, broadcasts::replace_program),
     (&api::POST_BROADCASTS, broadcasts::create),
     (&api::GET_BROADCAST, broadcasts::get),
+    (&api::GET_NOTICES_UNDELIVERED, undelivered::list),
 ];
 
 /// What one run did.

@@ -379,3 +379,52 @@ pub fn set_preferences(
     )?;
     Ok(())
 }
+
+/// A notice not delivered, for staff: given up, or failing for now.
+#[derive(Debug, Serialize)]
+pub struct Undelivered {
+    pub id: String,
+    pub kind: String,
+    pub customer_id: Option<String>,
+    pub created_at: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub gave_up_at: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// Notices given up (`given_up`) or failing for now (tried, not delivered,
+/// not given up), of one customer or all, newest first.
+pub fn undelivered(
+    db: &Db,
+    given_up: bool,
+    customer: Option<&CustomerId>,
+    limit: i64,
+) -> Result<Vec<Undelivered>, Problem> {
+    db.all(
+        "SELECT o.id, o.kind, o.customer_id, o.created_at, d.attempts, d.last_error, r.gave_up_at, r.channel
+         FROM notice_outbox o JOIN outbox_deliveries d ON d.id = o.id
+         LEFT JOIN notice_routes r ON r.id = o.id
+         WHERE o.delivered_at IS NULL AND d.attempts > 0
+           AND (r.gave_up_at IS NOT NULL) = (?1 = 1)
+           AND (?2 IS NULL OR o.customer_id = ?2)
+         ORDER BY o.created_at DESC, o.id LIMIT ?3",
+        &[
+            Value::Integer(i64::from(given_up)),
+            customer.map_or(Value::Null, |c| Value::Text(c.as_str().into())),
+            Value::Integer(limit),
+        ],
+        |row| {
+            Ok(Undelivered {
+                id: row.text("id")?,
+                kind: row.text("kind")?,
+                customer_id: Some(row.text("customer_id")?).filter(|c| c != STAFF),
+                created_at: row.text("created_at")?,
+                attempts: row.int("attempts")?,
+                last_error: row.opt_text("last_error")?,
+                gave_up_at: row.opt_text("gave_up_at")?,
+                channel: row.opt_text("channel")?,
+            })
+        },
+    )
+}
