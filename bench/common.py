@@ -11,7 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # BENCH_HOST: another spin-local build to measure (e.g. a baseline, for before/after).
@@ -277,3 +279,40 @@ def median_table(first_column, results):
     for (name, c), rs in results.items():
         med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
         print(f"| {name} | {c} | {med('rps'):.0f} | {med('p50'):.3f} | {med('p99'):.3f} | {sum(r['non2xx'] for r in rs)} |")
+
+
+class _Partner(BaseHTTPRequestHandler):
+    """A partner that accepts every call (200) and counts them by webhook-id."""
+    protocol_version = "HTTP/1.1"
+    calls = {"n": 0, "ids": set()}
+    lock = threading.Lock()
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        else:  # chunked
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                self.rfile.read(size + 2)
+                if size == 0:
+                    break
+        with self.lock:
+            self.calls["n"] += 1
+            self.calls["ids"].add(self.headers.get("webhook-id"))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def loopback_partner():
+    """A loopback partner (one thread per connection) accepting every call:
+    (server, origin, calls) where calls counts the calls (`n`) and the
+    distinct webhook-ids (`ids`)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Partner)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}", _Partner.calls

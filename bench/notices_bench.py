@@ -25,47 +25,17 @@ import os
 import sqlite3
 import statistics
 import sys
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from common import ROOT, app_env, seeded_runs, timed_call
+from common import ROOT, app_env, loopback_partner, seeded_runs, timed_call
 
 SCHEDULER = "bench-scheduler-key-00001"
 PM = "bench-pm-key-0000000001"
 MANIFEST = os.path.join(ROOT, "spin.toml")
 RATE = int(os.environ.get("BENCH_RATE", "500"))
 NOTICES = 20_000
-
-calls = {"n": 0, "ids": set()}
-lock = threading.Lock()
-
-
-class Partner(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        length = int(self.headers.get("content-length") or 0)
-        if length:
-            self.rfile.read(length)
-        else:  # chunked
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                self.rfile.read(size + 2)
-                if size == 0:
-                    break
-        with lock:
-            calls["n"] += 1
-            calls["ids"].add(self.headers.get("webhook-id"))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
 
 AT = "2026-11-01T09:00:00.000Z"
 
@@ -101,10 +71,7 @@ def notices_run(base):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server, origin, calls = loopback_partner()
     env = {**app_env(f"scheduler={SCHEDULER},program_manager={PM}"),
            "SPIN_VARIABLE_NOTIFICATION_ORIGIN": origin}
     database = {}

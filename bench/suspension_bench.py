@@ -15,34 +15,11 @@ added), state on disk:
 import os
 import sqlite3
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from common import ROOT, app_env, runs_table, seeded_runs, timed_call
+from common import ROOT, app_env, loopback_partner, runs_table, seeded_runs, timed_call
 
 SCHEDULER = "bench-scheduler-key-00001"
 MANIFEST = os.path.join(ROOT, "spin.toml")
-
-
-class Partner(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        length = int(self.headers.get("content-length") or 0)
-        if length:
-            self.rfile.read(length)
-        else:  # chunked
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                self.rfile.read(size + 2)
-                if size == 0:
-                    break
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 def seed(database, n):
@@ -72,9 +49,7 @@ def flat(suspension, notices):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server, origin, _ = loopback_partner()
     env = {**app_env(f"scheduler={SCHEDULER},staff=bench-staff-key-000000001"),
            "SPIN_VARIABLE_PROVISIONING_ORIGIN": origin, "SPIN_VARIABLE_NOTIFICATION_ORIGIN": origin}
 

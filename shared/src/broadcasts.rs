@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::notices::{placeholders, Channel, Language, Template, Templates};
+use crate::notices::{
+    check_text, Channel, Language, Template, Templates, BODY_MAX, SMS_MAX, SUBJECT_MAX,
+};
 use crate::validation::Errors;
 
 /// The notice kind of a broadcast's message to one member.
@@ -110,28 +112,23 @@ impl BroadcastRequest {
             }
             seen.push(m.language);
             let texts = [
-                ("subject", Some(&m.subject), 200),
-                ("body", Some(&m.body), 4000),
-                ("sms", m.sms.as_ref(), 320),
+                ("subject", Some(&m.subject), SUBJECT_MAX),
+                ("body", Some(&m.body), BODY_MAX),
+                ("sms", m.sms.as_ref(), SMS_MAX),
             ];
-            for (field, text, max) in texts {
-                let Some(text) = text else { continue };
-                let at = format!("messages[{i}].{field}");
-                if text.trim().is_empty() || text.chars().count() > max {
-                    errors.add(at, format!("1 to {max} characters"));
-                    continue;
-                }
-                match placeholders(text) {
-                    Err(e) => errors.add(at, e),
-                    Ok(names) => {
-                        if let Some(bad) = names.iter().find(|n| !FIELDS.contains(&n.as_str())) {
-                            errors.add(
-                                at,
-                                format!("unknown placeholder `{{{{{bad}}}}}`: a broadcast offers `name`, `customer_id`"),
-                            );
-                        }
-                    }
-                }
+            for (field, text) in texts
+                .iter()
+                .filter_map(|(f, t, max)| t.map(|t| (f, (t, *max))))
+            {
+                let (text, max) = text;
+                check_text(
+                    &format!("messages[{i}].{field}"),
+                    text,
+                    max,
+                    BROADCAST,
+                    FIELDS,
+                    &mut errors,
+                );
             }
         }
         errors.finish(())

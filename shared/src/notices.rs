@@ -259,9 +259,9 @@ pub struct Templates {
 }
 
 /// Longest subject, body and SMS text accepted.
-const SUBJECT_MAX: usize = 200;
-const BODY_MAX: usize = 4000;
-const SMS_MAX: usize = 320;
+pub(crate) const SUBJECT_MAX: usize = 200;
+pub(crate) const BODY_MAX: usize = 4000;
+pub(crate) const SMS_MAX: usize = 320;
 
 /// The `{{field}}` names in `text`, in order; an unclosed `{{` or an empty name is an error.
 pub fn placeholders(text: &str) -> Result<Vec<String>, String> {
@@ -299,52 +299,52 @@ impl Template {
             ("sms", self.sms.as_ref(), SMS_MAX),
         ];
         for (field, text, max) in texts {
-            let Some(text) = text else {
-                if spec.sms && field == "sms" {
-                    errors.add(
-                        format!("{prefix}.sms"),
-                        format!("required: `{}` goes by SMS", spec.kind),
-                    );
+            let at = format!("{prefix}.{field}");
+            match text {
+                None if spec.sms && field == "sms" => {
+                    errors.add(at, format!("required: `{}` goes by SMS", spec.kind))
                 }
-                continue;
-            };
-            if text.trim().is_empty() || text.chars().count() > max {
-                errors.add(
-                    format!("{prefix}.{field}"),
-                    format!("1 to {max} characters"),
-                );
-                continue;
-            }
-            match placeholders(text) {
-                Err(e) => errors.add(format!("{prefix}.{field}"), e),
-                Ok(names) => {
-                    for name in names {
-                        if !spec.fields.contains(&name.as_str())
-                            && !COMMON_FIELDS.contains(&name.as_str())
-                        {
-                            errors.add(
-                                format!("{prefix}.{field}"),
-                                format!(
-                                    "unknown placeholder `{{{{{name}}}}}`: `{}` offers {}",
-                                    spec.kind,
-                                    offered(spec)
-                                ),
-                            );
-                        }
-                    }
-                }
+                None => {}
+                Some(text) => check_text(&at, text, max, spec.kind, &fields_of(spec), errors),
             }
         }
     }
 }
 
-fn offered(spec: &KindSpec) -> String {
-    COMMON_FIELDS
-        .iter()
-        .chain(spec.fields)
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The fields a kind's templates may use.
+fn fields_of(spec: &KindSpec) -> Vec<&'static str> {
+    COMMON_FIELDS.iter().chain(spec.fields).copied().collect()
+}
+
+/// Checks one text of a template (or a broadcast's message) at `at`: 1 to `max` characters, and
+/// placeholders among `fields` (what `kind` offers).
+pub fn check_text(
+    at: &str,
+    text: &str,
+    max: usize,
+    kind: &str,
+    fields: &[&str],
+    errors: &mut Errors,
+) {
+    if text.trim().is_empty() || text.chars().count() > max {
+        errors.add(at, format!("1 to {max} characters"));
+        return;
+    }
+    match placeholders(text) {
+        Err(e) => errors.add(at, e),
+        Ok(names) => {
+            for name in names.iter().filter(|n| !fields.contains(&n.as_str())) {
+                let offered: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+                errors.add(
+                    at,
+                    format!(
+                        "unknown placeholder `{{{{{name}}}}}`: `{kind}` offers {}",
+                        offered.join(", ")
+                    ),
+                );
+            }
+        }
+    }
 }
 
 impl Templates {
