@@ -110,6 +110,8 @@ fn upgrade(
         else {
             return Ok(());
         };
+        // A promotion's trigger opens the congratulation call from this document.
+        vip_store::member_tasks::TASKS.load(db, ctx.now)?;
         if record_change(db, ctx, id, &m, &up.change, up.at, cause)? {
             return Ok(());
         }
@@ -188,8 +190,6 @@ pub fn record_purchase(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         ladder.multiplier_of(&member.tier),
     )?;
     let cause = format!("purchase:{}", purchase_id.as_str());
-    // A promotion's trigger opens the congratulation call from this document.
-    vip_store::member_tasks::TASKS.load(&db, ctx.now)?;
     upgrade(&db, ctx, &id, &ladder, &purchase, &cause, member)?;
     fulfil_pending(&db, ctx, id.as_str())?;
     let status = tier_status(&db, &id, &ladder, ctx.now)?;

@@ -8,7 +8,9 @@ use vip_kit::db::{timestamp, Db, Value};
 use vip_kit::settings::Document;
 use vip_kit::Problem;
 
+use crate::consents::in_force_sql;
 use crate::effects::Effect;
+use crate::memberships::state_sql;
 
 /// The triggers this aggregate's statements fire (see [`crate::effects`]).
 pub const EFFECTS: &[Effect] = &[Effect {
@@ -77,15 +79,16 @@ pub struct Candidate {
 /// in `days` (`MM-DD`).
 pub fn candidates(db: &Db, year: i32, days: &[String]) -> Result<Vec<Candidate>, Problem> {
     db.all(
-        "SELECT b.customer_id, b.birth_date, m.tier FROM member_birthdays b
-         JOIN memberships m ON m.customer_id = b.customer_id
-         WHERE substr(b.birth_date, 6, 5) IN (SELECT value FROM json_each(?1))
-           AND NOT EXISTS (SELECT 1 FROM birthday_grants g WHERE g.customer_id = b.customer_id AND g.year = ?2)
-           AND COALESCE((SELECT to_state FROM membership_state_changes s WHERE s.customer_id = b.customer_id
-                         ORDER BY s.id DESC LIMIT 1), 'active') = 'active'
-           AND COALESCE((SELECT granted FROM consents c WHERE c.customer_id = b.customer_id
-                         AND c.purpose = 'programme' ORDER BY c.id DESC LIMIT 1), 0) = 1
-         ORDER BY b.customer_id",
+        &format!(
+            "SELECT b.customer_id, b.birth_date, m.tier FROM member_birthdays b
+             JOIN memberships m ON m.customer_id = b.customer_id
+             WHERE substr(b.birth_date, 6, 5) IN (SELECT value FROM json_each(?1))
+               AND NOT EXISTS (SELECT 1 FROM birthday_grants g WHERE g.customer_id = b.customer_id AND g.year = ?2)
+               AND {} = 'active' AND {} = 1
+             ORDER BY b.customer_id",
+            state_sql("b.customer_id"),
+            in_force_sql("b.customer_id", "programme")
+        ),
         &[
             Value::Text(serde_json::to_string(days).map_err(Problem::internal)?),
             Value::Integer(i64::from(year)),

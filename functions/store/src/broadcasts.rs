@@ -15,7 +15,9 @@ use vip_kit::db::{timestamp, Db, Row, Value};
 use vip_kit::settings::Document;
 use vip_kit::Problem;
 
+use crate::consents::in_force_sql;
 use crate::effects::Effect;
+use crate::memberships::state_sql;
 
 /// The triggers this aggregate's statements fire (see [`crate::effects`]).
 pub const EFFECTS: &[Effect] = &[Effect {
@@ -143,25 +145,26 @@ pub fn recipients(
         )
     });
     let mut after = String::new();
+    let sql = format!(
+        "SELECT m.customer_id, c.contact, p.language, p.channels, {} AS third_parties
+         FROM memberships m JOIN customers c ON c.id = m.customer_id
+         LEFT JOIN notice_preferences p ON p.customer_id = m.customer_id
+         WHERE m.customer_id > ?1 AND {} NOT IN ('exited', 'revoked')
+           AND (?2 = 'marketing') <= ({} = 1)
+           AND CASE WHEN ?3 IS NOT NULL THEN
+                 EXISTS (SELECT 1 FROM notice_outbox o WHERE o.id = ?3 || m.customer_id)
+               ELSE (?4 OR (json_array_length(?5) = 0 OR m.tier IN (SELECT value FROM json_each(?5))))
+                    AND (?4 OR (json_array_length(?6) = 0
+                                OR json_extract(c.facts, '$.segment') IN (SELECT value FROM json_each(?6))))
+               END
+         ORDER BY m.customer_id LIMIT ?7",
+        in_force_sql("m.customer_id", "third_parties"),
+        state_sql("m.customer_id"),
+        in_force_sql("m.customer_id", "marketing"),
+    );
     loop {
         let batch = db.all(
-            "SELECT m.customer_id, c.contact, p.language, p.channels,
-                    COALESCE((SELECT granted FROM consents WHERE customer_id = m.customer_id
-                              AND purpose = 'third_parties' ORDER BY id DESC LIMIT 1), 0) AS third_parties
-             FROM memberships m JOIN customers c ON c.id = m.customer_id
-             LEFT JOIN notice_preferences p ON p.customer_id = m.customer_id
-             WHERE m.customer_id > ?1
-               AND COALESCE((SELECT to_state FROM membership_state_changes s WHERE s.customer_id = m.customer_id
-                             ORDER BY s.id DESC LIMIT 1), 'active') NOT IN ('exited', 'revoked')
-               AND (?2 = 'marketing') <= (COALESCE((SELECT granted FROM consents WHERE customer_id = m.customer_id
-                              AND purpose = 'marketing' ORDER BY id DESC LIMIT 1), 0) = 1)
-               AND CASE WHEN ?3 IS NOT NULL THEN
-                     EXISTS (SELECT 1 FROM notice_outbox o WHERE o.id = ?3 || m.customer_id)
-                   ELSE (?4 OR (json_array_length(?5) = 0 OR m.tier IN (SELECT value FROM json_each(?5))))
-                        AND (?4 OR (json_array_length(?6) = 0
-                                    OR json_extract(c.facts, '$.segment') IN (SELECT value FROM json_each(?6))))
-                   END
-             ORDER BY m.customer_id LIMIT ?7",
+            &sql,
             &[
                 Value::Text(after.clone()),
                 Value::Text(

@@ -19,6 +19,16 @@ pub struct Change {
     pub recorded_by: String,
 }
 
+/// SQL for whether the consent for `purpose` (a literal of [`PURPOSES`]) is
+/// in force for the customer whose id is the SQL expression `customer`: 1
+/// or 0 (never given).
+pub(crate) fn in_force_sql(customer: &str, purpose: &str) -> String {
+    format!(
+        "COALESCE((SELECT granted FROM consents WHERE customer_id = {customer} AND purpose = '{purpose}'
+                   ORDER BY id DESC LIMIT 1), 0)"
+    )
+}
+
 /// Records `granted` for `purpose` unless it is already the consent in force.
 pub fn set(
     db: &Db,

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vip_domain::money::Money;
+use vip_domain::service::ServiceStatus;
 use vip_kit::db::{timestamp, timestamp_text, Db, Row, Value};
 use vip_kit::Problem;
 
@@ -64,7 +65,8 @@ fn read(row: &Row<'_>) -> Result<Handoff, Problem> {
 /// A move that should have a hand-off and has none.
 pub struct Due {
     pub customer_id: String,
-    pub cause: String,
+    /// `pickup` or `disconnected`.
+    pub cause: ServiceStatus,
     pub status_at: String,
 }
 
@@ -80,7 +82,7 @@ pub fn due(db: &Db, limit: i64) -> Result<Vec<Due>, Problem> {
         |row| {
             Ok(Due {
                 customer_id: row.text("customer_id")?,
-                cause: row.text("status")?,
+                cause: row.parse("status")?,
                 status_at: row.text("updated_at")?,
             })
         },
@@ -103,7 +105,7 @@ pub fn open(
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             &[
                 Value::Text(due.customer_id.clone()),
-                Value::Text(due.cause.clone()),
+                Value::Text(due.cause.as_str().into()),
                 Value::Text(due.status_at.clone()),
                 Value::Text(serde_json::to_string(balance).map_err(Problem::internal)?),
                 Value::Text(legal.into()),

@@ -317,6 +317,15 @@ pub fn last_change(db: &Db, customer: &CustomerId) -> Result<Option<RecordedChan
     )
 }
 
+/// SQL for the membership state of the customer whose id is the SQL
+/// expression `customer`: the latest move's, `active` if none.
+pub(crate) fn state_sql(customer: &str) -> String {
+    format!(
+        "COALESCE((SELECT to_state FROM membership_state_changes WHERE customer_id = {customer}
+                   ORDER BY id DESC LIMIT 1), 'active')"
+    )
+}
+
 /// A membership's last recorded state change (`None`: active since joining).
 pub fn state(db: &Db, customer: &CustomerId) -> Result<Option<StateRecord>, Problem> {
     db.one(
@@ -379,11 +388,11 @@ pub struct NewStateChange<'a> {
 pub fn change_state(db: &Db, change: &NewStateChange<'_>) -> Result<bool, Problem> {
     Ok(db
         .one(
-            "INSERT INTO membership_state_changes (customer_id, event, from_state, to_state, reason, at, by)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-             WHERE COALESCE((SELECT to_state FROM membership_state_changes
-                             WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1), 'active') = ?3
-             RETURNING id",
+            &format!(
+                "INSERT INTO membership_state_changes (customer_id, event, from_state, to_state, reason, at, by)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {} = ?3 RETURNING id",
+                state_sql("?1")
+            ),
             &[
                 Value::Text(change.customer.as_str().into()),
                 Value::Text(change.event.as_str().into()),

@@ -6,6 +6,7 @@
 //! reach the member is recorded as given up, with why. Only the preference
 //! writes fire triggers (their audit rows).
 
+use crate::consents::in_force_sql;
 use crate::effects::Effect;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -313,10 +314,10 @@ fn record(
 /// the legal name) and [`Reach`] (contact on file, consent `third_parties`).
 pub fn reach(db: &Db, customer: &CustomerId) -> Result<Option<(String, Reach)>, Problem> {
     db.one(
-        "SELECT c.legal_name, c.contact,
-                COALESCE((SELECT granted FROM consents WHERE customer_id = c.id AND purpose = 'third_parties'
-                          ORDER BY id DESC LIMIT 1), 0) AS third_parties
-         FROM customers c WHERE c.id = ?",
+        &format!(
+            "SELECT c.legal_name, c.contact, {} AS third_parties FROM customers c WHERE c.id = ?",
+            in_force_sql("c.id", "third_parties")
+        ),
         &[Value::Text(customer.as_str().into())],
         |row| {
             let contact: Contact = row.json("contact")?;

@@ -87,17 +87,19 @@ pub fn request_redemption(db: &Db, new: &NewRedemption<'_>) -> Result<Option<i64
         Approval::Manual => "manual",
     };
     db.one(
-        "INSERT INTO redemptions (request_key, customer_id, reward_id, cost, limited_stock, state, approval,
+        &format!(
+            "INSERT INTO redemptions (request_key, customer_id, reward_id, cost, limited_stock, state, approval,
             approval_reason, fulfilment, requested_at, requested_by, review_due_at, updated_at, updated_by,
             settle_entry, settle_points, settle_held, settle_stock_left, settle_stock_held)
          SELECT ?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8, ?9, ?10, ?11, ?9, ?10, ?12, ?13, ?14, ?15, ?16
          WHERE EXISTS (SELECT 1 FROM rewards WHERE id = ?3 AND version = ?17 AND (stock_left IS NULL OR stock_left >= 1))
-           AND COALESCE((SELECT to_state FROM membership_state_changes
-                         WHERE customer_id = ?2 ORDER BY id DESC LIMIT 1), 'active') = 'active'
+           AND {} = 'active'
            AND (SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE customer_id = ?2)
              - (SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE customer_id = ?2 AND kind = 'earn' AND at >= ?18) >= ?4
          ON CONFLICT (request_key) DO NOTHING
          RETURNING id",
+            crate::memberships::state_sql("?2")
+        ),
         &[
             Value::Text(new.request_key.into()),
             Value::Text(new.customer.as_str().into()),

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
-use vip_domain::service::ServiceStatus;
 use vip_domain::suspension::{hands_to_legal, LegalOutcome, SuspensionProgram};
 use vip_kit::body::read_json;
 use vip_kit::db::Db;
@@ -29,10 +28,10 @@ pub fn open_due(
     for due in legal::due(db, BATCH)? {
         let customer = CustomerId::parse(&due.customer_id).map_err(Problem::internal)?;
         let balance = vip_store::collections::unpaid_balance(db, &customer)?;
-        let to: ServiceStatus =
-            serde_json::from_value(json!(due.cause)).map_err(Problem::internal)?;
         let owes = balance.iter().any(|m| m.minor() > 0);
-        if hands_to_legal(to, owes) && legal::open(db, &due, &balance, &program.legal, at, actor)? {
+        if hands_to_legal(due.cause, owes)
+            && legal::open(db, &due, &balance, &program.legal, at, actor)?
+        {
             opened += 1;
         }
     }
