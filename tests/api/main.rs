@@ -2,6 +2,7 @@
 //! built by the bootstrap, served by the host over real HTTP.
 
 mod cards;
+mod changes;
 mod collections;
 mod conventions;
 mod eligibility;

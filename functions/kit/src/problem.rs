@@ -19,8 +19,10 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Extra response headers (`WWW-Authenticate`, `Allow`).
     pub headers: Vec<(&'static str, String)>,
-    /// For a wrong one-time code: how many more may be tried now.
-    pub attempts_left: Option<u32>,
+    /// Figures a client acts on, as members of the body (how many more
+    /// one-time codes may be tried; a shortfall's balance and what is
+    /// missing). Boxed: most problems have none.
+    pub facts: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// The wire form.
@@ -34,8 +36,8 @@ struct Body<'a> {
     instance: &'a str,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attempts_left: Option<u32>,
+    #[serde(flatten)]
+    facts: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Problem {
@@ -52,8 +54,16 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
-            attempts_left: None,
+            facts: None,
         }
+    }
+
+    /// Adds the members of `facts` (an object) to the body.
+    pub fn with_facts(mut self, facts: serde_json::Value) -> Self {
+        if let serde_json::Value::Object(map) = facts {
+            self.facts.get_or_insert_with(Default::default).extend(map);
+        }
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -140,7 +150,7 @@ impl Problem {
             detail: &self.detail,
             instance,
             errors: &self.errors,
-            attempts_left: self.attempts_left,
+            facts: self.facts.as_deref(),
         };
         let mut builder = Response::builder();
         builder

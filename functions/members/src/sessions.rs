@@ -203,15 +203,13 @@ pub fn sign_in(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         member::save_attempts(key, now_count)?;
         left = left.min(now_count.left(ctx.now, limit, policy.window_minutes));
     }
-    Err(Problem {
-        attempts_left: Some(left),
-        ..Problem::new(
-            401,
-            "code-not-accepted",
-            "Code not accepted",
-            format!("the code is wrong or has expired; {left} more tries before a pause"),
-        )
-    })
+    Err(Problem::new(
+        401,
+        "code-not-accepted",
+        "Code not accepted",
+        format!("the code is wrong or has expired; {left} more tries before a pause"),
+    )
+    .with_facts(serde_json::json!({ "attempts_left": left })))
 }
 
 /// `POST /api/v1/customers/{id}/sessions`: a member token opened by staff or

@@ -28,6 +28,8 @@ pub fn all() -> Vec<Effect> {
         crate::calendars::EFFECTS,
         crate::tickets::EFFECTS,
         crate::conversation::EFFECTS,
+        crate::tpoints::EFFECTS,
+        crate::change_requests::EFFECTS,
         crate::provider_waits::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,

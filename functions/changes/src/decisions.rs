@@ -1,0 +1,165 @@
+//! The customer's decision on an estimate (002 §10.2.1 q–u) and the close of
+//! accepted work: accepting reserves the total, validating spends it,
+//! cancelling releases it (`vip_domain::change_requests::settlement`). Each
+//! is one guarded statement, so a repeated or concurrent acceptance reserves
+//! once and the others get 409.
+
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::Response;
+use vip_domain::change_requests::{
+    check_closing, check_decision, settlement, ChangeState, Decision, Refusal,
+};
+use vip_domain::tpoints::{Shortfall, TPoints};
+use vip_kit::body::read_json;
+use vip_kit::db::Db;
+use vip_kit::{Ctx, Problem};
+use vip_store::change_requests::{self as store, ChangeRequest, Move};
+
+use crate::view;
+
+/// 409: the request is not in a state that takes `wanted`.
+pub fn not_now(state: ChangeState, wanted: &str) -> Problem {
+    Problem::conflict(
+        "change-request-state",
+        "Not possible in the request's state",
+        format!(
+            "the change request is {}: not open to {wanted}",
+            state.as_str()
+        ),
+    )
+    .with_facts(json!({"state": state}))
+}
+
+/// 409: a decision on a version that is not the latest.
+pub fn old_version(given: u32, current: u32) -> Problem {
+    Problem::conflict(
+        "estimate-version-outdated",
+        "Not the current estimate",
+        format!(
+            "version {given} is not the current estimate; the current one is version {current}"
+        ),
+    )
+    .with_facts(json!({"current_version": current}))
+}
+
+/// 409: not enough T-Points for `what`, with the balance and the shortfall.
+pub fn short(s: Shortfall, what: &str) -> Problem {
+    Problem::conflict(
+        "insufficient-tpoints",
+        "Not enough T-Points",
+        format!(
+            "{what} needs {} T-Points; the customer has {} available, {} short",
+            s.needed, s.available, s.missing
+        ),
+    )
+    .with_facts(json!({"available": s.available, "needed": s.needed, "shortfall": s.missing}))
+}
+
+fn refused(r: Refusal) -> Problem {
+    match r {
+        Refusal::OldVersion { given, current } => old_version(given, current),
+        Refusal::NotNow { state, wanted } => not_now(state, wanted),
+    }
+}
+
+/// Applies `to` from the request as read, or explains why not: the guard
+/// failing means another move came first or, for an acceptance, the points
+/// went meanwhile.
+fn apply(
+    ctx: &Ctx<'_>,
+    db: &Db,
+    cr: &ChangeRequest,
+    to: ChangeState,
+    reason: Option<&str>,
+    recheck: impl Fn(&ChangeRequest) -> Result<(), Refusal>,
+) -> Result<Response, Problem> {
+    let total = cr.total.unwrap_or(TPoints::ZERO);
+    let needs = (to == ChangeState::Accepted).then_some(total);
+    if let Some(n) = needs {
+        vip_store::tpoints::balance(db, &cr.customer_id)?
+            .hold(n)
+            .map_err(|s| short(s, "accepting this estimate"))?;
+    }
+    let moved = store::apply(
+        db,
+        &Move {
+            ticket: cr.ticket_id,
+            from: cr.state,
+            version: cr.version,
+            to,
+            settlement: settlement(to, total),
+            needs,
+            reason,
+            at: ctx.now,
+            by: &ctx.actor(),
+        },
+    )?;
+    let now = view::found(db, cr.ticket_id)?;
+    if !moved {
+        recheck(&now).map_err(refused)?;
+        if let Some(n) = needs {
+            vip_store::tpoints::balance(db, &cr.customer_id)?
+                .hold(n)
+                .map_err(|s| short(s, "accepting this estimate"))?;
+        }
+        return Err(not_now(now.state, "this move (another came first)"));
+    }
+    Ok(vip_kit::json(200, &view::of(db, ctx, &now)?))
+}
+
+/// `POST /api/v1/change-requests/{ticket}/decision` and
+/// `POST /api/v1/me/change-requests/{ticket}/decision`:
+/// `{decision: accept|reject|renegotiate, version, reason?}`. Accepting
+/// needs the total available (409 `insufficient-tpoints` with the balance
+/// and the shortfall); a rejection without a reason counts towards the
+/// paid-estimates list; the reason is internal.
+pub fn decide(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let ticket = ctx.id_param("ticket", "ticket")?;
+    let decision: Decision = read_json(ctx.req)?;
+    let reason = decision.reason().map_err(Problem::validation)?;
+    let db = Db::open()?;
+    let cr = view::found(&db, ticket)?;
+    let given = decision.version();
+    check_decision(cr.state, cr.version, given).map_err(refused)?;
+    apply(ctx, &db, &cr, decision.to(), reason.as_deref(), |now| {
+        check_decision(now.state, now.version, given)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Closing {
+    reason: Option<String>,
+}
+
+fn close(ctx: &mut Ctx<'_>, to: ChangeState) -> Result<Response, Problem> {
+    let ticket = ctx.id_param("ticket", "ticket")?;
+    let body: Closing = read_json(ctx.req)?;
+    let reason = body
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
+        return Err(Problem::field("reason", "at most 2000 characters"));
+    }
+    let db = Db::open()?;
+    let cr = view::found(&db, ticket)?;
+    check_closing(cr.state, to).map_err(refused)?;
+    apply(ctx, &db, &cr, to, reason.as_deref(), |now| {
+        check_closing(now.state, to)
+    })
+}
+
+/// `POST /api/v1/change-requests/{ticket}/validation` and the member's
+/// `POST /api/v1/me/change-requests/{ticket}/validation` `{reason?}`: the
+/// customer validates the delivered work; the reserved points are spent.
+pub fn validate(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    close(ctx, ChangeState::Validated)
+}
+
+/// `POST /api/v1/change-requests/{ticket}/cancellation` `{reason?}` (staff):
+/// accepted work is withdrawn; the reserved points are released.
+pub fn cancel(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    close(ctx, ChangeState::Cancelled)
+}

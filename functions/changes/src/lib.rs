@@ -1,0 +1,52 @@
+//! The `changes` component (docs/domain.md §8): change requests, "evolutivos",
+//! paid in T-Points. Staff record the packs a customer buys and size and
+//! estimate each change request (a second reviewer for advanced ones); the
+//! customer, through a member token or staff on their behalf, accepts
+//! (the points are reserved), rejects or renegotiates; validation spends the
+//! points and cancellation releases them. (No `forbid(unsafe_code)`:
+//! spin-sdk's export macro emits the component's `unsafe` ABI glue; this
+//! crate's own code has none.)
+
+mod decisions;
+mod estimates;
+mod tpoints;
+mod view;
+
+use spin_sdk::http::{IncomingRequest, IntoResponse};
+use spin_sdk::http_component;
+use vip_kit::{api, Binding};
+
+/// This component's handlers for its operations in `vip_kit::api::OPERATIONS`.
+const HANDLERS: &[Binding] = &[
+    (&api::GET_PROGRAM_CHANGE_REQUESTS, estimates::program),
+    (
+        &api::PUT_PROGRAM_CHANGE_REQUESTS,
+        estimates::replace_program,
+    ),
+    (&api::GET_CUSTOMER_TPOINTS, tpoints::balance),
+    (&api::POST_CUSTOMER_TPOINT_PACKS, tpoints::buy),
+    (&api::GET_ME_TPOINTS, tpoints::balance),
+    (&api::POST_CHANGE_REQUEST_SIZING, estimates::size),
+    (&api::POST_CHANGE_REQUEST_ESTIMATES, estimates::estimate),
+    (&api::POST_CHANGE_REQUEST_REVIEW, estimates::review),
+    (&api::GET_CHANGE_REQUEST, view::get),
+    (&api::GET_ME_CHANGE_REQUEST, view::get),
+    (&api::POST_CHANGE_REQUEST_DECISION, decisions::decide),
+    (&api::POST_ME_CHANGE_REQUEST_DECISION, decisions::decide),
+    (&api::POST_CHANGE_REQUEST_VALIDATION, decisions::validate),
+    (&api::POST_ME_CHANGE_REQUEST_VALIDATION, decisions::validate),
+    (&api::POST_CHANGE_REQUEST_CANCELLATION, decisions::cancel),
+];
+
+#[http_component]
+async fn handle(req: IncomingRequest) -> impl IntoResponse {
+    vip_kit::serve(req, "changes", HANDLERS, vip_store::ownership::owner_of).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_handler_and_every_handler_an_operation() {
+        vip_kit::router::assert_bound("changes", super::HANDLERS);
+    }
+}

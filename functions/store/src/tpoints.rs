@@ -1,0 +1,119 @@
+//! The T-Points ledger (docs/domain.md §8 "T-Points"): packs bought, and the
+//! balance every entry adds up to. Entries are written by the pack's trigger
+//! and by the change-request moves ([`crate::change_requests`]); each is
+//! append-only and no entry may leave a sum below zero
+//! (`tpoint_ledger_never_negative`).
+
+use chrono::{DateTime, Utc};
+use vip_domain::customer::CustomerId;
+use vip_domain::tpoints::{Balance, Entry, Pack, TPoints};
+use vip_kit::db::{timestamp, Db, Row, Value};
+use vip_kit::Problem;
+
+use crate::effects::Effect;
+
+/// The trigger a pack fires (see [`crate::effects`]).
+pub const EFFECTS: &[Effect] = &[Effect {
+    trigger: "tpoint_pack_credited",
+    table: "tpoint_packs",
+    on: "INSERT",
+    writes: &["audit_events", "tpoint_ledger"],
+    does: "credits a pack bought to the customer's T-Points and audits it",
+}];
+
+/// The sum of the customer's entries, as the SQL of a guard: what they can
+/// commit now, for customer `?{param}`.
+pub fn available_sql(customer: &str) -> String {
+    format!(
+        "(SELECT COALESCE(SUM(available), 0) FROM tpoint_ledger WHERE customer_id = {customer})"
+    )
+}
+
+/// Records a pack `customer` bought (fires `tpoint_pack_credited`); its id.
+pub fn record_pack(
+    db: &Db,
+    customer: &CustomerId,
+    pack: &Pack,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<i64, Problem> {
+    db.one(
+        "INSERT INTO tpoint_packs (customer_id, points, price_minor, currency, bought_at, expires_at,
+            reference, recorded_at, recorded_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        &[
+            Value::Text(customer.as_str().into()),
+            Value::Integer(pack.points.hundredths()),
+            Value::Integer(pack.price.minor()),
+            Value::Text(pack.price.currency().as_str().into()),
+            timestamp(pack.bought_at),
+            pack.expires_at.map_or(Value::Null, timestamp),
+            pack.reference.clone().map_or(Value::Null, Value::Text),
+            timestamp(at),
+            Value::Text(by.into()),
+        ],
+        |row| row.int("id"),
+    )?
+    .ok_or_else(|| Problem::internal("pack not recorded"))
+}
+
+fn points(row: &Row<'_>, name: &str) -> Result<TPoints, Problem> {
+    let h = row.int(name)?;
+    TPoints::from_hundredths(h)
+        .ok_or_else(|| Problem::internal(format!("column `{name}` below zero: {h}")))
+}
+
+/// `customer`'s balance: the sums of their entries.
+pub fn balance(db: &Db, customer: &str) -> Result<Balance, Problem> {
+    db.one(
+        "SELECT COALESCE(SUM(available), 0) AS available, COALESCE(SUM(reserved), 0) AS reserved,
+                COALESCE(SUM(CASE entry WHEN 'spend' THEN -reserved WHEN 'fee' THEN -available ELSE 0 END), 0) AS spent,
+                COALESCE(SUM(CASE entry WHEN 'pack' THEN available ELSE 0 END), 0) AS bought
+         FROM tpoint_ledger WHERE customer_id = ?",
+        &[Value::Text(customer.into())],
+        |row| {
+            Ok(Balance {
+                available: points(&row, "available")?,
+                reserved: points(&row, "reserved")?,
+                spent: points(&row, "spent")?,
+                bought: points(&row, "bought")?,
+            })
+        },
+    )
+    .map(Option::unwrap_or_default)
+}
+
+/// One ledger entry as shown: its kind, its effect on available and
+/// reserved (signed, in T-Points), what it belongs to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LedgerLine {
+    pub id: i64,
+    pub entry: Entry,
+    pub available: f64,
+    pub reserved: f64,
+    pub pack_id: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub version: Option<i64>,
+    pub at: String,
+}
+
+/// `customer`'s latest `limit` entries, newest first.
+pub fn entries(db: &Db, customer: &str, limit: i64) -> Result<Vec<LedgerLine>, Problem> {
+    db.all(
+        "SELECT id, entry, available, reserved, pack_id, ticket_id, version, at FROM tpoint_ledger
+         WHERE customer_id = ? ORDER BY id DESC LIMIT ?",
+        &[Value::Text(customer.into()), Value::Integer(limit)],
+        |row| {
+            Ok(LedgerLine {
+                id: row.int("id")?,
+                entry: row.parse("entry")?,
+                available: row.int("available")? as f64 / 100.0,
+                reserved: row.int("reserved")? as f64 / 100.0,
+                pack_id: row.opt_int("pack_id")?,
+                ticket_id: row.opt_int("ticket_id")?,
+                version: row.opt_int("version")?,
+                at: row.text("at")?,
+            })
+        },
+    )
+}
