@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS change_requests (
   settle_entry     TEXT,
   settle_available INTEGER,
   settle_reserved  INTEGER,
+  started_at       TEXT,                     -- development began (vip_domain::change_requests::WorkMove::Start)
   sized_at         TEXT NOT NULL,
   sized_by         TEXT NOT NULL,
   updated_at       TEXT NOT NULL,
@@ -169,4 +170,86 @@ WHEN OLD.state IS NOT NEW.state OR OLD.version IS NOT NEW.version BEGIN
   VALUES (NEW.updated_at, NEW.updated_by, 'change_request.' || NEW.state, 'ticket', NEW.ticket_id, NEW.reason,
           json_object('from', OLD.state, 'version', NEW.version, 'total', NEW.total / 100.0,
                       'entry', NEW.settle_entry));
+  INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+  SELECT 'change-estimate-' || NEW.ticket_id || '-' || NEW.version, 'change.estimate_ready', NEW.customer_id,
+         json_object('ticket_id', NEW.ticket_id, 'version', NEW.version, 'total', NEW.total / 100.0),
+         NEW.updated_at
+  WHERE NEW.state = 'awaiting_customer'
+  ON CONFLICT (id) DO NOTHING;
+END;
+
+-- The plan of accepted work (002 §10.2.2): dates and each technician's
+-- hours (JSON of vip_domain::change_delivery::Plan assignments). Moving a
+-- date tells the customer at once, with the reason.
+CREATE TABLE IF NOT EXISTS change_plans (
+  ticket_id   INTEGER PRIMARY KEY,
+  customer_id TEXT NOT NULL,
+  start_on    TEXT NOT NULL,
+  deliver_on  TEXT NOT NULL,
+  assignments TEXT NOT NULL,
+  reason      TEXT,
+  planned_at  TEXT NOT NULL,
+  planned_by  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS change_plans_by_dates ON change_plans (deliver_on, start_on);
+
+CREATE TRIGGER IF NOT EXISTS change_plan_made AFTER INSERT ON change_plans BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.planned_at, NEW.planned_by, 'change_request.planned', 'ticket', NEW.ticket_id, NULL,
+          json_object('start_on', NEW.start_on, 'deliver_on', NEW.deliver_on, 'assignments', json(NEW.assignments)));
+END;
+
+CREATE TRIGGER IF NOT EXISTS change_plan_moved AFTER UPDATE OF start_on, deliver_on, assignments ON change_plans BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.planned_at, NEW.planned_by, 'change_request.replanned', 'ticket', NEW.ticket_id, NEW.reason,
+          json_object('start_on', NEW.start_on, 'deliver_on', NEW.deliver_on,
+                      'was_start_on', OLD.start_on, 'was_deliver_on', OLD.deliver_on,
+                      'assignments', json(NEW.assignments)));
+  INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+  SELECT 'change-dates-' || NEW.ticket_id || '-' || NEW.planned_at, 'change.date_moved', NEW.customer_id,
+         json_object('ticket_id', NEW.ticket_id, 'start_on', NEW.start_on, 'deliver_on', NEW.deliver_on,
+                     'was_start_on', OLD.start_on, 'was_deliver_on', OLD.deliver_on, 'reason', NEW.reason),
+         NEW.planned_at
+  WHERE OLD.start_on IS NOT NEW.start_on OR OLD.deliver_on IS NOT NEW.deliver_on
+  ON CONFLICT (id) DO NOTHING;
+END;
+
+-- Hours booked against a request in development, append-only (minutes).
+CREATE TABLE IF NOT EXISTS change_hours (
+  id         INTEGER PRIMARY KEY,
+  ticket_id  INTEGER NOT NULL,
+  technician TEXT NOT NULL,
+  minutes    INTEGER NOT NULL CHECK (minutes > 0),
+  worked_on  TEXT NOT NULL,
+  note       TEXT,
+  booked_at  TEXT NOT NULL,
+  booked_by  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS change_hours_by_ticket ON change_hours (ticket_id);
+CREATE TRIGGER IF NOT EXISTS change_hours_no_update BEFORE UPDATE ON change_hours BEGIN
+  SELECT RAISE(ABORT, 'change_hours is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS change_hours_no_delete BEFORE DELETE ON change_hours BEGIN
+  SELECT RAISE(ABORT, 'change_hours is append-only');
+END;
+
+-- The progress notices of requests in development, one per period
+-- (vip_domain::change_delivery::progress_due), recorded like the tickets'
+-- clock events: the key makes a repeated or overlapping run send none again.
+CREATE TABLE IF NOT EXISTS change_progress (
+  ticket_id   INTEGER NOT NULL,
+  number      INTEGER NOT NULL,
+  customer_id TEXT NOT NULL,
+  due_at      TEXT NOT NULL,
+  deliver_on  TEXT,
+  sent_at     TEXT NOT NULL,
+  PRIMARY KEY (ticket_id, number)
+);
+
+CREATE TRIGGER IF NOT EXISTS change_progress_noticed AFTER INSERT ON change_progress BEGIN
+  INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+  VALUES ('change-progress-' || NEW.ticket_id || '-' || NEW.number, 'change.progress', NEW.customer_id,
+          json_object('ticket_id', NEW.ticket_id, 'deliver_on', NEW.deliver_on, 'due_at', NEW.due_at),
+          NEW.sent_at)
+  ON CONFLICT (id) DO NOTHING;
 END;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::change_delivery::{default_delivery_rules, DeliveryRules};
 use crate::tickets::Complexity;
 use crate::tpoints::{Entry, Movement, Step, TPoints};
 use crate::validation::Errors;
@@ -106,6 +107,7 @@ pub struct ChangeProgram {
     /// The least a task on a plug-in's control panel is estimated at (002 §10.2.1 e).
     pub plugin_panel_minimum: TPoints,
     pub paid_estimates: PaidEstimates,
+    pub delivery: DeliveryRules,
 }
 
 fn rules(
@@ -160,6 +162,7 @@ pub fn default_change_program() -> ChangeProgram {
             after_unjustified_rejections: 3,
             fee: TPoints::whole(1),
         },
+        delivery: default_delivery_rules(),
     }
 }
 
@@ -206,6 +209,7 @@ impl ChangeProgram {
             self.plugin_panel_minimum,
         );
         step.check(&mut errors, "paid_estimates.fee", self.paid_estimates.fee);
+        self.delivery.validate(&mut errors);
         errors.finish(())
     }
 
@@ -530,8 +534,12 @@ pub enum ChangeState {
     AwaitingCustomer,
     /// The customer asked for a new version.
     Renegotiating,
-    /// Accepted: the points are reserved and the work is to be scheduled.
+    /// Accepted: the points are reserved and the work is to be planned.
     Accepted,
+    /// In development (planned and started); hours are booked against it.
+    InDevelopment,
+    /// Delivered; waiting for the customer's validation.
+    Delivered,
     /// The customer turned the estimate down.
     Rejected,
     /// The customer validated the delivered work: the points are spent.
@@ -548,14 +556,17 @@ impl ChangeState {
             ChangeState::AwaitingCustomer => "awaiting_customer",
             ChangeState::Renegotiating => "renegotiating",
             ChangeState::Accepted => "accepted",
+            ChangeState::InDevelopment => "in_development",
+            ChangeState::Delivered => "delivered",
             ChangeState::Rejected => "rejected",
             ChangeState::Validated => "validated",
             ChangeState::Cancelled => "cancelled",
         }
     }
 
-    /// Whether a new estimate version may be made now.
-    pub fn takes_estimate(self) -> bool {
+    /// Whether the request may be re-sized (its category moved) now: until
+    /// an estimate is accepted.
+    pub fn takes_sizing(self) -> bool {
         matches!(
             self,
             ChangeState::Sizing
@@ -565,9 +576,11 @@ impl ChangeState {
         )
     }
 
-    /// Whether the request may be re-sized (its category moved) now.
-    pub fn takes_sizing(self) -> bool {
-        self.takes_estimate()
+    /// Whether a new estimate version may be made now: before acceptance,
+    /// and for a change the customer asks during development, which
+    /// re-opens the estimate for approval (002 §10.2.2 "Gestión de cambios").
+    pub fn takes_estimate(self) -> bool {
+        self.takes_sizing() || self == ChangeState::InDevelopment
     }
 }
 
@@ -622,11 +635,15 @@ impl Decision {
         errors.finish(reason)
     }
 
-    pub fn to(&self) -> ChangeState {
-        match self {
-            Decision::Accept { .. } => ChangeState::Accepted,
-            Decision::Reject { .. } => ChangeState::Rejected,
-            Decision::Renegotiate { .. } => ChangeState::Renegotiating,
+    /// Where the decision takes the request; `started`: development had
+    /// begun (the estimate is a change asked during development), so an
+    /// acceptance or a rejection resumes it.
+    pub fn to(&self, started: bool) -> ChangeState {
+        match (self, started) {
+            (Decision::Accept { .. }, false) => ChangeState::Accepted,
+            (Decision::Reject { .. }, false) => ChangeState::Rejected,
+            (Decision::Accept { .. } | Decision::Reject { .. }, true) => ChangeState::InDevelopment,
+            (Decision::Renegotiate { .. }, _) => ChangeState::Renegotiating,
         }
     }
 }
@@ -658,29 +675,94 @@ pub fn check_decision(state: ChangeState, current: u32, given: u32) -> Result<()
     Ok(())
 }
 
-/// What a move does to the customer's T-Points: accepting reserves the
-/// estimate's total, validating spends it, cancelling accepted work releases it.
-pub fn settlement(to: ChangeState, total: TPoints) -> Option<Movement> {
-    match to {
-        ChangeState::Accepted => Some(Entry::Reserve.of(total)),
-        ChangeState::Validated => Some(Entry::Spend.of(total)),
-        ChangeState::Cancelled => Some(Entry::Release.of(total)),
-        _ => None,
-    }
+/// What a move does to the customer's T-Points, given the `total` of the
+/// current estimate and what the request already `held`: accepting holds the
+/// total (for a re-opened estimate, only the difference, or gives the excess
+/// back), validating spends what is held, cancelling releases it.
+pub fn settlement(
+    from: ChangeState,
+    to: ChangeState,
+    total: TPoints,
+    held: TPoints,
+) -> Option<Movement> {
+    let accepting = from == ChangeState::AwaitingCustomer
+        && matches!(to, ChangeState::Accepted | ChangeState::InDevelopment);
+    let movement = match to {
+        _ if accepting && total > held => Entry::Reserve.of(total.saturating_sub(held)),
+        _ if accepting && held > total => Entry::Release.of(held.saturating_sub(total)),
+        ChangeState::Validated => Entry::Spend.of(held),
+        ChangeState::Cancelled => Entry::Release.of(held),
+        _ => return None,
+    };
+    (movement.available != 0 || movement.reserved != 0).then_some(movement)
 }
 
-/// Whether accepted work in `state` may be validated or cancelled.
-pub fn check_closing(state: ChangeState, to: ChangeState) -> Result<(), Refusal> {
-    match (state, to) {
-        (ChangeState::Accepted, ChangeState::Validated | ChangeState::Cancelled) => Ok(()),
-        _ => Err(Refusal::NotNow {
-            state,
-            wanted: if to == ChangeState::Validated {
-                "validation (the request must be accepted)"
-            } else {
-                "cancellation (the request must be accepted)"
-            },
-        }),
+/// The points an acceptance needs available: what the total adds to what is held.
+pub fn needed(
+    from: ChangeState,
+    to: ChangeState,
+    total: TPoints,
+    held: TPoints,
+) -> Option<TPoints> {
+    settlement(from, to, total, held)
+        .filter(|m| m.entry == Entry::Reserve)
+        .map(|_| total.saturating_sub(held))
+}
+
+/// The team's moves on accepted work (002 §10.2.2–10.2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkMove {
+    /// Development begins (the request must be planned).
+    Start,
+    /// The work is delivered for the customer's validation.
+    Deliver,
+    /// The customer rejects the delivered work with a reason: it goes back
+    /// to development and is fixed at no extra cost (002 §10.2.3).
+    RejectDelivery,
+    /// The customer validates the delivered work.
+    Validate,
+    /// The work is withdrawn.
+    Cancel,
+}
+
+impl WorkMove {
+    pub fn to(self) -> ChangeState {
+        match self {
+            WorkMove::Start | WorkMove::RejectDelivery => ChangeState::InDevelopment,
+            WorkMove::Deliver => ChangeState::Delivered,
+            WorkMove::Validate => ChangeState::Validated,
+            WorkMove::Cancel => ChangeState::Cancelled,
+        }
+    }
+
+    fn wanted(self) -> &'static str {
+        match self {
+            WorkMove::Start => "starting development (the request must be accepted)",
+            WorkMove::Deliver => "delivery (the request must be in development)",
+            WorkMove::RejectDelivery => "rejecting the delivery (the request must be delivered)",
+            WorkMove::Validate => "validation (the request must be delivered)",
+            WorkMove::Cancel => "cancellation (the request must be accepted or in development)",
+        }
+    }
+
+    /// Whether the move may be made from `state`.
+    pub fn check(self, state: ChangeState) -> Result<(), Refusal> {
+        let ok = match self {
+            WorkMove::Start => state == ChangeState::Accepted,
+            WorkMove::Deliver => state == ChangeState::InDevelopment,
+            WorkMove::RejectDelivery | WorkMove::Validate => state == ChangeState::Delivered,
+            WorkMove::Cancel => {
+                matches!(state, ChangeState::Accepted | ChangeState::InDevelopment)
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Refusal::NotNow {
+                state,
+                wanted: self.wanted(),
+            })
+        }
     }
 }
 
@@ -835,7 +917,7 @@ mod tests {
         let reject: Decision =
             serde_json::from_str(r#"{"decision":"reject","version":1,"reason":"  "}"#).unwrap();
         assert_eq!(reject.reason(), Ok(None));
-        assert_eq!(reject.to(), ChangeState::Rejected);
+        assert_eq!(reject.to(false), ChangeState::Rejected);
     }
 
     #[test]
@@ -855,19 +937,55 @@ mod tests {
 
     #[test]
     fn accepting_reserves_validating_spends_cancelling_releases() {
-        let t = TPoints::whole(9);
-        assert_eq!(settlement(ChangeState::Accepted, t).unwrap().reserved, 900);
+        use ChangeState::*;
+        let (t, none) = (TPoints::whole(9), TPoints::ZERO);
         assert_eq!(
-            settlement(ChangeState::Validated, t).unwrap().reserved,
+            settlement(AwaitingCustomer, Accepted, t, none)
+                .unwrap()
+                .reserved,
+            900
+        );
+        assert_eq!(needed(AwaitingCustomer, Accepted, t, none), Some(t));
+        assert_eq!(
+            settlement(Delivered, Validated, t, t).unwrap().reserved,
             -900
         );
         assert_eq!(
-            settlement(ChangeState::Cancelled, t).unwrap().available,
+            settlement(InDevelopment, Cancelled, none, t)
+                .unwrap()
+                .available,
             900
         );
-        assert!(settlement(ChangeState::Rejected, t).is_none());
-        assert!(check_closing(ChangeState::Accepted, ChangeState::Validated).is_ok());
-        assert!(check_closing(ChangeState::Rejected, ChangeState::Cancelled).is_err());
+        assert!(settlement(AwaitingCustomer, Rejected, t, none).is_none());
+        // A change during development: only the difference is held, or the excess released.
+        let twelve = TPoints::whole(12);
+        let m = settlement(AwaitingCustomer, InDevelopment, twelve, t).unwrap();
+        assert_eq!((m.entry, m.reserved), (Entry::Reserve, 300));
+        assert_eq!(
+            needed(AwaitingCustomer, InDevelopment, twelve, t),
+            Some(TPoints::whole(3))
+        );
+        let m = settlement(AwaitingCustomer, InDevelopment, t, twelve).unwrap();
+        assert_eq!((m.entry, m.available), (Entry::Release, 300));
+        assert!(settlement(AwaitingCustomer, InDevelopment, t, t).is_none());
+        assert!(WorkMove::Validate.check(Delivered).is_ok());
+        assert!(WorkMove::Validate.check(Accepted).is_err());
+        assert!(WorkMove::Cancel.check(Rejected).is_err());
+        assert_eq!(WorkMove::RejectDelivery.to(), InDevelopment);
+    }
+
+    #[test]
+    fn a_decision_on_a_change_during_development_resumes_it() {
+        let accept = Decision::Accept { version: 2 };
+        assert_eq!(accept.to(false), ChangeState::Accepted);
+        assert_eq!(accept.to(true), ChangeState::InDevelopment);
+        let reject = Decision::Reject {
+            version: 2,
+            reason: None,
+        };
+        assert_eq!(reject.to(true), ChangeState::InDevelopment);
+        assert!(ChangeState::InDevelopment.takes_estimate());
+        assert!(!ChangeState::InDevelopment.takes_sizing());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod birthdays;
 pub mod broadcasts;
 pub mod calendar;
 pub mod card;
+pub mod change_delivery;
 pub mod change_requests;
 pub mod channels;
 pub mod chart;

@@ -96,6 +96,26 @@ fn texts(kind: &str) -> Texts {
             ("Happy birthday!", "Hello {{name}}, the whole VIP team wishes you a happy birthday. As a {{tier}} member, here is your gift: {{benefit}}.", None),
             ("生日快乐！", "{{name}}您好：VIP团队全体成员祝您生日快乐！作为{{tier}}会员，您将获得：{{benefit}}。", None),
         ],
+        "change.estimate_ready" => [
+            ("Presupuesto de su evolutivo {{ticket_id}}", "Hola {{name}}: el presupuesto (versión {{version}}) de su petición {{ticket_id}} está listo: {{total}} T-Points. Puede aceptarlo, rechazarlo o pedir cambios desde su portal o respondiendo al ticket.", None),
+            ("Estimate for your change request {{ticket_id}}", "Hello {{name}}, the estimate (version {{version}}) for your request {{ticket_id}} is ready: {{total}} T-Points. You can accept it, reject it or ask for changes from your portal or by replying to the ticket.", None),
+            ("您的变更请求 {{ticket_id}} 的报价", "{{name}}您好：您的请求 {{ticket_id}} 的报价（第 {{version}} 版）已完成：{{total}} T-Points。您可以在会员门户或回复工单来接受、拒绝或要求修改。", None),
+        ],
+        "change.paid_estimate" => [
+            ("Sus próximos presupuestos tienen coste", "Hola {{name}}: como varios presupuestos anteriores no se ejecutaron sin motivo, el presupuesto de su petición {{ticket_id}} tendrá un coste de {{fee}} T-Points.", None),
+            ("Your next estimates are charged", "Hello {{name}}, since several earlier estimates were turned down without a reason, the estimate for your request {{ticket_id}} costs {{fee}} T-Points.", None),
+            ("您的后续报价将收费", "{{name}}您好：由于之前多次无理由拒绝报价，您的请求 {{ticket_id}} 的报价将收取 {{fee}} T-Points。", None),
+        ],
+        "change.progress" => [
+            ("Seguimiento de su evolutivo {{ticket_id}}", "Hola {{name}}: el desarrollo de su petición {{ticket_id}} avanza según lo previsto. La fecha de entrega estimada se mantiene: {{deliver_on}}.", None),
+            ("Progress on your change request {{ticket_id}}", "Hello {{name}}, the development of your request {{ticket_id}} is on track. The estimated delivery date holds: {{deliver_on}}.", None),
+            ("您的变更请求 {{ticket_id}} 进展", "{{name}}您好：您的请求 {{ticket_id}} 的开发按计划进行，预计交付日期不变：{{deliver_on}}。", None),
+        ],
+        "change.date_moved" => [
+            ("Cambio de fechas de su evolutivo {{ticket_id}}", "Hola {{name}}: las fechas de su petición {{ticket_id}} han cambiado. Inicio: {{start_on}} (antes {{was_start_on}}); entrega: {{deliver_on}} (antes {{was_deliver_on}}). Motivo: {{reason}}.", None),
+            ("New dates for your change request {{ticket_id}}", "Hello {{name}}, the dates of your request {{ticket_id}} have changed. Start: {{start_on}} (was {{was_start_on}}); delivery: {{deliver_on}} (was {{was_deliver_on}}). Reason: {{reason}}.", None),
+            ("您的变更请求 {{ticket_id}} 日期变更", "{{name}}您好：您的请求 {{ticket_id}} 的日期已变更。开始：{{start_on}}（原 {{was_start_on}}）；交付：{{deliver_on}}（原 {{was_deliver_on}}）。原因：{{reason}}。", None),
+        ],
         "application.already_on_file" => [
             ("Ya tenemos sus datos", "Hola {{name}}: alguien ha solicitado el programa VIP con sus datos de contacto ({{applied_at}}). Ya es cliente; si no fue usted, ignore este mensaje.", None),
             ("We already have your details", "Hello {{name}}, someone applied to the VIP programme with your contact details ({{applied_at}}). You are already a customer; if it was not you, please ignore this message.", None),

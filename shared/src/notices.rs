@@ -196,6 +196,37 @@ pub const KINDS: &[KindSpec] = &[
         about: "happy birthday, with the tier's birthday benefit",
     },
     KindSpec {
+        kind: "change.estimate_ready",
+        fields: &["ticket_id", "version", "total"],
+        sms: false,
+        about: "a change request's estimate awaits the customer's decision",
+    },
+    KindSpec {
+        kind: "change.paid_estimate",
+        fields: &["ticket_id", "fee"],
+        sms: false,
+        about: "on the paid-estimates list: the next estimate costs T-Points",
+    },
+    KindSpec {
+        kind: "change.progress",
+        fields: &["ticket_id", "deliver_on", "due_at"],
+        sms: false,
+        about: "progress of a change request in development: the delivery date holds",
+    },
+    KindSpec {
+        kind: "change.date_moved",
+        fields: &[
+            "ticket_id",
+            "start_on",
+            "deliver_on",
+            "was_start_on",
+            "was_deliver_on",
+            "reason",
+        ],
+        sms: false,
+        about: "a change request's planned dates moved, and why",
+    },
+    KindSpec {
         kind: "application.already_on_file",
         fields: &["applied_at"],
         sms: false,
@@ -575,8 +606,9 @@ mod tests {
             ..template("onboarding.approved", "Su caso {{case_id}} {{ secret }}")
         };
         t.templates.push(template("nobody.knows", "x"));
+        let last = format!("templates[{}].kind", t.templates.len() - 1);
         let e = t.validate().unwrap_err();
-        assert_eq!(e.fields(), vec!["templates[0].body", "templates[54].kind"]);
+        assert_eq!(e.fields(), vec!["templates[0].body", last.as_str()]);
         let message = &e.as_slice()[0].message;
         assert!(
             message.contains("unknown placeholder `{{secret}}`"),

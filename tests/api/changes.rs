@@ -3,8 +3,65 @@
 //! review, the customer's decision, validation and cancellation, the
 //! paid-estimates list, and acceptances that race.
 
+use chrono::{Datelike, NaiveDate};
 use e2e::{boot, call, call_with, fields, json, member_token, problem, store_customer, Host};
 use serde_json::{json, Value};
+
+fn member_post(host: &Host, token: &str, ticket: i64, what: &str, body: Value) -> e2e::Response {
+    call_with(
+        host,
+        None,
+        "POST",
+        &format!("/api/v1/me/change-requests/{ticket}/{what}"),
+        Some(&body),
+        &[("authorization", token)],
+    )
+}
+
+/// A staff move on accepted work (`development`, `delivery`, `cancellation`).
+fn work(host: &Host, ticket: i64, what: &str) -> e2e::Response {
+    call(
+        host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/change-requests/{ticket}/{what}"),
+        Some(&json!({})),
+    )
+}
+
+fn days(n: i64) -> chrono::Duration {
+    chrono::Duration::days(n)
+}
+
+/// The Monday `weeks` weeks after this week's.
+fn monday_in(weeks: i64) -> NaiveDate {
+    let today = chrono::Utc::now().date_naive();
+    today - days(i64::from(today.weekday().num_days_from_monday())) + days(7 * weeks)
+}
+
+fn plan(
+    host: &Host,
+    ticket: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+    who: &[(&str, u32)],
+    reason: Option<&str>,
+) -> e2e::Response {
+    let assignments: Vec<Value> = who
+        .iter()
+        .map(|(t, h)| json!({"technician": t, "hours": h}))
+        .collect();
+    call(
+        host,
+        Some("staff"),
+        "PUT",
+        &format!("/api/v1/change-requests/{ticket}/plan"),
+        Some(
+            &json!({"start_on": start.to_string(), "deliver_on": end.to_string(),
+                     "assignments": assignments, "reason": reason}),
+        ),
+    )
+}
 
 fn open_change(host: &Host, customer: &str, subject: &str) -> i64 {
     let r = call(
@@ -268,6 +325,24 @@ fn a_change_request_goes_from_intake_to_spent_tpoints() {
         .unwrap()
         .iter()
         .any(|m| m["reason"] == "Too dear"));
+    // Validation waits for the delivery; development waits for a plan.
+    problem(
+        &member_post(&host, &token, t, "validation", json!({})),
+        409,
+        "change-request-state",
+    );
+    problem(&work(&host, t, "development"), 409, "plan-needed");
+    let r = plan(
+        &host,
+        t,
+        monday_in(2),
+        monday_in(2) + days(4),
+        &[("ana", 10)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(work(&host, t, "development").status, 200);
+    assert_eq!(work(&host, t, "delivery").status, 200);
     let r = call_with(
         &host,
         None,
@@ -565,4 +640,209 @@ fn concurrent_acceptances_reserve_once_and_never_overdraw() {
         )
         .unwrap();
     assert_eq!(reserves, 1);
+}
+
+fn hours(host: &Host, ticket: i64, who: &str, h: f64) -> e2e::Response {
+    let today = chrono::Utc::now().date_naive() - days(1);
+    call(
+        host,
+        Some("staff"),
+        "POST",
+        &format!("/api/v1/change-requests/{ticket}/hours"),
+        Some(&json!({"technician": who, "hours": h, "worked_on": today.to_string()})),
+    )
+}
+
+fn progress_run(host: &Host, as_of: &str) -> Value {
+    let r = call(
+        host,
+        Some("scheduler"),
+        "POST",
+        &format!(
+            "/api/v1/change-requests/progress-runs?as_of={}",
+            as_of.replace('+', "%2B")
+        ),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    json(&r)
+}
+
+fn view(host: &Host, ticket: i64) -> Value {
+    let r = call(
+        host,
+        Some("staff"),
+        "GET",
+        &format!("/api/v1/change-requests/{ticket}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    json(&r)
+}
+
+#[test]
+fn delivery_is_planned_within_the_teams_load_booked_and_followed_up() {
+    let (app, host) = boot();
+    store_customer(&host, "EVO-6", "gold", false);
+    buy(&host, "EVO-6", 40, "pack-evo-6");
+    let t = estimated(&host, "EVO-6", "Checkout tweak", 10);
+    let accept = |t: i64, v: u32| decide(&host, t, json!({"decision": "accept", "version": v}));
+    assert_eq!(accept(t, 1).status, 200);
+    // No hours before development.
+    problem(&hours(&host, t, "bo", 1.0), 409, "change-request-state");
+
+    // Another request takes ana 4 h a day that week; 60 % of her 8 h is 4.8 h.
+    let other = estimated(&host, "EVO-6", "Other change", 10);
+    assert_eq!(accept(other, 1).status, 200);
+    let mon = monday_in(2);
+    assert_eq!(
+        plan(&host, other, mon, mon + days(4), &[("ana", 20)], None).status,
+        200
+    );
+    let p = problem(
+        &plan(&host, t, mon, mon + days(4), &[("ana", 5)], None),
+        409,
+        "team-overloaded",
+    );
+    assert_eq!(
+        (
+            p["technician"].clone(),
+            p["booked_minutes"].clone(),
+            p["adding_minutes"].clone(),
+            p["limit_minutes"].clone()
+        ),
+        (json!("ana"), json!(240), json!(60), json!(288)),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("60 %"), "{p}");
+    assert_eq!(
+        plan(&host, t, mon, mon + days(4), &[("bo", 10)], None).status,
+        200
+    );
+
+    // Moving a date needs a reason, and the customer is told at once.
+    let p = problem(
+        &plan(&host, t, mon, mon + days(7), &[("bo", 10)], None),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["reason"]);
+    let r = plan(
+        &host,
+        t,
+        mon,
+        mon + days(7),
+        &[("bo", 10)],
+        Some("Waiting for the payment provider's keys"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let moved: Vec<String> = {
+        let db = app.database();
+        let mut q = db
+            .prepare("SELECT payload FROM notice_outbox WHERE kind = 'change.date_moved' AND customer_id = 'EVO-6'")
+            .unwrap();
+        q.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert!(
+        moved[0].contains("payment provider") && moved[0].contains(&(mon + days(7)).to_string()),
+        "{moved:?}"
+    );
+
+    // In development: hours booked, with warnings at 80 % and 100 % of the estimate.
+    assert_eq!(work(&host, t, "development").status, 200);
+    let used = |r: e2e::Response| {
+        assert_eq!(r.status, 201, "{}", r.body);
+        let h = json(&r)["hours"].clone();
+        (
+            h["used_percent"].as_u64().unwrap(),
+            h["warnings"].as_array().unwrap().len(),
+        )
+    };
+    assert_eq!(used(hours(&host, t, "bo", 7.0)), (70, 0));
+    assert_eq!(used(hours(&host, t, "bo", 1.0)), (80, 1));
+    assert_eq!(used(hours(&host, t, "bo", 2.5)), (105, 2));
+    assert_eq!(
+        fields(&problem(
+            &hours(&host, t, "bo", 0.1),
+            400,
+            "validation-error"
+        )),
+        ["hours"]
+    );
+
+    // A progress notice every 72 hours in development, as of, exactly once.
+    // Development began ten days ago (the clock is the database's: moved back, not waited for).
+    let started = chrono::Utc::now() - days(10);
+    app.database()
+        .execute(
+            "UPDATE change_requests SET started_at = ? WHERE ticket_id = ?",
+            rusqlite::params![started.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), t],
+        )
+        .unwrap();
+    let at = |h: i64| {
+        (started + chrono::Duration::hours(h))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    assert_eq!(progress_run(&host, &at(71))["queued"], 0);
+    assert_eq!(progress_run(&host, &at(72))["queued"], 1);
+    assert_eq!(progress_run(&host, &at(100))["queued"], 0);
+    assert_eq!(progress_run(&host, &at(150))["queued"], 1);
+    let progress: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM notice_outbox WHERE kind = 'change.progress' AND json_extract(payload, '$.ticket_id') = ?",
+            [t],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(progress, 2);
+
+    // A change asked during development re-opens the estimate; accepting holds only the difference.
+    let r = estimate(
+        &host,
+        "staff",
+        t,
+        json!({"tasks": [{"title": "Checkout tweak and coupon", "programming": 13}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(json(&r)["state"], "awaiting_customer");
+    problem(&hours(&host, t, "bo", 1.0), 409, "change-request-state");
+    let r = accept(t, 2);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["state"], "in_development");
+    assert_eq!(
+        balance(&host, "EVO-6"),
+        json!({"available": 17, "reserved": 23, "spent": 0, "bought": 40})
+    );
+
+    // A delivered change the customer rejects goes back to development; validation spends what is held.
+    assert_eq!(work(&host, t, "delivery").status, 200);
+    let token = format!("Bearer {}", member_token(&host, "EVO-6").unwrap());
+    let p = problem(
+        &member_post(&host, &token, t, "delivery-rejection", json!({})),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["reason"]);
+    let r = member_post(
+        &host,
+        &token,
+        t,
+        "delivery-rejection",
+        json!({"reason": "The coupon field is missing on mobile"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["state"], "in_development");
+    assert_eq!(work(&host, t, "delivery").status, 200);
+    let r = member_post(&host, &token, t, "validation", json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        balance(&host, "EVO-6"),
+        json!({"available": 17, "reserved": 10, "spent": 13, "bought": 40})
+    );
 }

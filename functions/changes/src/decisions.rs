@@ -1,5 +1,7 @@
-//! The customer's decision on an estimate (002 §10.2.1 q–u) and the close of
-//! accepted work: accepting reserves the total, validating spends it,
+//! The customer's decision on an estimate (002 §10.2.1 q–u) and the moves of
+//! accepted work (002 §10.2.2–10.2.3): start, delivery, a rejected delivery,
+//! validation, cancellation. Accepting reserves the total (a re-opened
+//! estimate only the difference), validating spends what is held,
 //! cancelling releases it (`vip_domain::change_requests::settlement`). Each
 //! is one guarded statement, so a repeated or concurrent acceptance reserves
 //! once and the others get 409.
@@ -8,12 +10,13 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::change_requests::{
-    check_closing, check_decision, settlement, ChangeState, Decision, Refusal,
+    check_decision, needed, settlement, ChangeState, Decision, Refusal, WorkMove,
 };
 use vip_domain::tpoints::{Shortfall, TPoints};
 use vip_kit::body::read_json;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
+use vip_store::change_delivery;
 use vip_store::change_requests::{self as store, ChangeRequest, Move};
 
 use crate::view;
@@ -75,12 +78,17 @@ fn apply(
     recheck: impl Fn(&ChangeRequest) -> Result<(), Refusal>,
 ) -> Result<Response, Problem> {
     let total = cr.total.unwrap_or(TPoints::ZERO);
-    let needs = (to == ChangeState::Accepted).then_some(total);
-    if let Some(n) = needs {
-        vip_store::tpoints::balance(db, &cr.customer_id)?
-            .hold(n)
-            .map_err(|s| short(s, "accepting this estimate"))?;
-    }
+    let held = store::held(db, cr.ticket_id)?;
+    let needs = needed(cr.state, to, total, held);
+    let hold = |db: &Db| -> Result<(), Problem> {
+        match needs {
+            Some(n) => vip_store::tpoints::balance(db, &cr.customer_id)?
+                .hold(n)
+                .map_err(|s| short(s, "accepting this estimate")),
+            None => Ok(()),
+        }
+    };
+    hold(db)?;
     let moved = store::apply(
         db,
         &Move {
@@ -88,9 +96,10 @@ fn apply(
             from: cr.state,
             version: cr.version,
             to,
-            settlement: settlement(to, total),
+            settlement: settlement(cr.state, to, total, held),
             needs,
             reason,
+            starts: cr.state == ChangeState::Accepted && to == ChangeState::InDevelopment,
             at: ctx.now,
             by: &ctx.actor(),
         },
@@ -98,11 +107,7 @@ fn apply(
     let now = view::found(db, cr.ticket_id)?;
     if !moved {
         recheck(&now).map_err(refused)?;
-        if let Some(n) = needs {
-            vip_store::tpoints::balance(db, &cr.customer_id)?
-                .hold(n)
-                .map_err(|s| short(s, "accepting this estimate"))?;
-        }
+        hold(db)?;
         return Err(not_now(now.state, "this move (another came first)"));
     }
     Ok(vip_kit::json(200, &view::of(db, ctx, &now)?))
@@ -113,7 +118,8 @@ fn apply(
 /// `{decision: accept|reject|renegotiate, version, reason?}`. Accepting
 /// needs the total available (409 `insufficient-tpoints` with the balance
 /// and the shortfall); a rejection without a reason counts towards the
-/// paid-estimates list; the reason is internal.
+/// paid-estimates list; the reason is internal. A decision on a change asked
+/// during development resumes the development.
 pub fn decide(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let ticket = ctx.id_param("ticket", "ticket")?;
     let decision: Decision = read_json(ctx.req)?;
@@ -122,44 +128,84 @@ pub fn decide(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let cr = view::found(&db, ticket)?;
     let given = decision.version();
     check_decision(cr.state, cr.version, given).map_err(refused)?;
-    apply(ctx, &db, &cr, decision.to(), reason.as_deref(), |now| {
+    let to = decision.to(cr.started_at.is_some());
+    apply(ctx, &db, &cr, to, reason.as_deref(), |now| {
         check_decision(now.state, now.version, given)
     })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Closing {
+struct Note {
     reason: Option<String>,
 }
 
-fn close(ctx: &mut Ctx<'_>, to: ChangeState) -> Result<Response, Problem> {
+/// The team's or the customer's move on accepted work, with an optional
+/// reason (required to reject a delivery).
+fn work(ctx: &mut Ctx<'_>, step: WorkMove) -> Result<Response, Problem> {
     let ticket = ctx.id_param("ticket", "ticket")?;
-    let body: Closing = read_json(ctx.req)?;
+    let body: Note = read_json(ctx.req)?;
     let reason = body
         .reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
-        return Err(Problem::field("reason", "at most 2000 characters"));
+    match &reason {
+        Some(r) if r.chars().count() > 2000 => {
+            return Err(Problem::field("reason", "at most 2000 characters"))
+        }
+        None if step == WorkMove::RejectDelivery => {
+            return Err(Problem::field(
+                "reason",
+                "say what is wrong with the delivered work",
+            ))
+        }
+        _ => {}
     }
     let db = Db::open()?;
     let cr = view::found(&db, ticket)?;
-    check_closing(cr.state, to).map_err(refused)?;
-    apply(ctx, &db, &cr, to, reason.as_deref(), |now| {
-        check_closing(now.state, to)
+    step.check(cr.state).map_err(refused)?;
+    if step == WorkMove::Start && change_delivery::plan_of(&db, ticket)?.is_none() {
+        return Err(Problem::conflict(
+            "plan-needed",
+            "Plan the work first",
+            format!(
+                "give the dates and technicians first: PUT /api/v1/change-requests/{ticket}/plan"
+            ),
+        ));
+    }
+    apply(ctx, &db, &cr, step.to(), reason.as_deref(), |now| {
+        step.check(now.state)
     })
+}
+
+/// `POST /api/v1/change-requests/{ticket}/development` (staff): planned
+/// work begins; hours may be booked and progress notices fall due.
+pub fn start(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    work(ctx, WorkMove::Start)
+}
+
+/// `POST /api/v1/change-requests/{ticket}/delivery` `{reason?}` (staff):
+/// the work is delivered for the customer's validation.
+pub fn deliver(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    work(ctx, WorkMove::Deliver)
+}
+
+/// `POST /api/v1/change-requests/{ticket}/delivery-rejection` and the
+/// member's: `{reason}`; the delivered work goes back to development, to be
+/// fixed at no extra cost.
+pub fn reject_delivery(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    work(ctx, WorkMove::RejectDelivery)
 }
 
 /// `POST /api/v1/change-requests/{ticket}/validation` and the member's
 /// `POST /api/v1/me/change-requests/{ticket}/validation` `{reason?}`: the
 /// customer validates the delivered work; the reserved points are spent.
 pub fn validate(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    close(ctx, ChangeState::Validated)
+    work(ctx, WorkMove::Validate)
 }
 
 /// `POST /api/v1/change-requests/{ticket}/cancellation` `{reason?}` (staff):
 /// accepted work is withdrawn; the reserved points are released.
 pub fn cancel(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
-    close(ctx, ChangeState::Cancelled)
+    work(ctx, WorkMove::Cancel)
 }

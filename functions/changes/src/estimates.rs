@@ -41,8 +41,10 @@ fn change_ticket(db: &Db, ticket: i64) -> Result<String, Problem> {
     }
 }
 
-/// What the estimator tells the customer before estimating.
+/// What the estimator tells the customer before estimating; on the
+/// paid-estimates list, the customer is also told by notice, once.
 fn warnings(
+    ctx: &Ctx<'_>,
     db: &Db,
     program: &ChangeProgram,
     customer: &str,
@@ -50,6 +52,10 @@ fn warnings(
 ) -> Result<serde_json::Value, Problem> {
     let awaiting = store::awaiting_decision(db, customer, ticket)?;
     let unjustified = store::unjustified_rejections(db, customer)?;
+    let fee = estimate_fee(program, unjustified);
+    if fee > TPoints::ZERO {
+        store::tell_paid_estimate(db, customer, ticket, fee, ctx.now)?;
+    }
     serde_json::to_value(before_estimating(program, &awaiting, unjustified))
         .map_err(Problem::internal)
 }
@@ -101,7 +107,7 @@ pub fn size(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     );
     body.insert(
         "warnings".into(),
-        warnings(&db, &program, &customer, ticket)?,
+        warnings(ctx, &db, &program, &customer, ticket)?,
     );
     Ok(vip_kit::json(200, &body))
 }
@@ -122,7 +128,7 @@ pub fn estimate(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     if !cr.state.takes_estimate() {
         return Err(not_now(cr.state, "a new estimate"));
     }
-    let warnings = warnings(&db, &program, &cr.customer_id, ticket)?;
+    let warnings = warnings(ctx, &db, &program, &cr.customer_id, ticket)?;
     let unjustified = store::unjustified_rejections(&db, &cr.customer_id)?;
     let fee = if cr.version == 0 {
         estimate_fee(&program, unjustified)

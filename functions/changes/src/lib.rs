@@ -3,11 +3,14 @@
 //! estimate each change request (a second reviewer for advanced ones); the
 //! customer, through a member token or staff on their behalf, accepts
 //! (the points are reserved), rejects or renegotiates; validation spends the
-//! points and cancellation releases them. (No `forbid(unsafe_code)`:
+//! points and cancellation releases them. Accepted work is planned (within
+//! the team's load), developed with hours booked against the estimate, and
+//! delivered; the cron entry sends the progress notices every 72 hours. (No `forbid(unsafe_code)`:
 //! spin-sdk's export macro emits the component's `unsafe` ABI glue; this
 //! crate's own code has none.)
 
 mod decisions;
+mod delivery;
 mod estimates;
 mod tpoints;
 mod view;
@@ -36,12 +39,29 @@ const HANDLERS: &[Binding] = &[
     (&api::POST_CHANGE_REQUEST_VALIDATION, decisions::validate),
     (&api::POST_ME_CHANGE_REQUEST_VALIDATION, decisions::validate),
     (&api::POST_CHANGE_REQUEST_CANCELLATION, decisions::cancel),
+    (&api::PUT_CHANGE_REQUEST_PLAN, delivery::plan),
+    (&api::POST_CHANGE_REQUEST_DEVELOPMENT, decisions::start),
+    (&api::POST_CHANGE_REQUEST_HOURS, delivery::book),
+    (&api::POST_CHANGE_REQUEST_DELIVERY, decisions::deliver),
+    (
+        &api::POST_CHANGE_REQUEST_DELIVERY_REJECTION,
+        decisions::reject_delivery,
+    ),
+    (
+        &api::POST_ME_CHANGE_REQUEST_DELIVERY_REJECTION,
+        decisions::reject_delivery,
+    ),
+    (&api::POST_CHANGE_REQUEST_PROGRESS_RUNS, delivery::progress),
 ];
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> impl IntoResponse {
     vip_kit::serve(req, "changes", HANDLERS, vip_store::ownership::owner_of).await
 }
+
+vip_kit::cron_component!(HANDLERS, |event| {
+    event.call(&api::POST_CHANGE_REQUEST_PROGRESS_RUNS, "")
+});
 
 #[cfg(test)]
 mod tests {

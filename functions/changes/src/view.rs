@@ -1,12 +1,16 @@
 //! A change request as shown: its state, every estimate version with its
-//! lines, its moves and the customer's T-Points. The customer's side sees
+//! lines, its moves, its plan, the hours used against the estimate and the
+//! customer's T-Points. The customer's side sees
 //! neither the internal reasons nor who in the team did what.
 
 use serde_json::{json, Map, Value};
 use spin_sdk::http::Response;
+use vip_domain::change_delivery::usage;
+use vip_domain::tpoints::TPoints;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
-use vip_store::change_requests::{self as store, ChangeRequest};
+use vip_store::change_delivery;
+use vip_store::change_requests::{self as store, ChangeRequest, PROGRAM};
 
 /// Ticket `ticket`'s change request, or 404 naming what is missing.
 pub fn found(db: &Db, ticket: i64) -> Result<ChangeRequest, Problem> {
@@ -64,6 +68,13 @@ pub fn of(db: &Db, ctx: &Ctx<'_>, cr: &ChangeRequest) -> Result<Map<String, Valu
         "estimates": estimates,
         "moves": moves,
         "tpoints": vip_store::tpoints::balance(db, &cr.customer_id)?,
+        "started_at": cr.started_at.map(vip_kit::db::timestamp_text),
+        "plan": change_delivery::plan_of(db, cr.ticket_id)?,
+        "hours": usage(
+            &PROGRAM.load(db, ctx.now)?.document.delivery,
+            cr.total.unwrap_or(TPoints::ZERO),
+            change_delivery::booked_minutes(db, cr.ticket_id)?,
+        ),
     });
     match view {
         Value::Object(map) => Ok(map),

@@ -57,8 +57,8 @@ pub const EFFECTS: &[Effect] = &[
         trigger: "change_request_moved",
         table: "change_requests",
         on: "UPDATE OF state",
-        writes: &["audit_events", "change_request_moves", "tpoint_ledger"],
-        does: "records the move with its reason, applies its T-Points settlement and audits it",
+        writes: &["audit_events", "change_request_moves", "notice_outbox", "tpoint_ledger"],
+        does: "records the move with its reason, applies its T-Points settlement, audits it and tells the customer an estimate awaits them",
     },
 ];
 
@@ -81,6 +81,8 @@ pub struct ChangeRequest {
     pub state: ChangeState,
     pub version: u32,
     pub total: Option<TPoints>,
+    /// When development began, if it has.
+    pub started_at: Option<DateTime<Utc>>,
     pub sized_at: String,
     pub updated_at: String,
 }
@@ -106,7 +108,7 @@ pub fn ticket(db: &Db, id: i64) -> Result<Option<(String, String)>, Problem> {
 /// The change request of ticket `id`, once sized.
 pub fn find(db: &Db, id: i64) -> Result<Option<ChangeRequest>, Problem> {
     db.one(
-        "SELECT ticket_id, customer_id, category, rough_points, state, version, total, sized_at, updated_at
+        "SELECT ticket_id, customer_id, category, rough_points, state, version, total, started_at, sized_at, updated_at
          FROM change_requests WHERE ticket_id = ?",
         &[Value::Integer(id)],
         |row| {
@@ -118,6 +120,7 @@ pub fn find(db: &Db, id: i64) -> Result<Option<ChangeRequest>, Problem> {
                 state: row.parse("state")?,
                 version: version(&row)?,
                 total: row.opt_int("total")?.and_then(TPoints::from_hundredths),
+                started_at: row.opt_time("started_at")?,
                 sized_at: row.text("sized_at")?,
                 updated_at: row.text("updated_at")?,
             })
@@ -197,7 +200,7 @@ pub struct NewEstimate<'a> {
 }
 
 /// Writes version `version` if the request is still at `version - 1` in a
-/// state that takes an estimate and, for a fee, the customer has the points
+/// state that takes an estimate (`ChangeState::takes_estimate`) and, for a fee, the customer has the points
 /// (fires `change_estimate_made`); whether it was written.
 pub fn add_estimate(db: &Db, e: &NewEstimate<'_>) -> Result<bool, Problem> {
     Ok(db
@@ -207,7 +210,7 @@ pub fn add_estimate(db: &Db, e: &NewEstimate<'_>) -> Result<bool, Problem> {
                     opens_as, made_at, made_by)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
                  WHERE EXISTS (SELECT 1 FROM change_requests WHERE ticket_id = ?1 AND version = ?2 - 1
-                                 AND state IN ('sizing', 'in_review', 'awaiting_customer', 'renegotiating'))
+                                 AND state IN ('sizing', 'in_review', 'awaiting_customer', 'renegotiating', 'in_development'))
                    AND (?8 = 0 OR {} >= ?8)
                  ON CONFLICT (ticket_id, version) DO NOTHING
                  RETURNING version",
@@ -307,8 +310,20 @@ pub struct Move<'a> {
     /// Points that must be available for the move (an acceptance's total).
     pub needs: Option<TPoints>,
     pub reason: Option<&'a str>,
+    /// The move starts development (`started_at` is set).
+    pub starts: bool,
     pub at: DateTime<Utc>,
     pub by: &'a str,
+}
+
+/// What ticket `id`'s request holds of its customer's T-Points now.
+pub fn held(db: &Db, id: i64) -> Result<TPoints, Problem> {
+    db.one(
+        "SELECT COALESCE(SUM(reserved), 0) AS held FROM tpoint_ledger WHERE ticket_id = ?",
+        &[Value::Integer(id)],
+        |row| points(&row, "held"),
+    )
+    .map(Option::unwrap_or_default)
 }
 
 /// Applies the move if the request is still in `from` at `version` and the
@@ -320,7 +335,8 @@ pub fn apply(db: &Db, m: &Move<'_>) -> Result<bool, Problem> {
             &format!(
                 "UPDATE change_requests
                     SET state = ?4, reason = ?5, settle_entry = ?6, settle_available = ?7, settle_reserved = ?8,
-                        updated_at = ?9, updated_by = ?10
+                        updated_at = ?9, updated_by = ?10,
+                        started_at = CASE WHEN ?12 THEN ?9 ELSE started_at END
                   WHERE ticket_id = ?1 AND state = ?2 AND version = ?3
                     AND (?11 IS NULL OR {} >= ?11)
                   RETURNING ticket_id",
@@ -338,6 +354,7 @@ pub fn apply(db: &Db, m: &Move<'_>) -> Result<bool, Problem> {
                 timestamp(m.at),
                 Value::Text(m.by.into()),
                 m.needs.map_or(Value::Null, |n| Value::Integer(n.hundredths())),
+                Value::Integer(i64::from(m.starts)),
             ],
             |_| Ok(()),
         )?
@@ -372,4 +389,28 @@ pub fn moves(db: &Db, id: i64) -> Result<Vec<MoveRow>, Problem> {
             })
         },
     )
+}
+
+/// Tells the customer, once per request, that its estimate will cost `fee`
+/// (the paid-estimates list, 002 §10.2.1 u): before it is made.
+pub fn tell_paid_estimate(
+    db: &Db,
+    customer: &str,
+    ticket: i64,
+    fee: TPoints,
+    at: DateTime<Utc>,
+) -> Result<(), Problem> {
+    db.exec(
+        "INSERT INTO notice_outbox (id, kind, customer_id, payload, created_at)
+         VALUES (?1, 'change.paid_estimate', ?2, json_object('ticket_id', ?3, 'fee', ?4 / 100.0), ?5)
+         ON CONFLICT (id) DO NOTHING",
+        &[
+            Value::Text(format!("change-paid-{ticket}")),
+            Value::Text(customer.into()),
+            Value::Integer(ticket),
+            Value::Integer(fee.hundredths()),
+            timestamp(at),
+        ],
+    )?;
+    Ok(())
 }

@@ -30,6 +30,7 @@ pub fn all() -> Vec<Effect> {
         crate::conversation::EFFECTS,
         crate::tpoints::EFFECTS,
         crate::change_requests::EFFECTS,
+        crate::change_delivery::EFFECTS,
         crate::provider_waits::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,

@@ -10,6 +10,7 @@ pub mod birthdays;
 pub mod broadcasts;
 pub mod calendars;
 pub mod cards;
+pub mod change_delivery;
 pub mod change_requests;
 pub mod collections;
 pub mod consents;
