@@ -1,4 +1,4 @@
--- Change requests (EVO) paid in T-Points (issue 21; docs/domain.md §8).
+-- Change requests (EVO) paid in T-Points (issue 21; docs/domain.md §10).
 -- Idempotent for real Spin, which re-runs every file on each start.
 
 -- Packs of T-Points a customer bought (seed 002 §12). Amounts in hundredths
@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS tpoint_ledger (
   pack_id     INTEGER,
   ticket_id   INTEGER,
   version     INTEGER,
+  training_id INTEGER,
   at          TEXT NOT NULL,
   actor       TEXT NOT NULL
 );
@@ -252,4 +253,43 @@ CREATE TRIGGER IF NOT EXISTS change_progress_noticed AFTER INSERT ON change_prog
           json_object('ticket_id', NEW.ticket_id, 'deliver_on', NEW.deliver_on, 'due_at', NEW.due_at),
           NEW.sent_at)
   ON CONFLICT (id) DO NOTHING;
+END;
+
+-- Training (FOR, 002 §10.3): the request as written up, its budget
+-- (JSON of vip_domain::training::Budget), the sessions planned, the
+-- materials delivered at closing. A move carries its T-Points settlement,
+-- which the move's trigger applies with the audit row.
+CREATE TABLE IF NOT EXISTS trainings (
+  id               INTEGER PRIMARY KEY,
+  customer_id      TEXT NOT NULL,
+  request          TEXT NOT NULL,
+  budget           TEXT NOT NULL,
+  total            INTEGER NOT NULL CHECK (total >= 0),
+  state            TEXT NOT NULL CHECK (state IN ('budgeted', 'approved', 'planned', 'closed', 'rejected', 'cancelled')),
+  sessions         TEXT,
+  materials        TEXT,
+  reason           TEXT,
+  settle_entry     TEXT,
+  settle_available INTEGER,
+  settle_reserved  INTEGER,
+  created_at       TEXT NOT NULL,
+  created_by       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  updated_by       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trainings_by_customer ON trainings (customer_id, id);
+
+CREATE TRIGGER IF NOT EXISTS training_budgeted AFTER INSERT ON trainings BEGIN
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.created_at, NEW.created_by, 'training.budgeted', 'customer', NEW.customer_id, NULL,
+          json_object('training', NEW.id, 'total', NEW.total / 100.0));
+END;
+
+CREATE TRIGGER IF NOT EXISTS training_moved AFTER UPDATE OF state, sessions ON trainings BEGIN
+  INSERT INTO tpoint_ledger (customer_id, entry, available, reserved, training_id, at, actor)
+  SELECT NEW.customer_id, NEW.settle_entry, NEW.settle_available, NEW.settle_reserved, NEW.id, NEW.updated_at, NEW.updated_by
+  WHERE NEW.settle_entry IS NOT NULL AND OLD.state IS NOT NEW.state;
+  INSERT INTO audit_events (at, actor, action, entity_type, entity_id, reason, details)
+  VALUES (NEW.updated_at, NEW.updated_by, 'training.' || NEW.state, 'customer', NEW.customer_id, NEW.reason,
+          json_object('training', NEW.id, 'from', OLD.state, 'total', NEW.total / 100.0, 'entry', NEW.settle_entry));
 END;

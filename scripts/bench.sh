@@ -12,6 +12,8 @@
 #   scripts/bench.sh suspension [N] one suspension run: N orders, N provisioning calls, N notices (default 10000), its rerun
 #   scripts/bench.sh notices [N] member notices a second (1 and 8 concurrent runs); a broadcast to N members
 #                                (default 100000) at BENCH_RATE emails a second (default 500), other notices' delay
+#   scripts/bench.sh changes [N]  N change-request estimates natively (default 200000); the acceptance endpoint's
+#                                p50/p99 at 1 and 8 connections (tmpfs and disk)
 #   scripts/bench.sh reports [N] [--browser] each report's p50/p99 over 20 calls: N members (default 100000), 1M ledger
 #                                rows, 100k tickets, 12 months of invoices; --browser: the dashboard's first load in chromium
 #   scripts/bench.sh kv           key-value get and set: SQLite (tmpfs, disk) vs Redis
@@ -37,6 +39,8 @@ case "${1:-host}" in
   dunning) exec python3 bench/dunning_bench.py "${@:2}" ;;
   suspension) exec python3 bench/suspension_bench.py "${@:2}" ;;
   notices) exec python3 bench/notices_bench.py "${@:2}" ;;
+  changes) cargo run --release --locked -q -p vip-domain --example estimate_bench -- "${@:2}"
+           exec python3 bench/changes_bench.py ;;
   startup) exec python3 bench/startup_bench.py "${@:2}" ;;
   reports) if [[ " ${*:2} " == *" --browser "* ]]; then
              scripts/venv.sh target/browser-venv scripts/browser-requirements.txt
@@ -46,5 +50,5 @@ case "${1:-host}" in
   member) exec python3 bench/member_bench.py ;;
   kv) scripts/bootstrap.sh redis-server >/dev/null
       exec python3 bench/kv_bench.py ;;
-  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|intake|tickets [N]|queue [N]|dunning [N]|suspension [N]|notices [N]|startup [RUNS]|reports [N] [--browser]|kv|member|sla [N]]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [host|eligibility|month-end [N]|cards|rewards [ROWS]|intake|tickets [N]|queue [N]|dunning [N]|suspension [N]|notices [N]|changes [N]|startup [RUNS]|reports [N] [--browser]|kv|member|sla [N]]" >&2; exit 2 ;;
 esac

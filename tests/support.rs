@@ -255,7 +255,8 @@ fn acting_for(host: &Host, path: &str, body: Option<&Value>) -> Option<String> {
         ["", "api", "v1", "customers" | "members", id, ..] if *id != "tier-review" => {
             Some(id.to_string())
         }
-        ["", "api", "v1", kind @ ("cards" | "redemptions" | "tickets" | "invoices" | "change-requests"), id, ..]
+        ["", "api", "v1", kind @ ("cards" | "redemptions" | "tickets" | "invoices" | "change-requests"
+        | "trainings"), id, ..]
             if ![
                 "verify",
                 "verification-key",

@@ -1,4 +1,4 @@
-//! Delivering an accepted change request (docs/domain.md §8 "Delivery";
+//! Delivering an accepted change request (docs/domain.md §10 "Delivery";
 //! seed 002 §10.2.2–10.2.3): the plan and its dates, the team's load (no
 //! technician above the programme's share of their time on change
 //! requests), hours booked against the estimate with warnings as it is used

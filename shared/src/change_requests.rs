@@ -1,4 +1,4 @@
-//! Change requests, "evolutivos" (docs/domain.md §8 "Change requests"; seed
+//! Change requests, "evolutivos" (docs/domain.md §10 "Change requests"; seed
 //! 002 §10.2): the rough size that sets a request's category, the formal
 //! estimate and the additions the seed prescribes, the customer's decision,
 //! and where the request's T-Points go at each move.
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::change_delivery::{default_delivery_rules, DeliveryRules};
 use crate::tickets::Complexity;
 use crate::tpoints::{Entry, Movement, Step, TPoints};
+use crate::training::{default_training_rules, TrainingRules};
 use crate::validation::Errors;
 
 /// A change request's category (002 §10.2.1 step 3g): the ticket's complexity.
@@ -108,6 +109,8 @@ pub struct ChangeProgram {
     pub plugin_panel_minimum: TPoints,
     pub paid_estimates: PaidEstimates,
     pub delivery: DeliveryRules,
+    /// Training (FOR) budgets.
+    pub training: TrainingRules,
 }
 
 fn rules(
@@ -163,6 +166,7 @@ pub fn default_change_program() -> ChangeProgram {
             fee: TPoints::whole(1),
         },
         delivery: default_delivery_rules(),
+        training: default_training_rules(),
     }
 }
 
@@ -210,6 +214,7 @@ impl ChangeProgram {
         );
         step.check(&mut errors, "paid_estimates.fee", self.paid_estimates.fee);
         self.delivery.validate(&mut errors);
+        self.training.validate(step, &mut errors);
         errors.finish(())
     }
 
@@ -382,11 +387,13 @@ pub struct Warning {
 
 /// What the customer is told before an estimate is made: that their other
 /// estimates `awaiting` a decision must be closed first (this one is still
-/// made), and, on the paid-estimates list, what the estimate will cost.
+/// made), and, on the paid-estimates list, what the request's `first`
+/// estimate will cost (later versions of it are not charged again).
 pub fn before_estimating(
     program: &ChangeProgram,
     awaiting: &[i64],
     unjustified: u32,
+    first: bool,
 ) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if !awaiting.is_empty() {
@@ -399,7 +406,7 @@ pub fn before_estimating(
             ),
         });
     }
-    if program.pays_for_estimates(unjustified) {
+    if first && program.pays_for_estimates(unjustified) {
         warnings.push(Warning {
             code: "paid_estimate",
             message: format!(
@@ -411,10 +418,10 @@ pub fn before_estimating(
     warnings
 }
 
-/// The fee for the first estimate of a request, for a customer with
-/// `unjustified` rejections; zero off the list.
-pub fn estimate_fee(program: &ChangeProgram, unjustified: u32) -> TPoints {
-    if program.pays_for_estimates(unjustified) {
+/// The fee for an estimate, for a customer with `unjustified` rejections:
+/// charged on the request's `first` estimate only; zero off the list.
+pub fn estimate_fee(program: &ChangeProgram, unjustified: u32, first: bool) -> TPoints {
+    if first && program.pays_for_estimates(unjustified) {
         program.paid_estimates.fee
     } else {
         TPoints::ZERO
@@ -925,14 +932,16 @@ mod tests {
         let p = default_change_program();
         assert!(!p.pays_for_estimates(3));
         assert!(p.pays_for_estimates(4));
-        assert_eq!(estimate_fee(&p, 3), TPoints::ZERO);
-        assert_eq!(estimate_fee(&p, 4), TPoints::whole(1));
-        let w = before_estimating(&p, &[7], 4);
+        assert_eq!(estimate_fee(&p, 3, true), TPoints::ZERO);
+        assert_eq!(estimate_fee(&p, 4, true), TPoints::whole(1));
+        assert_eq!(estimate_fee(&p, 4, false), TPoints::ZERO);
+        let w = before_estimating(&p, &[7], 4, true);
         let codes: Vec<_> = w.iter().map(|w| w.code).collect();
         assert_eq!(codes, ["estimate_awaiting_confirmation", "paid_estimate"]);
         assert!(w[0].message.contains("#7"));
         assert!(w[1].message.contains("costs 1 T-Points"));
-        assert!(before_estimating(&p, &[], 3).is_empty());
+        assert!(before_estimating(&p, &[], 3, true).is_empty());
+        assert!(before_estimating(&p, &[], 4, false).is_empty());
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod sweep;
 pub mod tickets;
 pub mod tiers;
 pub mod tpoints;
+pub mod training;
 pub mod validation;
 pub mod webhooks;
 pub mod zone;

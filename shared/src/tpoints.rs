@@ -1,4 +1,4 @@
-//! T-Points (docs/domain.md §8 "T-Points"; seed 002 §4, §8.3, §12): the
+//! T-Points (docs/domain.md §10 "T-Points"; seed 002 §4, §8.3, §12): the
 //! service points customers buy in packs and spend on change requests (EVO)
 //! and training (FOR). Kept apart from the loyalty points of §3: a different
 //! ledger, a different unit, never converted.

@@ -1,4 +1,4 @@
-//! Change requests (EVO) paid in T-Points (docs/domain.md §8; seed 002
+//! Change requests (EVO) paid in T-Points (docs/domain.md §10; seed 002
 //! §10.2): packs, sizing, estimates computed and explained, the second
 //! review, the customer's decision, validation and cancellation, the
 //! paid-estimates list, and acceptances that race.
@@ -668,18 +668,6 @@ fn progress_run(host: &Host, as_of: &str) -> Value {
     json(&r)
 }
 
-fn view(host: &Host, ticket: i64) -> Value {
-    let r = call(
-        host,
-        Some("staff"),
-        "GET",
-        &format!("/api/v1/change-requests/{ticket}"),
-        None,
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    json(&r)
-}
-
 #[test]
 fn delivery_is_planned_within_the_teams_load_booked_and_followed_up() {
     let (app, host) = boot();
@@ -845,4 +833,169 @@ fn delivery_is_planned_within_the_teams_load_booked_and_followed_up() {
         balance(&host, "EVO-6"),
         json!({"available": 17, "reserved": 10, "spent": 13, "bought": 40})
     );
+}
+
+fn training(host: &Host, role: &str, method: &str, path: &str, body: Value) -> e2e::Response {
+    call(host, Some(role), method, path, Some(&body))
+}
+
+#[test]
+fn training_is_budgeted_approved_before_planning_and_closed_with_its_materials() {
+    let (_app, host) = boot();
+    store_customer(&host, "FOR-1", "silver", false);
+    let p = problem(
+        &training(
+            &host,
+            "staff",
+            "POST",
+            "/api/v1/customers/FOR-1/trainings",
+            json!({"syllabus": "personalised", "sessions": 0, "minutes_per_session": 50, "needs": "New team"}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["topics", "sessions", "minutes_per_session"]);
+    let r = training(
+        &host,
+        "staff",
+        "POST",
+        "/api/v1/customers/FOR-1/trainings",
+        json!({"syllabus": "topics", "topics": ["Order management", "Marketplaces"], "sessions": 3,
+               "minutes_per_session": 90, "needs": "Two new order managers, basic level"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let t = json(&r);
+    let id = t["id"].as_i64().unwrap();
+    // 4.5 hours rounded up to 5, preparation for specific topics 1.
+    assert_eq!(t["budget"]["total"], 6, "{t}");
+    assert_eq!(t["state"], "budgeted");
+    let monday = monday_in(1);
+    let sessions = json!({"sessions": [
+        {"on": monday.to_string(), "minutes": 90},
+        {"on": (monday + days(2)).to_string(), "minutes": 90},
+        {"on": (monday + days(4)).to_string(), "minutes": 90}]});
+    // Not planned before the customer approves; not approved without the points.
+    let p = problem(
+        &training(
+            &host,
+            "staff",
+            "PUT",
+            &format!("/api/v1/trainings/{id}/plan"),
+            sessions.clone(),
+        ),
+        409,
+        "training-state",
+    );
+    assert_eq!(p["state"], "budgeted");
+    let p = problem(
+        &training(
+            &host,
+            "webform",
+            "POST",
+            &format!("/api/v1/trainings/{id}/decision"),
+            json!({"decision": "approve"}),
+        ),
+        409,
+        "insufficient-tpoints",
+    );
+    assert_eq!(p["shortfall"], 6);
+    buy(&host, "FOR-1", 10, "pack-for-1");
+    let token = format!("Bearer {}", member_token(&host, "FOR-1").unwrap());
+    let r = call_with(
+        &host,
+        None,
+        "POST",
+        &format!("/api/v1/me/trainings/{id}/decision"),
+        Some(&json!({"decision": "approve"})),
+        &[("authorization", &token)],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["state"], "approved");
+    assert_eq!(
+        balance(&host, "FOR-1"),
+        json!({"available": 4, "reserved": 6, "spent": 0, "bought": 10})
+    );
+    problem(
+        &training(
+            &host,
+            "webform",
+            "POST",
+            &format!("/api/v1/trainings/{id}/decision"),
+            json!({"decision": "approve"}),
+        ),
+        409,
+        "training-state",
+    );
+    // Sessions must fit the budget; then the training closes with its materials.
+    let too_long = json!({"sessions": [
+        {"on": monday.to_string(), "minutes": 120},
+        {"on": (monday + days(2)).to_string(), "minutes": 90},
+        {"on": (monday + days(4)).to_string(), "minutes": 90}]});
+    let p = problem(
+        &training(
+            &host,
+            "staff",
+            "PUT",
+            &format!("/api/v1/trainings/{id}/plan"),
+            too_long,
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["sessions"]);
+    let r = training(
+        &host,
+        "staff",
+        "PUT",
+        &format!("/api/v1/trainings/{id}/plan"),
+        sessions,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["state"], "planned");
+    let p = problem(
+        &training(
+            &host,
+            "staff",
+            "POST",
+            &format!("/api/v1/trainings/{id}/closure"),
+            json!({"materials": []}),
+        ),
+        400,
+        "validation-error",
+    );
+    assert_eq!(fields(&p), ["materials"]);
+    let r = training(
+        &host,
+        "staff",
+        "POST",
+        &format!("/api/v1/trainings/{id}/closure"),
+        json!({"materials": ["https://teams.example.test/recordings/1", "Order management guide (PDF)"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["state"], "closed");
+    assert_eq!(
+        balance(&host, "FOR-1"),
+        json!({"available": 4, "reserved": 0, "spent": 6, "bought": 10})
+    );
+    let r = call_with(
+        &host,
+        None,
+        "GET",
+        &format!("/api/v1/me/trainings/{id}"),
+        None,
+        &[("authorization", &token)],
+    );
+    assert_eq!(json(&r)["materials"].as_array().unwrap().len(), 2);
+    // A training of another customer is not theirs.
+    store_customer(&host, "FOR-2", "silver", false);
+    let other = format!("Bearer {}", member_token(&host, "FOR-2").unwrap());
+    let r = call_with(
+        &host,
+        None,
+        "GET",
+        &format!("/api/v1/me/trainings/{id}"),
+        None,
+        &[("authorization", &other)],
+    );
+    problem(&r, 404, "not-found");
 }

@@ -13,7 +13,7 @@ use vip_domain::validation::Errors;
 use vip_kit::body::read_json;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
-use vip_store::change_requests::{self as store, NewEstimate, Sizing, PROGRAM};
+use vip_store::change_requests::{self as store, ChangeRequest, NewEstimate, Sizing, PROGRAM};
 
 use crate::decisions::{not_now, short};
 use crate::view;
@@ -41,23 +41,24 @@ fn change_ticket(db: &Db, ticket: i64) -> Result<String, Problem> {
     }
 }
 
-/// What the estimator tells the customer before estimating; on the
+/// What the estimator tells the customer before estimating (`first`: the
+/// request has no estimate yet), with the fee it charges; on the
 /// paid-estimates list, the customer is also told by notice, once.
 fn warnings(
     ctx: &Ctx<'_>,
     db: &Db,
     program: &ChangeProgram,
-    customer: &str,
-    ticket: i64,
-) -> Result<serde_json::Value, Problem> {
+    cr: &ChangeRequest,
+) -> Result<(serde_json::Value, TPoints), Problem> {
+    let (customer, ticket, first) = (cr.customer_id.as_str(), cr.ticket_id, cr.version == 0);
     let awaiting = store::awaiting_decision(db, customer, ticket)?;
     let unjustified = store::unjustified_rejections(db, customer)?;
-    let fee = estimate_fee(program, unjustified);
+    let fee = estimate_fee(program, unjustified, first);
     if fee > TPoints::ZERO {
         store::tell_paid_estimate(db, customer, ticket, fee, ctx.now)?;
     }
-    serde_json::to_value(before_estimating(program, &awaiting, unjustified))
-        .map_err(Problem::internal)
+    let told = before_estimating(program, &awaiting, unjustified, first);
+    Ok((serde_json::to_value(told).map_err(Problem::internal)?, fee))
 }
 
 #[derive(Deserialize)]
@@ -105,10 +106,7 @@ pub fn size(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         "rules".into(),
         serde_json::to_value(program.categories.of(input.category)).map_err(Problem::internal)?,
     );
-    body.insert(
-        "warnings".into(),
-        warnings(ctx, &db, &program, &customer, ticket)?,
-    );
+    body.insert("warnings".into(), warnings(ctx, &db, &program, &cr)?.0);
     Ok(vip_kit::json(200, &body))
 }
 
@@ -128,13 +126,7 @@ pub fn estimate(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     if !cr.state.takes_estimate() {
         return Err(not_now(cr.state, "a new estimate"));
     }
-    let warnings = warnings(ctx, &db, &program, &cr.customer_id, ticket)?;
-    let unjustified = store::unjustified_rejections(&db, &cr.customer_id)?;
-    let fee = if cr.version == 0 {
-        estimate_fee(&program, unjustified)
-    } else {
-        TPoints::ZERO
-    };
+    let (warnings, fee) = warnings(ctx, &db, &program, &cr)?;
     let made = store::add_estimate(
         &db,
         &NewEstimate {

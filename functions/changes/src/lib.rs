@@ -1,11 +1,13 @@
-//! The `changes` component (docs/domain.md §8): change requests, "evolutivos",
+//! The `changes` component (docs/domain.md §10): change requests, "evolutivos",
 //! paid in T-Points. Staff record the packs a customer buys and size and
 //! estimate each change request (a second reviewer for advanced ones); the
 //! customer, through a member token or staff on their behalf, accepts
 //! (the points are reserved), rejects or renegotiates; validation spends the
 //! points and cancellation releases them. Accepted work is planned (within
 //! the team's load), developed with hours booked against the estimate, and
-//! delivered; the cron entry sends the progress notices every 72 hours. (No `forbid(unsafe_code)`:
+//! delivered; the cron entry sends the progress notices every 72 hours.
+//! Training (FOR) is budgeted in T-Points, approved by the customer, planned
+//! and closed with its materials. (No `forbid(unsafe_code)`:
 //! spin-sdk's export macro emits the component's `unsafe` ABI glue; this
 //! crate's own code has none.)
 
@@ -13,6 +15,7 @@ mod decisions;
 mod delivery;
 mod estimates;
 mod tpoints;
+mod training;
 mod view;
 
 use spin_sdk::http::{IncomingRequest, IntoResponse};
@@ -52,6 +55,14 @@ const HANDLERS: &[Binding] = &[
         decisions::reject_delivery,
     ),
     (&api::POST_CHANGE_REQUEST_PROGRESS_RUNS, delivery::progress),
+    (&api::POST_CUSTOMER_TRAININGS, training::create),
+    (&api::GET_TRAINING, training::get),
+    (&api::GET_ME_TRAINING, training::get),
+    (&api::POST_TRAINING_DECISION, training::decide),
+    (&api::POST_ME_TRAINING_DECISION, training::decide),
+    (&api::PUT_TRAINING_PLAN, training::plan),
+    (&api::POST_TRAINING_CLOSURE, training::close),
+    (&api::POST_TRAINING_CANCELLATION, training::cancel),
 ];
 
 #[http_component]

@@ -1,4 +1,4 @@
-//! Delivering accepted change requests (docs/domain.md §8 "Delivery"): the
+//! Delivering accepted change requests (docs/domain.md §10 "Delivery"): the
 //! plan with its dates and technicians, the hours booked, the progress
 //! notices. The rules are `vip_domain::change_delivery`; the request's
 //! state moves are [`crate::change_requests::apply`].

@@ -1,4 +1,4 @@
-//! Change requests and their estimates (docs/domain.md §8 "Change
+//! Change requests and their estimates (docs/domain.md §10 "Change
 //! requests"; seed 002 §10.2). The rules are `vip_domain::change_requests`;
 //! here are the guarded statements that write and the reads they need.
 //!

@@ -31,6 +31,7 @@ pub fn all() -> Vec<Effect> {
         crate::tpoints::EFFECTS,
         crate::change_requests::EFFECTS,
         crate::change_delivery::EFFECTS,
+        crate::trainings::EFFECTS,
         crate::provider_waits::EFFECTS,
         crate::collections::EFFECTS,
         crate::service::EFFECTS,

@@ -34,3 +34,4 @@ pub mod sla_sweep;
 pub mod surveys;
 pub mod tickets;
 pub mod tpoints;
+pub mod trainings;

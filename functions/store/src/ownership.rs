@@ -1,5 +1,5 @@
 //! Who owns what a path names, for callers that act for one member
-//! (`vip_kit::router::Owners`): a card, a redemption, a ticket, an invoice
+//! (`vip_kit::router::Owners`): a card, a redemption, a ticket, an invoice, a training
 //! belongs to its customer; `{id}` is the customer. Reads only.
 
 use vip_domain::card::CardNumber;
@@ -18,13 +18,14 @@ pub fn owner_of(param: &str, value: &str) -> Result<Option<String>, Problem> {
             ),
             Err(_) => return Ok(None),
         },
-        "redemption" | "ticket" | "invoice" => {
+        "redemption" | "ticket" | "invoice" | "training" => {
             let Some(id) = value.parse::<i64>().ok().filter(|n| *n > 0) else {
                 return Ok(None);
             };
             let sql = match param {
                 "redemption" => "SELECT customer_id FROM redemptions WHERE id = ?",
                 "ticket" => "SELECT customer_id FROM tickets WHERE id = ?",
+                "training" => "SELECT customer_id FROM trainings WHERE id = ?",
                 _ => "SELECT customer_id FROM invoices WHERE id = ?",
             };
             (sql, Value::Integer(id))

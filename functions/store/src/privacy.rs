@@ -88,6 +88,8 @@ const SECTIONS: &[(&str, &str)] = &[
     ("change_requests", "SELECT * FROM change_requests WHERE customer_id = ?1 ORDER BY ticket_id"),
     ("change_estimates", "SELECT * FROM change_estimates WHERE customer_id = ?1 ORDER BY ticket_id, version"),
     ("change_request_moves", "SELECT * FROM change_request_moves WHERE customer_id = ?1 ORDER BY id"),
+    ("change_plans", "SELECT * FROM change_plans WHERE customer_id = ?1 ORDER BY ticket_id"),
+    ("trainings", "SELECT * FROM trainings WHERE customer_id = ?1 ORDER BY id"),
     ("invoices", "SELECT * FROM invoices WHERE customer_id = ?1 ORDER BY id"),
     ("payments", "SELECT p.* FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE i.customer_id = ?1 ORDER BY p.rowid"),
     ("payment_commitments", "SELECT c.* FROM payment_commitments c JOIN invoices i ON i.id = c.invoice_id WHERE i.customer_id = ?1 ORDER BY c.rowid"),

@@ -1,4 +1,4 @@
-//! The T-Points ledger (docs/domain.md §8 "T-Points"): packs bought, and the
+//! The T-Points ledger (docs/domain.md §10 "T-Points"): packs bought, and the
 //! balance every entry adds up to. Entries are written by the pack's trigger
 //! and by the change-request moves ([`crate::change_requests`]); each is
 //! append-only and no entry may leave a sum below zero
