@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS tpoint_ledger (
   actor       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tpoint_ledger_by_customer ON tpoint_ledger (customer_id, id);
+-- What a change request holds (vip_store::change_requests::held).
+CREATE INDEX IF NOT EXISTS tpoint_ledger_by_ticket ON tpoint_ledger (ticket_id) WHERE ticket_id IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS tpoint_ledger_no_update BEFORE UPDATE ON tpoint_ledger BEGIN
   SELECT RAISE(ABORT, 'tpoint_ledger is append-only');
 END;
