@@ -640,6 +640,43 @@ fn concurrent_acceptances_reserve_once_and_never_overdraw() {
         )
         .unwrap();
     assert_eq!(reserves, 1);
+
+    // The accepted one is delivered; concurrent validations spend once.
+    let (won, _) = accepted[0];
+    let mon = monday_in(2);
+    assert_eq!(
+        plan(&host, *won, mon, mon + days(4), &[("ana", 8)], None).status,
+        200
+    );
+    assert_eq!(work(&host, *won, "development").status, 200);
+    assert_eq!(work(&host, *won, "delivery").status, 200);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let host = &host;
+                s.spawn(move || {
+                    call(
+                        host,
+                        Some("webform"),
+                        "POST",
+                        &format!("/api/v1/change-requests/{won}/validation"),
+                        Some(&json!({})),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        balance(&host, "EVO-5"),
+        json!({"available": 2, "reserved": 0, "spent": 8, "bought": 10})
+    );
 }
 
 fn hours(host: &Host, ticket: i64, who: &str, h: f64) -> e2e::Response {
