@@ -628,18 +628,12 @@ impl Decision {
 
     /// The reason, trimmed; `None` when none was given (an unjustified rejection).
     pub fn reason(&self) -> Result<Option<String>, Errors> {
-        let reason = match self {
-            Decision::Accept { .. } => None,
+        match self {
+            Decision::Accept { .. } => Ok(None),
             Decision::Reject { reason, .. } | Decision::Renegotiate { reason, .. } => {
-                reason.as_ref().map(|r| r.trim().to_string())
+                check_reason(reason.as_deref())
             }
         }
-        .filter(|r| !r.is_empty());
-        let mut errors = Errors::new();
-        if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
-            errors.add("reason", "at most 2000 characters");
-        }
-        errors.finish(reason)
     }
 
     /// Where the decision takes the request; `started`: development had
@@ -653,6 +647,17 @@ impl Decision {
             (Decision::Renegotiate { .. }, _) => ChangeState::Renegotiating,
         }
     }
+}
+
+/// A reason given with a move, trimmed: `None` when blank; at most 2,000
+/// characters (400 naming `reason`).
+pub fn check_reason(raw: Option<&str>) -> Result<Option<String>, Errors> {
+    let reason = raw.map(str::trim).filter(|r| !r.is_empty());
+    let mut errors = Errors::new();
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        errors.add("reason", "at most 2000 characters");
+    }
+    errors.finish(reason.map(str::to_string))
 }
 
 /// Why a move cannot be made.

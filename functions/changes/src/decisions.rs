@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::change_requests::{
-    check_decision, needed, settlement, ChangeState, Decision, Refusal, WorkMove,
+    check_decision, check_reason, needed, settlement, ChangeState, Decision, Refusal, WorkMove,
 };
 use vip_domain::tpoints::{Shortfall, TPoints};
 use vip_kit::body::read_json;
@@ -59,6 +59,26 @@ pub fn short(s: Shortfall, what: &str) -> Problem {
     .with_facts(json!({"available": s.available, "needed": s.needed, "shortfall": s.missing}))
 }
 
+/// 409 `insufficient-tpoints` unless `customer` has the points a move `needs`.
+pub fn ensure_available(
+    db: &Db,
+    customer: &str,
+    needs: Option<TPoints>,
+    what: &str,
+) -> Result<(), Problem> {
+    match needs {
+        Some(n) => vip_store::tpoints::balance(db, customer)?
+            .hold(n)
+            .map_err(|s| short(s, what)),
+        None => Ok(()),
+    }
+}
+
+/// A move's reason, trimmed (400 naming `reason` when too long).
+pub fn reason(raw: Option<&str>) -> Result<Option<String>, Problem> {
+    check_reason(raw).map_err(Problem::validation)
+}
+
 fn refused(r: Refusal) -> Problem {
     match r {
         Refusal::OldVersion { given, current } => old_version(given, current),
@@ -80,15 +100,8 @@ fn apply(
     let total = cr.total.unwrap_or(TPoints::ZERO);
     let held = store::held(db, cr.ticket_id)?;
     let needs = needed(cr.state, to, total, held);
-    let hold = |db: &Db| -> Result<(), Problem> {
-        match needs {
-            Some(n) => vip_store::tpoints::balance(db, &cr.customer_id)?
-                .hold(n)
-                .map_err(|s| short(s, "accepting this estimate")),
-            None => Ok(()),
-        }
-    };
-    hold(db)?;
+    let what = "accepting this estimate";
+    ensure_available(db, &cr.customer_id, needs, what)?;
     let moved = store::apply(
         db,
         &Move {
@@ -107,7 +120,7 @@ fn apply(
     let now = view::found(db, cr.ticket_id)?;
     if !moved {
         recheck(&now).map_err(refused)?;
-        hold(db)?;
+        ensure_available(db, &cr.customer_id, needs, what)?;
         return Err(not_now(now.state, "this move (another came first)"));
     }
     Ok(vip_kit::json(200, &view::of(db, ctx, &now)?))
@@ -145,21 +158,12 @@ struct Note {
 fn work(ctx: &mut Ctx<'_>, step: WorkMove) -> Result<Response, Problem> {
     let ticket = ctx.id_param("ticket", "ticket")?;
     let body: Note = read_json(ctx.req)?;
-    let reason = body
-        .reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    match &reason {
-        Some(r) if r.chars().count() > 2000 => {
-            return Err(Problem::field("reason", "at most 2000 characters"))
-        }
-        None if step == WorkMove::RejectDelivery => {
-            return Err(Problem::field(
-                "reason",
-                "say what is wrong with the delivered work",
-            ))
-        }
-        _ => {}
+    let reason = reason(body.reason.as_deref())?;
+    if reason.is_none() && step == WorkMove::RejectDelivery {
+        return Err(Problem::field(
+            "reason",
+            "say what is wrong with the delivered work",
+        ));
     }
     let db = Db::open()?;
     let cr = view::found(&db, ticket)?;

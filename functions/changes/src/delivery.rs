@@ -17,7 +17,7 @@ use vip_kit::{Ctx, Problem};
 use vip_store::change_delivery::{self as store, Booking, NewPlan};
 use vip_store::change_requests::PROGRAM;
 
-use crate::decisions::not_now;
+use crate::decisions::{not_now, reason};
 use crate::view;
 
 #[derive(Deserialize)]
@@ -40,13 +40,7 @@ pub fn plan(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let program = PROGRAM.load(&db, ctx.now)?.document;
     let today = program.delivery.zone.date_of(ctx.now);
     input.plan.check(today).map_err(Problem::validation)?;
-    let reason = input
-        .reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
-        return Err(Problem::field("reason", "at most 2000 characters"));
-    }
+    let reason = reason(input.reason.as_deref())?;
     let cr = view::found(&db, ticket)?;
     if !matches!(cr.state, ChangeState::Accepted | ChangeState::InDevelopment) {
         return Err(not_now(

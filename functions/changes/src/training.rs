@@ -16,7 +16,7 @@ use vip_kit::{Ctx, Problem};
 use vip_store::change_requests::PROGRAM;
 use vip_store::trainings::{self as store, Training, TrainingUpdate};
 
-use crate::decisions::short;
+use crate::decisions::{ensure_available, reason};
 
 fn found(db: &Db, id: i64) -> Result<Training, Problem> {
     store::find(db, id)?.ok_or_else(|| Problem::not_found(format!("there is no training `{id}`")))
@@ -102,15 +102,8 @@ fn step(
     }
     let total = t.budget.total;
     let needs = (step == TrainingMove::Approve).then_some(total);
-    let hold = |db: &Db| -> Result<(), Problem> {
-        match needs {
-            Some(n) => vip_store::tpoints::balance(db, &t.customer_id)?
-                .hold(n)
-                .map_err(|s| short(s, "approving this training")),
-            None => Ok(()),
-        }
-    };
-    hold(&db)?;
+    let what = "approving this training";
+    ensure_available(&db, &t.customer_id, needs, what)?;
     let moved = store::apply(
         &db,
         &TrainingUpdate {
@@ -129,20 +122,10 @@ fn step(
     let now = found(&db, id)?;
     if !moved {
         step.check(now.state).map_err(|w| refused(now.state, w))?;
-        hold(&db)?;
+        ensure_available(&db, &t.customer_id, needs, what)?;
         return Err(refused(now.state, "this move (another came first)"));
     }
     Ok(vip_kit::json(200, &view(&db, &now)?))
-}
-
-fn trimmed(reason: Option<String>) -> Result<Option<String>, Problem> {
-    let reason = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
-        return Err(Problem::field("reason", "at most 2000 characters"));
-    }
-    Ok(reason)
 }
 
 #[derive(Deserialize)]
@@ -165,7 +148,7 @@ struct DecisionInput {
 pub fn decide(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("training", "training")?;
     let input: DecisionInput = read_json(ctx.req)?;
-    let reason = trimmed(input.reason)?;
+    let reason = reason(input.reason.as_deref())?;
     let m = match input.decision {
         Answer::Approve => TrainingMove::Approve,
         Answer::Reject => TrainingMove::Reject,
@@ -227,6 +210,6 @@ struct CancelInput {
 pub fn cancel(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
     let id = ctx.id_param("training", "training")?;
     let input: CancelInput = read_json(ctx.req)?;
-    let reason = trimmed(input.reason)?;
+    let reason = reason(input.reason.as_deref())?;
     step(ctx, id, TrainingMove::Cancel, None, None, reason.as_deref())
 }

@@ -21,7 +21,7 @@ use vip_kit::settings::Document;
 use vip_kit::Problem;
 
 use crate::effects::Effect;
-use crate::tpoints::available_sql;
+use crate::tpoints::{available_sql, points};
 
 /// The triggers this aggregate's statements fire (see [`crate::effects`]).
 pub const EFFECTS: &[Effect] = &[
@@ -85,11 +85,6 @@ pub struct ChangeRequest {
     pub started_at: Option<DateTime<Utc>>,
     pub sized_at: String,
     pub updated_at: String,
-}
-
-fn points(row: &Row<'_>, name: &str) -> Result<TPoints, Problem> {
-    let h = row.int(name)?;
-    TPoints::from_hundredths(h).ok_or_else(|| Problem::internal(format!("`{name}` below zero")))
 }
 
 fn version(row: &Row<'_>) -> Result<u32, Problem> {
@@ -234,7 +229,8 @@ pub fn add_estimate(db: &Db, e: &NewEstimate<'_>) -> Result<bool, Problem> {
         .is_some())
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, Problem> {
+/// A value as the JSON text a column stores.
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, Problem> {
     serde_json::to_string(value).map_err(Problem::internal)
 }
 

@@ -57,7 +57,8 @@ pub fn record_pack(
     .ok_or_else(|| Problem::internal("pack not recorded"))
 }
 
-fn points(row: &Row<'_>, name: &str) -> Result<TPoints, Problem> {
+/// A column of hundredths of a T-Point, never below zero.
+pub(crate) fn points(row: &Row<'_>, name: &str) -> Result<TPoints, Problem> {
     let h = row.int(name)?;
     TPoints::from_hundredths(h)
         .ok_or_else(|| Problem::internal(format!("column `{name}` below zero: {h}")))

@@ -10,6 +10,7 @@ use vip_domain::training::{Budget, Session, TrainingInput, TrainingState};
 use vip_kit::db::{timestamp, Db, Row, Value};
 use vip_kit::Problem;
 
+use crate::change_requests::json;
 use crate::effects::Effect;
 use crate::tpoints::available_sql;
 
@@ -97,10 +98,6 @@ pub fn create(
         |row| row.int("id"),
     )?
     .ok_or_else(|| Problem::internal("training not recorded"))
-}
-
-fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, Problem> {
-    serde_json::to_string(value).map_err(Problem::internal)
 }
 
 /// One move of a training, judged from `from`.
