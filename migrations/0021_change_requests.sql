@@ -16,8 +16,10 @@ CREATE TABLE IF NOT EXISTS tpoint_packs (
   recorded_by TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tpoint_packs_by_customer ON tpoint_packs (customer_id, id);
+CREATE INDEX IF NOT EXISTS tpoint_packs_by_expiry ON tpoint_packs (expires_at) WHERE expires_at IS NOT NULL;
 
 -- The T-Points ledger: append-only, apart from the loyalty points ledger.
+-- An `expire` entry takes what was left of a pack past its expiry (`pack_id`).
 -- Each entry moves hundredths into or out of what the customer can commit
 -- (`available`) and what accepted work holds (`reserved`); the balance is
 -- their sums (vip_domain::tpoints::Entry). Statements that take points are
@@ -26,7 +28,7 @@ CREATE INDEX IF NOT EXISTS tpoint_packs_by_customer ON tpoint_packs (customer_id
 CREATE TABLE IF NOT EXISTS tpoint_ledger (
   id          INTEGER PRIMARY KEY,
   customer_id TEXT NOT NULL,
-  entry       TEXT NOT NULL CHECK (entry IN ('pack', 'reserve', 'release', 'spend', 'fee')),
+  entry       TEXT NOT NULL CHECK (entry IN ('pack', 'reserve', 'release', 'spend', 'fee', 'expire')),
   available   INTEGER NOT NULL,
   reserved    INTEGER NOT NULL,
   pack_id     INTEGER,
@@ -39,6 +41,8 @@ CREATE TABLE IF NOT EXISTS tpoint_ledger (
 CREATE INDEX IF NOT EXISTS tpoint_ledger_by_customer ON tpoint_ledger (customer_id, id);
 -- What a change request holds (vip_store::change_requests::held).
 CREATE INDEX IF NOT EXISTS tpoint_ledger_by_ticket ON tpoint_ledger (ticket_id) WHERE ticket_id IS NOT NULL;
+-- What has expired of each pack (vip_store::tpoints::lots).
+CREATE INDEX IF NOT EXISTS tpoint_ledger_expired_by_pack ON tpoint_ledger (pack_id) WHERE entry = 'expire';
 CREATE TRIGGER IF NOT EXISTS tpoint_ledger_no_update BEFORE UPDATE ON tpoint_ledger BEGIN
   SELECT RAISE(ABORT, 'tpoint_ledger is append-only');
 END;

@@ -19,7 +19,7 @@ Everything it writes goes under target/fuzz-report/ (FUZZ_OUT overrides):
                            documented), for the report
 
 Knobs (environment): FUZZ_MAX_EXAMPLES (10), FUZZ_SEED (1), FUZZ_WORKERS (1),
-FUZZ_REQUEST_TIMEOUT seconds (5), FUZZ_ROLE_TIMEOUT seconds (150),
+FUZZ_REQUEST_TIMEOUT seconds (5), FUZZ_ROLE_TIMEOUT seconds (300),
 FUZZ_ROLES (comma-separated subset), FUZZ_CHECKS (comma-separated, st's names),
 FUZZ_SPEC (path; `served` fuzzes the
 document the running build serves at /api/v1/openapi.json instead of the file).
@@ -276,7 +276,7 @@ def main() -> int:
     # recursion depth mismatch", gh-106905) when Hypothesis parses sources in threads.
     workers = env_int("FUZZ_WORKERS", 1)
     request_timeout = env_int("FUZZ_REQUEST_TIMEOUT", 5)
-    role_timeout = env_int("FUZZ_ROLE_TIMEOUT", 150)
+    role_timeout = env_int("FUZZ_ROLE_TIMEOUT", 300)
     spec_choice = os.environ.get("FUZZ_SPEC", str(ROOT / "api/openapi.json"))
 
     for needed in (ROOT / "target/release/spin-local", st):

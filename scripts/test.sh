@@ -3,7 +3,7 @@
 # lints, then every unit, host and end-to-end test in release mode (the host
 # and the wasm are built once, and every test boots that same build), then
 # schema fuzzing of the running app against api/openapi.json, once per role
-# (scripts/fuzz.sh: schemathesis from PyPI, about 2 minutes; 0 failures), then
+# (scripts/fuzz.sh: schemathesis from PyPI, about 15 minutes for the 7 roles; 0 failures), then
 # the member portal's journeys in headless chromium (scripts/browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."

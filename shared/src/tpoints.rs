@@ -230,14 +230,16 @@ impl PackInput {
 }
 
 /// A customer's T-Points: what they can commit now, what accepted work holds,
-/// and what was spent. `available` never goes below zero: every entry that
-/// takes points is written only if they are there.
+/// what was spent, bought, and lost with packs that expired. `available`
+/// never goes below zero: every entry that takes points is written only if
+/// they are there.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Balance {
     pub available: TPoints,
     pub reserved: TPoints,
     pub spent: TPoints,
     pub bought: TPoints,
+    pub expired: TPoints,
 }
 
 /// Why an acceptance cannot hold the points: what there is and what is missing.
@@ -286,6 +288,8 @@ pub enum Entry {
     Spend,
     /// An estimate made for a customer on the paid-estimates list: available to spent.
     Fee,
+    /// What was left of a pack past its expiry: out of available.
+    Expire,
 }
 
 impl Entry {
@@ -296,6 +300,7 @@ impl Entry {
             Entry::Release => "release",
             Entry::Spend => "spend",
             Entry::Fee => "fee",
+            Entry::Expire => "expire",
         }
     }
 
@@ -307,7 +312,7 @@ impl Entry {
             Entry::Reserve => (-a, a),
             Entry::Release => (a, -a),
             Entry::Spend => (0, -a),
-            Entry::Fee => (-a, 0),
+            Entry::Fee | Entry::Expire => (-a, 0),
         };
         Movement {
             entry: self,
@@ -315,6 +320,39 @@ impl Entry {
             reserved,
         }
     }
+}
+
+/// A pack as the expiry sees it: its points, when it expires (if it does)
+/// and what of it has already expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub pack_id: i64,
+    pub points: TPoints,
+    pub bought_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub expired: TPoints,
+}
+
+/// What expires at `as_of` of a customer's `lots`, given the points they
+/// have `used` (reserved, spent or charged, net of releases): points are
+/// taken from the pack that expires soonest first (packs without expiry
+/// last), so what is left of a pack past its expiry, and not yet expired,
+/// expires now. Each pair is a pack and the points it loses.
+pub fn expiring(lots: &[Lot], used: TPoints, as_of: DateTime<Utc>) -> Vec<(i64, TPoints)> {
+    let mut order: Vec<&Lot> = lots.iter().collect();
+    order.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.bought_at, l.pack_id));
+    let mut to_allocate = used;
+    let mut out = Vec::new();
+    for lot in order {
+        let usable = lot.points.saturating_sub(lot.expired);
+        let taken = usable.min(to_allocate);
+        to_allocate = to_allocate.saturating_sub(taken);
+        let left = usable.saturating_sub(taken);
+        if lot.expires_at.is_some_and(|e| e <= as_of) && left > TPoints::ZERO {
+            out.push((lot.pack_id, left));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -377,10 +415,16 @@ mod tests {
     fn every_entry_keeps_the_total_of_available_reserved_and_spent() {
         let a = TPoints::whole(5);
         let spent = |e: Entry| match e {
-            Entry::Spend | Entry::Fee => 500,
+            Entry::Spend | Entry::Fee | Entry::Expire => 500,
             _ => 0,
         };
-        for e in [Entry::Reserve, Entry::Release, Entry::Spend, Entry::Fee] {
+        for e in [
+            Entry::Reserve,
+            Entry::Release,
+            Entry::Spend,
+            Entry::Fee,
+            Entry::Expire,
+        ] {
             let m = e.of(a);
             assert_eq!(m.available + m.reserved + spent(e), 0, "{e:?}");
         }
@@ -391,5 +435,35 @@ mod tests {
         .hold(TPoints::whole(12))
         .unwrap_err();
         assert_eq!(short.missing, TPoints::whole(7));
+    }
+
+    #[test]
+    fn what_is_left_of_a_pack_past_its_expiry_expires_soonest_first() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let lot = |id, points, expires: Option<&str>| Lot {
+            pack_id: id,
+            points: TPoints::whole(points),
+            bought_at: t("2026-01-01T00:00:00Z"),
+            expires_at: expires.map(t),
+            expired: TPoints::ZERO,
+        };
+        let lots = [lot(1, 10, None), lot(2, 10, Some("2026-06-30T22:00:00Z"))];
+        let (before, after) = (t("2026-06-30T21:59:59Z"), t("2026-06-30T22:00:00Z"));
+        // 4 used come out of the pack that expires first: 6 of it expire.
+        assert_eq!(expiring(&lots, TPoints::whole(4), before), []);
+        assert_eq!(
+            expiring(&lots, TPoints::whole(4), after),
+            [(2, TPoints::whole(6))]
+        );
+        // Once recorded, nothing more; all used up, nothing at all.
+        let mut done = lots.clone();
+        done[1].expired = TPoints::whole(6);
+        assert_eq!(expiring(&done, TPoints::whole(4), after), []);
+        assert_eq!(expiring(&lots, TPoints::whole(20), after), []);
+        // Points released back after the pack expired expire too.
+        assert_eq!(
+            expiring(&done, TPoints::whole(1), after),
+            [(2, TPoints::whole(3))]
+        );
     }
 }

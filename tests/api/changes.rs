@@ -159,7 +159,7 @@ fn a_change_request_goes_from_intake_to_spent_tpoints() {
     let b = buy(&host, "EVO-1", 20, "pack-evo-1");
     assert_eq!(
         b,
-        json!({"available": 20, "reserved": 0, "spent": 0, "bought": 20})
+        json!({"available": 20, "reserved": 0, "spent": 0, "bought": 20, "expired": 0})
     );
 
     problem(
@@ -292,7 +292,7 @@ fn a_change_request_goes_from_intake_to_spent_tpoints() {
     assert_eq!(json(&r)["state"], "accepted");
     assert_eq!(
         balance(&host, "EVO-1"),
-        json!({"available": 8, "reserved": 12, "spent": 0, "bought": 20})
+        json!({"available": 8, "reserved": 12, "spent": 0, "bought": 20, "expired": 0})
     );
 
     // The member sees their request without the internal reasons, and validates it.
@@ -358,7 +358,7 @@ fn a_change_request_goes_from_intake_to_spent_tpoints() {
     assert_eq!(json(&r)["state"], "validated");
     assert_eq!(
         balance(&host, "EVO-1"),
-        json!({"available": 8, "reserved": 0, "spent": 12, "bought": 20})
+        json!({"available": 8, "reserved": 0, "spent": 12, "bought": 20, "expired": 0})
     );
     let r = call_with(
         &host,
@@ -432,7 +432,7 @@ fn accepting_without_enough_tpoints_gives_the_shortfall_and_cancelling_releases(
     assert_eq!(json(&r)["state"], "cancelled");
     assert_eq!(
         balance(&host, "EVO-2"),
-        json!({"available": 10, "reserved": 0, "spent": 0, "bought": 10})
+        json!({"available": 10, "reserved": 0, "spent": 0, "bought": 10, "expired": 0})
     );
     // Only change requests are estimated; a missing ticket is 404.
     let q = call(
@@ -572,7 +572,7 @@ fn a_rejection_streak_puts_the_customer_on_the_paid_estimates_list() {
     assert_eq!(json(&r)["estimates"][0]["fee"], 1);
     assert_eq!(
         balance(&host, "EVO-4"),
-        json!({"available": 4, "reserved": 0, "spent": 1, "bought": 5})
+        json!({"available": 4, "reserved": 0, "spent": 1, "bought": 5, "expired": 0})
     );
     // The reason of the reasoned rejection is kept, internal.
     let db = app.database();
@@ -629,7 +629,7 @@ fn concurrent_acceptances_reserve_once_and_never_overdraw() {
     );
     assert_eq!(
         balance(&host, "EVO-5"),
-        json!({"available": 2, "reserved": 8, "spent": 0, "bought": 10})
+        json!({"available": 2, "reserved": 8, "spent": 0, "bought": 10, "expired": 0})
     );
     let reserves: i64 = app
         .database()
@@ -675,7 +675,7 @@ fn concurrent_acceptances_reserve_once_and_never_overdraw() {
     );
     assert_eq!(
         balance(&host, "EVO-5"),
-        json!({"available": 2, "reserved": 0, "spent": 8, "bought": 10})
+        json!({"available": 2, "reserved": 0, "spent": 8, "bought": 10, "expired": 0})
     );
 }
 
@@ -842,7 +842,7 @@ fn delivery_is_planned_within_the_teams_load_booked_and_followed_up() {
     assert_eq!(json(&r)["state"], "in_development");
     assert_eq!(
         balance(&host, "EVO-6"),
-        json!({"available": 17, "reserved": 23, "spent": 0, "bought": 40})
+        json!({"available": 17, "reserved": 23, "spent": 0, "bought": 40, "expired": 0})
     );
 
     // A delivered change the customer rejects goes back to development; validation spends what is held.
@@ -868,7 +868,7 @@ fn delivery_is_planned_within_the_teams_load_booked_and_followed_up() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         balance(&host, "EVO-6"),
-        json!({"available": 17, "reserved": 10, "spent": 13, "bought": 40})
+        json!({"available": 17, "reserved": 10, "spent": 13, "bought": 40, "expired": 0})
     );
 }
 
@@ -950,7 +950,7 @@ fn training_is_budgeted_approved_before_planning_and_closed_with_its_materials()
     assert_eq!(json(&r)["state"], "approved");
     assert_eq!(
         balance(&host, "FOR-1"),
-        json!({"available": 4, "reserved": 6, "spent": 0, "bought": 10})
+        json!({"available": 4, "reserved": 6, "spent": 0, "bought": 10, "expired": 0})
     );
     problem(
         &training(
@@ -1012,7 +1012,7 @@ fn training_is_budgeted_approved_before_planning_and_closed_with_its_materials()
     assert_eq!(json(&r)["state"], "closed");
     assert_eq!(
         balance(&host, "FOR-1"),
-        json!({"available": 4, "reserved": 0, "spent": 6, "bought": 10})
+        json!({"available": 4, "reserved": 0, "spent": 6, "bought": 10, "expired": 0})
     );
     let r = call_with(
         &host,
@@ -1035,4 +1035,69 @@ fn training_is_budgeted_approved_before_planning_and_closed_with_its_materials()
         &[("authorization", &other)],
     );
     problem(&r, 404, "not-found");
+}
+
+#[test]
+fn what_is_left_of_an_expired_pack_expires_once() {
+    let (app, host) = boot();
+    store_customer(&host, "EVO-7", "gold", false);
+    buy(&host, "EVO-7", 10, "pack-evo-7a");
+    // A second pack that expired yesterday (recorded with its dates as bought).
+    let bought = (chrono::Utc::now() - days(30))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let expired = (chrono::Utc::now() - days(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let r = call_with(
+        &host,
+        Some("staff"),
+        "POST",
+        "/api/v1/customers/EVO-7/tpoints/packs",
+        Some(
+            &json!({"points": 10, "price_minor": 60000, "currency": "EUR", "bought_at": bought, "expires_at": expired}),
+        ),
+        &[("idempotency-key", "pack-evo-7b")],
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // 4 points held by accepted work come out of the pack that expires first.
+    let t = estimated(&host, "EVO-7", "Change", 4);
+    assert_eq!(
+        decide(&host, t, json!({"decision": "accept", "version": 1})).status,
+        200
+    );
+    let run = |as_of: &str| {
+        let r = call(
+            &host,
+            Some("scheduler"),
+            "POST",
+            &format!("/api/v1/tpoints/expiry-runs?as_of={as_of}"),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        json(&r)
+    };
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let first = run(&now);
+    assert_eq!(
+        (first["packs"].clone(), first["points"].clone()),
+        (json!(1), json!(6)),
+        "{first}"
+    );
+    assert_eq!(run(&now)["packs"], 0);
+    assert_eq!(
+        balance(&host, "EVO-7"),
+        json!({"available": 10, "reserved": 4, "spent": 0, "bought": 20, "expired": 6})
+    );
+    // Cancelled work gives its 4 points back to the expired pack: they expire too.
+    assert_eq!(work(&host, t, "cancellation").status, 200);
+    assert_eq!(run(&now)["points"], 4);
+    assert_eq!(
+        balance(&host, "EVO-7"),
+        json!({"available": 10, "reserved": 0, "spent": 0, "bought": 20, "expired": 10})
+    );
+    let negative: i64 = app.database().query_row(
+        "SELECT COUNT(*) FROM (SELECT customer_id FROM tpoint_ledger GROUP BY customer_id HAVING SUM(available) < 0)",
+        [], |r| r.get(0)).unwrap();
+    assert_eq!(negative, 0);
 }

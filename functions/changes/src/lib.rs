@@ -5,7 +5,8 @@
 //! (the points are reserved), rejects or renegotiates; validation spends the
 //! points and cancellation releases them. Accepted work is planned (within
 //! the team's load), developed with hours booked against the estimate, and
-//! delivered; the cron entry sends the progress notices every 72 hours.
+//! delivered; the cron entry sends the progress notices every 72 hours and
+//! expires what is left of packs past their date.
 //! Training (FOR) is budgeted in T-Points, approved by the customer, planned
 //! and closed with its materials. (No `forbid(unsafe_code)`:
 //! spin-sdk's export macro emits the component's `unsafe` ABI glue; this
@@ -55,6 +56,7 @@ const HANDLERS: &[Binding] = &[
         decisions::reject_delivery,
     ),
     (&api::POST_CHANGE_REQUEST_PROGRESS_RUNS, delivery::progress),
+    (&api::POST_TPOINTS_EXPIRY_RUNS, tpoints::expire),
     (&api::POST_CUSTOMER_TRAININGS, training::create),
     (&api::GET_TRAINING, training::get),
     (&api::GET_ME_TRAINING, training::get),
@@ -71,7 +73,8 @@ async fn handle(req: IncomingRequest) -> impl IntoResponse {
 }
 
 vip_kit::cron_component!(HANDLERS, |event| {
-    event.call(&api::POST_CHANGE_REQUEST_PROGRESS_RUNS, "")
+    event.call(&api::POST_CHANGE_REQUEST_PROGRESS_RUNS, "")?;
+    event.call(&api::POST_TPOINTS_EXPIRY_RUNS, "")
 });
 
 #[cfg(test)]

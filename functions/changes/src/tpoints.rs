@@ -1,10 +1,11 @@
-//! A customer's T-Points: packs bought (staff) and the balance with its
-//! latest entries (staff, customer success, the member).
+//! A customer's T-Points: packs bought (staff), the balance with its
+//! latest entries (staff, customer success, the member), and the expiry of
+//! what is left of packs past their date (scheduler).
 
 use serde_json::json;
 use spin_sdk::http::Response;
 use vip_domain::customer::CustomerId;
-use vip_domain::tpoints::PackInput;
+use vip_domain::tpoints::{expiring, PackInput, TPoints};
 use vip_kit::body::read_json;
 use vip_kit::db::Db;
 use vip_kit::{Ctx, Problem};
@@ -52,4 +53,31 @@ pub fn buy(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
         .map_err(Problem::validation)?;
     let pack_id = tpoints::record_pack(&db, &id, &pack, ctx.now, &ctx.actor())?;
     Ok(vip_kit::json(201, &view(&db, id.as_str(), Some(pack_id))?))
+}
+
+/// `POST /api/v1/tpoints/expiry-runs?as_of=` (scheduler, and the `changes`
+/// cron entry): what is left of each pack past its expiry, taken soonest
+/// expiring first (`vip_domain::tpoints::expiring`), expires, once.
+pub fn expire(ctx: &mut Ctx<'_>) -> Result<Response, Problem> {
+    let as_of = ctx.as_of()?;
+    let db = Db::open()?;
+    let actor = ctx.actor();
+    let (mut packs, mut lost) = (0, TPoints::ZERO);
+    for customer in tpoints::with_expired_packs(&db, as_of)? {
+        let (lots, used) = tpoints::lots(&db, &customer)?;
+        for (pack, amount) in expiring(&lots, used, as_of) {
+            let before = lots
+                .iter()
+                .find(|l| l.pack_id == pack)
+                .map_or(TPoints::ZERO, |l| l.expired);
+            if tpoints::expire(&db, &customer, pack, amount, before, as_of, &actor)? {
+                packs += 1;
+                lost = lost.saturating_add(amount);
+            }
+        }
+    }
+    Ok(vip_kit::json(
+        200,
+        &json!({"as_of": vip_kit::db::timestamp_text(as_of), "packs": packs, "points": lost}),
+    ))
 }

@@ -319,6 +319,7 @@ operations! {
     POST_TRAINING_CANCELLATION          = ("changes",      "POST",   "/api/v1/trainings/{training}/cancellation",     TICKET_WORKERS,       false, Scope::Open),
     GET_ME_TRAINING                     = ("changes",      "GET",    "/api/v1/me/trainings/{training}",               Access::Member,       false, Scope::Path("training")),
     POST_ME_TRAINING_DECISION           = ("changes",      "POST",   "/api/v1/me/trainings/{training}/decision",      Access::Member,       false, Scope::Path("training")),
+    POST_TPOINTS_EXPIRY_RUNS            = ("changes",      "POST",   "/api/v1/tpoints/expiry-runs",                   SCHEDULERS,           false, Scope::Open),
     GET_ME_CHANGE_REQUEST               = ("changes",      "GET",    "/api/v1/me/change-requests/{ticket}",           Access::Member,       false, Scope::Path("ticket")),
     POST_ME_CHANGE_REQUEST_DECISION     = ("changes",      "POST",   "/api/v1/me/change-requests/{ticket}/decision",  Access::Member,       false, Scope::Path("ticket")),
     POST_ME_CHANGE_REQUEST_VALIDATION   = ("changes",      "POST",   "/api/v1/me/change-requests/{ticket}/validation", Access::Member,      false, Scope::Path("ticket")),

@@ -1,12 +1,12 @@
-//! The T-Points ledger (docs/domain.md §10 "T-Points"): packs bought, and the
-//! balance every entry adds up to. Entries are written by the pack's trigger
+//! The T-Points ledger (docs/domain.md §10 "T-Points"): packs bought, what
+//! expires of them, and the balance every entry adds up to. Entries are written by the pack's trigger
 //! and by the change-request moves ([`crate::change_requests`]); each is
 //! append-only and no entry may leave a sum below zero
 //! (`tpoint_ledger_never_negative`).
 
 use chrono::{DateTime, Utc};
 use vip_domain::customer::CustomerId;
-use vip_domain::tpoints::{Balance, Entry, Pack, TPoints};
+use vip_domain::tpoints::{Balance, Entry, Lot, Pack, TPoints};
 use vip_kit::db::{timestamp, Db, Row, Value};
 use vip_kit::Problem;
 
@@ -69,7 +69,8 @@ pub fn balance(db: &Db, customer: &str) -> Result<Balance, Problem> {
     db.one(
         "SELECT COALESCE(SUM(available), 0) AS available, COALESCE(SUM(reserved), 0) AS reserved,
                 COALESCE(SUM(CASE entry WHEN 'spend' THEN -reserved WHEN 'fee' THEN -available ELSE 0 END), 0) AS spent,
-                COALESCE(SUM(CASE entry WHEN 'pack' THEN available ELSE 0 END), 0) AS bought
+                COALESCE(SUM(CASE entry WHEN 'pack' THEN available ELSE 0 END), 0) AS bought,
+                COALESCE(SUM(CASE entry WHEN 'expire' THEN -available ELSE 0 END), 0) AS expired
          FROM tpoint_ledger WHERE customer_id = ?",
         &[Value::Text(customer.into())],
         |row| {
@@ -78,6 +79,7 @@ pub fn balance(db: &Db, customer: &str) -> Result<Balance, Problem> {
                 reserved: points(&row, "reserved")?,
                 spent: points(&row, "spent")?,
                 bought: points(&row, "bought")?,
+                expired: points(&row, "expired")?,
             })
         },
     )
@@ -117,4 +119,75 @@ pub fn entries(db: &Db, customer: &str, limit: i64) -> Result<Vec<LedgerLine>, P
             })
         },
     )
+}
+
+/// Customers with a pack expired by `as_of` that may still hold points
+/// (nothing expired from it yet, or points released back into it since).
+pub fn with_expired_packs(db: &Db, as_of: DateTime<Utc>) -> Result<Vec<String>, Problem> {
+    db.all(
+        "SELECT DISTINCT customer_id FROM tpoint_packs WHERE expires_at <= ? ORDER BY customer_id",
+        &[timestamp(as_of)],
+        |row| row.text("customer_id"),
+    )
+}
+
+/// `customer`'s packs with what has expired of each, and the points they
+/// have used (reserved, spent or charged, net of releases).
+pub fn lots(db: &Db, customer: &str) -> Result<(Vec<Lot>, TPoints), Problem> {
+    let lots = db.all(
+        "SELECT p.id, p.points, p.bought_at, p.expires_at,
+                (SELECT COALESCE(SUM(-l.available), 0) FROM tpoint_ledger l
+                  WHERE l.pack_id = p.id AND l.entry = 'expire') AS expired
+         FROM tpoint_packs p WHERE p.customer_id = ? ORDER BY p.id",
+        &[Value::Text(customer.into())],
+        |row| {
+            Ok(Lot {
+                pack_id: row.int("id")?,
+                points: points(&row, "points")?,
+                bought_at: row.time("bought_at")?,
+                expires_at: row.opt_time("expires_at")?,
+                expired: points(&row, "expired")?,
+            })
+        },
+    )?;
+    let b = balance(db, customer)?;
+    let used = b
+        .bought
+        .saturating_sub(b.available)
+        .saturating_sub(b.expired);
+    Ok((lots, used))
+}
+
+/// Expires `amount` of pack `pack_id` if what has expired of it is still
+/// `expired_before` (a concurrent run expires nothing twice) and the points
+/// are still available (not reserved meanwhile: the next run looks again);
+/// whether it did.
+pub fn expire(
+    db: &Db,
+    customer: &str,
+    pack_id: i64,
+    amount: TPoints,
+    expired_before: TPoints,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<bool, Problem> {
+    Ok(db
+        .one(
+            "INSERT INTO tpoint_ledger (customer_id, entry, available, reserved, pack_id, at, actor)
+             SELECT ?1, 'expire', -?3, 0, ?2, ?5, ?6
+             WHERE (SELECT COALESCE(SUM(-available), 0) FROM tpoint_ledger
+                    WHERE pack_id = ?2 AND entry = 'expire') = ?4
+               AND (SELECT COALESCE(SUM(available), 0) FROM tpoint_ledger WHERE customer_id = ?1) >= ?3
+             RETURNING id",
+            &[
+                Value::Text(customer.into()),
+                Value::Integer(pack_id),
+                Value::Integer(amount.hundredths()),
+                Value::Integer(expired_before.hundredths()),
+                timestamp(at),
+                Value::Text(by.into()),
+            ],
+            |_| Ok(()),
+        )?
+        .is_some())
 }
