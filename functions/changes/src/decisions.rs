@@ -87,8 +87,8 @@ fn refused(r: Refusal) -> Problem {
 }
 
 /// Applies `to` from the request as read, or explains why not: the guard
-/// failing means another move came first or, for an acceptance, the points
-/// went meanwhile.
+/// (state, version and, for an acceptance, the points) is the one check, so
+/// a failed move reads the request and the balance again to say which.
 fn apply(
     ctx: &Ctx<'_>,
     db: &Db,
@@ -100,8 +100,6 @@ fn apply(
     let total = cr.total.unwrap_or(TPoints::ZERO);
     let held = store::held(db, cr.ticket_id)?;
     let needs = needed(cr.state, to, total, held);
-    let what = "accepting this estimate";
-    ensure_available(db, &cr.customer_id, needs, what)?;
     let moved = store::apply(
         db,
         &Move {
@@ -120,7 +118,7 @@ fn apply(
     let now = view::found(db, cr.ticket_id)?;
     if !moved {
         recheck(&now).map_err(refused)?;
-        ensure_available(db, &cr.customer_id, needs, what)?;
+        ensure_available(db, &cr.customer_id, needs, "accepting this estimate")?;
         return Err(not_now(now.state, "this move (another came first)"));
     }
     Ok(vip_kit::json(200, &view::of(db, ctx, &now)?))

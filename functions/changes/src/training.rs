@@ -102,8 +102,6 @@ fn step(
     }
     let total = t.budget.total;
     let needs = (step == TrainingMove::Approve).then_some(total);
-    let what = "approving this training";
-    ensure_available(&db, &t.customer_id, needs, what)?;
     let moved = store::apply(
         &db,
         &TrainingUpdate {
@@ -122,7 +120,7 @@ fn step(
     let now = found(&db, id)?;
     if !moved {
         step.check(now.state).map_err(|w| refused(now.state, w))?;
-        ensure_available(&db, &t.customer_id, needs, what)?;
+        ensure_available(&db, &t.customer_id, needs, "approving this training")?;
         return Err(refused(now.state, "this move (another came first)"));
     }
     Ok(vip_kit::json(200, &view(&db, &now)?))
